@@ -1,0 +1,51 @@
+"""How fast the twin soaks: simulated seconds per wall second (target >= 60 on 2 cores).
+
+    python bench/soak_speed.py [--duration 1h] [--seed 1] [--no-faults]
+
+Runs the demo soak (the demo's flow mix and fault rates) with documents written to a
+temporary folder, and prints the figure as its last line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from tapbot.cli.durations import parse_duration
+from tapbot.cli.main import DEMO_FAULTS
+from tapbot.core.clock import wall_perf
+from tapbot.core.documents import Dispatcher
+from tapbot.flows import DEMO_MIX
+from tapbot.rig import build_rig
+from tapbot.runner import Runner, RunSummary
+from tapbot.store import Artifacts, JsonlWriter
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", default="1h")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--no-faults", action="store_true")
+    args = parser.parse_args()
+    duration_s = parse_duration(args.duration)
+    faults = {} if args.no_faults else DEMO_FAULTS
+    rig = build_rig(None, seed=args.seed, overrides={"device": {"faults": faults}})
+    with tempfile.TemporaryDirectory() as tmp:
+        dispatcher = Dispatcher()
+        writer = JsonlWriter(Path(tmp) / "documents.jsonl")
+        summary = RunSummary()
+        dispatcher.subscribe(writer)
+        dispatcher.subscribe(summary)
+        runner = Runner(rig, dispatcher, run_id="bench", artifacts=Artifacts(Path(tmp)))
+        t0 = wall_perf()
+        runner.run_soak(DEMO_MIX, duration_s=duration_s, seed=args.seed, plan="bench")
+        wall = wall_perf() - t0
+        writer.close()
+    print(f"simulated {summary.sim_time_s:.0f} s in {wall:.1f} s wall; steps {summary.steps}; "
+          f"touches measured {len(summary.latencies_s)}; incidents {len(summary.incidents)}")
+    print(f"sim_seconds_per_wall_second: {summary.sim_time_s / wall:.1f}")
+
+
+if __name__ == "__main__":
+    main()

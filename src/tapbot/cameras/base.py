@@ -1,0 +1,44 @@
+"""The camera contract: a source of timestamped frames (DESIGN rule 3).
+
+``frames(since, until)`` hands every frame whose capture time lies in ``(since, until]``; the
+twin renders them on demand, a real camera keeps a ring buffer filled by a capture thread. No
+frame ever leaves a camera without its capture time on the rig's clock.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from tapbot.core.frames import Frame
+
+
+class Camera(ABC):
+    """A camera looking at the deck from above."""
+
+    fps: float
+    size_px: tuple[int, int]
+
+    @property
+    def frame_period_s(self) -> float:
+        return 1.0 / self.fps
+
+    @abstractmethod
+    def setup(self) -> None:
+        """Open the camera."""
+
+    @abstractmethod
+    def stop(self) -> None:
+        """Release the camera."""
+
+    @abstractmethod
+    def frames(self, since: float, until: float, min_interval_s: float = 0.0) -> list[Frame]:
+        """Frames captured in ``(since, until]``, oldest first.
+
+        ``min_interval_s`` thins the result to at most one frame per interval (monitors that
+        only need a low rate while nothing happens use it; the twin then renders less).
+        ``until`` must not lie in the future of the rig's clock.
+        """
+
+    @abstractmethod
+    def latest(self) -> Frame:
+        """The most recent frame at the rig's current time (peek, not consume)."""

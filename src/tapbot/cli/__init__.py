@@ -1,0 +1,1 @@
+"""The ``tapbot`` command line."""

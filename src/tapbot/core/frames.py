@@ -1,0 +1,21 @@
+"""Frames carry time (DESIGN rule 3): pixels plus the capture time on the rig's clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One camera image (H x W x 3 BGR uint8, or H x W gray) captured at ``t`` seconds."""
+
+    image: np.ndarray
+    t: float
+    index: int
+
+    @property
+    def size_px(self) -> tuple[int, int]:
+        """(width, height) in pixels."""
+        return int(self.image.shape[1]), int(self.image.shape[0])

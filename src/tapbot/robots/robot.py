@@ -1,0 +1,208 @@
+"""The robot front-end: limits, state and timing shared by every backend (DESIGN rule 6).
+
+No target outside the configured envelope, and no finger height below the safe contact depth,
+ever reaches a backend: :class:`Robot` checks every point of a touch path before the first
+move. ``close()`` always leaves the fingers up and parked.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from tapbot.core.clock import Clock
+from tapbot.core.errors import SafetyError
+from tapbot.core.geometry import PointMm
+from tapbot.core.paths import TouchPath
+from tapbot.robots.base import RobotBackend
+
+logger = logging.getLogger(__name__)
+
+
+class Envelope(BaseModel):
+    """The box the fingers may reach, in robot millimetres (inclusive bounds)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    x_mm: tuple[float, float] = (0.0, 200.0)
+    y_mm: tuple[float, float] = (0.0, 200.0)
+    z_mm: tuple[float, float] = (-5.0, 50.0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Envelope:
+        for name in ("x_mm", "y_mm", "z_mm"):
+            lo, hi = getattr(self, name)
+            if not lo < hi:
+                raise ValueError(f"{name} must be (min, max) with min < max, got ({lo}, {hi})")
+        return self
+
+    def contains(self, x: float, y: float, z: float) -> bool:
+        return (
+            self.x_mm[0] <= x <= self.x_mm[1]
+            and self.y_mm[0] <= y <= self.y_mm[1]
+            and self.z_mm[0] <= z <= self.z_mm[1]
+        )
+
+
+class RobotSettings(BaseModel):
+    """Front-end settings every robot shares, from the rig config's ``robot:`` section."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    envelope: Envelope = Envelope()
+    park_mm: tuple[float, float] = (0.0, 0.0)
+    travel_speed_mm_s: float = Field(250.0, gt=0)
+    max_drag_speed_mm_s: float = Field(500.0, gt=0)
+    clearance_mm: float = Field(3.0, gt=0, description="hover height above the glass")
+    overtravel_mm: float = Field(
+        0.0, ge=0, le=2.0, description="how far below the glass a finger may be commanded"
+    )
+
+
+class Robot:
+    """Front-end over one :class:`RobotBackend`: checked, stateful, timed.
+
+    ``contact_z_mm`` (the glass height) comes from calibration; the safe contact depth is
+    ``contact_z_mm - overtravel_mm``, and nothing is ever commanded below it.
+    """
+
+    def __init__(
+        self,
+        backend: RobotBackend,
+        clock: Clock,
+        settings: RobotSettings,
+        contact_z_mm: float,
+    ) -> None:
+        self.backend = backend
+        self.clock = clock
+        self.settings = settings
+        self.contact_z_mm = contact_z_mm
+        self.clearance_z_mm = contact_z_mm + settings.clearance_mm
+        self._homed = False
+        self._down: set[int] = set()
+        self._xy = PointMm(*settings.park_mm)
+        self.check_point(PointMm(*settings.park_mm), self.clearance_z_mm, what="park position")
+        self.check_point(PointMm(*settings.park_mm), self.safe_depth_z_mm, what="contact depth")
+
+    # -- state -------------------------------------------------------------------------------
+    @property
+    def homed(self) -> bool:
+        return self._homed
+
+    @property
+    def fingers_down(self) -> frozenset[int]:
+        return frozenset(self._down)
+
+    @property
+    def position(self) -> PointMm:
+        """Last commanded XY (cached; ``backend.request_position()`` asks the hardware)."""
+        return self._xy
+
+    @property
+    def safe_depth_z_mm(self) -> float:
+        return self.contact_z_mm - self.settings.overtravel_mm
+
+    # -- safety ------------------------------------------------------------------------------
+    def check_point(self, p: PointMm, z_mm: float, *, what: str = "target") -> None:
+        """Raise :class:`SafetyError` unless ``p`` at height ``z_mm`` is allowed."""
+        env = self.settings.envelope
+        if not env.contains(p.x, p.y, z_mm):
+            raise SafetyError(
+                f"{what} ({p.x:.2f}, {p.y:.2f}, {z_mm:.2f}) mm lies outside the work envelope "
+                f"x{env.x_mm} y{env.y_mm} z{env.z_mm}",
+                hint="check the calibration and the robot envelope in the rig config",
+            )
+        if z_mm < self.safe_depth_z_mm - 1e-9:
+            raise SafetyError(
+                f"{what} height {z_mm:.2f} mm is below the safe contact depth "
+                f"{self.safe_depth_z_mm:.2f} mm",
+                hint="re-run calibration; never command below the glass",
+            )
+
+    def check_path(self, path: TouchPath) -> None:
+        for _, p in path.points:
+            self.check_point(p, self.contact_z_mm, what=f"{path.label or 'touch'} point")
+        if path.finger >= self.backend.fingers:
+            raise SafetyError(f"finger {path.finger} does not exist on this robot")
+
+    # -- motion ------------------------------------------------------------------------------
+    def setup(self) -> None:
+        self.backend.setup()
+
+    def home(self) -> None:
+        self.lift_all()
+        self.backend.home()
+        self._homed = True
+        self._xy = PointMm(*self.settings.park_mm)
+
+    def move_to(self, p: PointMm, speed_mm_s: float | None = None) -> None:
+        """Travel (fingers as they are) to ``p``; refused if outside the envelope."""
+        z = self.contact_z_mm if self._down else self.clearance_z_mm
+        self.check_point(p, z)
+        self.backend.move_to(p.x, p.y, speed_mm_s or self.settings.travel_speed_mm_s)
+        self._xy = p
+
+    def finger_down(self, finger: int = 0) -> float:
+        """Lower ``finger`` to the glass; returns the contact time on the rig clock."""
+        self.check_point(self._xy, self.contact_z_mm, what="contact")
+        self.backend.finger_down(finger, self.contact_z_mm)
+        self._down.add(finger)
+        return self.clock.now()
+
+    def finger_up(self, finger: int = 0) -> float:
+        """Raise ``finger`` to clearance; returns the time it left the glass."""
+        t = self.clock.now()
+        self.backend.finger_up(finger, self.clearance_z_mm)
+        self._down.discard(finger)
+        return t
+
+    def lift_all(self) -> None:
+        for finger in range(self.backend.fingers):
+            self.backend.finger_up(finger, self.clearance_z_mm)
+        self._down.clear()
+
+    def perform(self, path: TouchPath) -> tuple[float, float]:
+        """Execute one touch path; returns ``(t_down, t_up)`` on the rig clock.
+
+        The whole path is checked before anything moves. The finger travels to the first
+        point at clearance, lands, follows the points at the speed their times ask (capped at
+        ``max_drag_speed_mm_s``), waits out the path's duration and lifts.
+        """
+        self.check_path(path)
+        self.move_to(path.start)
+        try:
+            t_down = self.finger_down(path.finger)
+            prev_t, prev_p = path.points[0]
+            for t_rel, p in path.points[1:]:
+                dt = t_rel - prev_t
+                dist = prev_p.distance_to(p)
+                if dist > 1e-6:
+                    speed = min(dist / dt if dt > 0 else float("inf"),
+                                self.settings.max_drag_speed_mm_s)
+                    self.move_to(p, speed)
+                remaining = (t_down + t_rel) - self.clock.now()
+                self.clock.sleep(remaining)
+                prev_t, prev_p = t_rel, p
+        finally:
+            t_up = self.finger_up(path.finger)
+        return t_down, t_up
+
+    def park(self) -> None:
+        self.lift_all()
+        self.backend.move_to(*self.settings.park_mm, self.settings.travel_speed_mm_s)
+        self._xy = PointMm(*self.settings.park_mm)
+
+    def close(self) -> None:
+        """Fingers up and parked, whatever happened; then release the backend."""
+        try:
+            self.park()
+        except Exception:
+            logger.exception("could not park the robot; lifting fingers only")
+            try:
+                self.lift_all()
+            except Exception:
+                logger.exception("could not lift the fingers")
+            raise
+        finally:
+            self.backend.stop()

@@ -1,0 +1,8 @@
+"""The runner: executes flows and soaks; owns the state machine and the clock."""
+
+from tapbot.runner.observer import Observer, View
+from tapbot.runner.runner import Runner
+from tapbot.runner.state import RunState, StateMachine
+from tapbot.runner.summary import RunSummary
+
+__all__ = ["Observer", "RunState", "RunSummary", "Runner", "StateMachine", "View"]

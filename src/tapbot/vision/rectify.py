@@ -1,0 +1,114 @@
+"""Camera frame -> screen view: a gray image in the device's screen pixels times ``scale``.
+
+Coordinates follow OpenCV's pixel-centre convention: pixel ``(i, j)`` covers ``[i-0.5, i+0.5]``.
+The view is the screen shrunk about its outer edges, so screen pixel centre ``x`` maps to view
+``(x + 0.5) * scale - 0.5`` and the view's border coincides with the screen's border.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from tapbot.core.errors import VisionError
+from tapbot.core.geometry import Homography
+
+__all__ = ["ScreenRectifier", "to_gray"]
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """Return ``image`` as a 2-D uint8 gray array (BGR, BGRA or gray input)."""
+    if not isinstance(image, np.ndarray):
+        raise VisionError(
+            f"expected a numpy image, got {type(image).__name__}",
+            hint="pass Frame.image (an H x W or H x W x 3 uint8 array)",
+        )
+    if image.dtype != np.uint8:
+        raise VisionError(
+            f"expected a uint8 image, got dtype {image.dtype}",
+            hint="convert with image.astype(np.uint8) after scaling to 0..255",
+        )
+    if image.ndim == 2:
+        return image
+    if image.ndim == 3 and image.shape[2] == 1:
+        return image[:, :, 0]
+    if image.ndim == 3 and image.shape[2] == 3:
+        return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    if image.ndim == 3 and image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY)
+    raise VisionError(
+        f"expected an H x W gray or H x W x 3 BGR image, got shape {image.shape}",
+        hint="pass Frame.image from a camera",
+    )
+
+
+class ScreenRectifier:
+    """Warps camera frames into a gray screen view: the device's screen pixels times ``scale``.
+
+    ``camera_to_screen`` maps camera px to device screen px (``Calibration.camera_to_screen_h``);
+    ``screen_px`` is the device screen's ``(width, height)``. The view is
+    ``view_size_px = (round(W * scale), round(H * scale))``; areas the camera does not see are
+    black.
+    """
+
+    def __init__(
+        self, camera_to_screen: Homography, screen_px: tuple[int, int], scale: float = 0.25
+    ) -> None:
+        if not isinstance(camera_to_screen, Homography):
+            raise VisionError(
+                f"camera_to_screen must be a Homography, got {type(camera_to_screen).__name__}",
+                hint="pass Calibration.camera_to_screen_h",
+            )
+        if (
+            len(screen_px) != 2
+            or not all(isinstance(v, int | np.integer) for v in screen_px)
+            or min(screen_px) <= 0
+        ):
+            raise VisionError(
+                f"screen_px must be two positive integers (width, height), got {screen_px!r}",
+                hint="use DeviceProfile's screen size in pixels",
+            )
+        if not math.isfinite(scale) or scale <= 0 or scale > 4:
+            raise VisionError(
+                f"scale must be in (0, 4], got {scale!r}", hint="use e.g. 0.25 for a quarter view"
+            )
+        self.scale = float(scale)
+        self.screen_px = (int(screen_px[0]), int(screen_px[1]))
+        self.view_size_px = (
+            max(1, round(self.screen_px[0] * self.scale)),
+            max(1, round(self.screen_px[1] * self.scale)),
+        )
+        s = self.scale
+        off = 0.5 * s - 0.5
+        self._screen_to_view = np.array([[s, 0.0, off], [0.0, s, off], [0.0, 0.0, 1.0]])
+        self._camera_to_view = self._screen_to_view @ camera_to_screen.matrix
+        self.camera_to_screen = camera_to_screen
+
+    @property
+    def camera_to_view(self) -> Homography:
+        """The combined map camera px -> view px used by :meth:`view`."""
+        return Homography(self._camera_to_view)
+
+    def view(self, image: np.ndarray) -> np.ndarray:
+        """Rectify a BGR or gray camera image into a uint8 gray ``(h, w)`` screen view."""
+        gray = to_gray(image)
+        return cv2.warpPerspective(
+            gray,
+            self._camera_to_view,
+            self.view_size_px,
+            flags=cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=0,
+        )
+
+    def screen_to_view(self, x_px: float, y_px: float) -> tuple[float, float]:
+        """Map a device screen point (px) to view px."""
+        s = self.scale
+        return (x_px + 0.5) * s - 0.5, (y_px + 0.5) * s - 0.5
+
+    def view_to_screen(self, x_px: float, y_px: float) -> tuple[float, float]:
+        """Map a view point (px) back to device screen px (inverse of :meth:`screen_to_view`)."""
+        s = self.scale
+        return (x_px + 0.5) / s - 0.5, (y_px + 0.5) / s - 0.5

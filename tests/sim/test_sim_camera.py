@@ -1,0 +1,148 @@
+"""The twin camera: frame times and thinning, fingers, screen geometry, render speed."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Hashable
+
+import cv2
+import numpy as np
+import pytest
+
+from tapbot.core.clock import VirtualClock, wall_perf
+from tapbot.sim import (
+    SimCamera,
+    SimCameraOptions,
+    SimPhone,
+    SimPhoneOptions,
+    SimRobot,
+    SimRobotOptions,
+    SimWorld,
+)
+
+logger = logging.getLogger(__name__)
+W, H = 1080, 2400
+
+
+def _rig(noise: float = 0.0, phone_cls: type[SimPhone] = SimPhone):
+    clock = VirtualClock()
+    phone = phone_cls(SimPhoneOptions(), clock)
+    world = SimWorld(clock, phone)
+    camera = SimCamera(SimCameraOptions(noise_sigma=noise), world)
+    robot = SimRobot(SimRobotOptions(repeatability_mm=0.0), world)
+    return clock, phone, world, camera, robot
+
+
+def test_frames_of_an_interval_have_exact_times_and_indices() -> None:
+    clock, *_rest = _rig()
+    camera = _rest[2]
+    clock.advance_to(1.0)
+    frames = camera.frames(0.5, 1.0)
+    assert [f.index for f in frames] == list(range(31, 61))
+    assert all(f.t == f.index / 60 for f in frames)
+    assert frames[0].image.shape == (480, 640, 3) and frames[0].image.dtype == np.uint8
+    assert camera.latest().index == 60
+    assert camera.frames(1.0, 1.0) == []
+
+
+def test_thinning_keeps_at_most_one_frame_per_interval() -> None:
+    clock, _, _, camera, _ = _rig()
+    clock.advance_to(1.0)
+    frames = camera.frames(0.5, 1.0, min_interval_s=0.1)
+    assert [f.index for f in frames] == [31, 37, 43, 49, 55]
+
+
+def test_frames_in_the_future_are_refused() -> None:
+    clock, _, _, camera, _ = _rig()
+    clock.advance_to(1.0)
+    with pytest.raises(ValueError, match="future"):
+        camera.frames(0.5, 1.1)
+
+
+def test_finger_drawn_while_down_and_gone_after_up() -> None:
+    clock, _, world, camera, robot = _rig()
+    xy_px = (0.5 * W, 0.7 * H)
+    robot.move_to(*world.true_screen_to_robot().apply_point(*xy_px), 300.0)
+    cam_xy = camera.true_camera_to_screen().inverse().apply_point(*xy_px)
+    cx, cy = round(cam_xy[0]), round(cam_xy[1])
+    no_finger = camera.latest().image[cy, cx].astype(int)
+    robot.finger_down(0, 0.0)
+    clock.sleep(0.1)
+    with_finger = camera.latest().image[cy, cx].astype(int)
+    assert np.abs(with_finger - (120, 160, 215)).max() <= 2  # skin colour
+    robot.finger_up(0, 5.0)
+    clock.sleep(0.1)
+    after = camera.latest().image[cy, cx].astype(int)
+    assert np.array_equal(after, no_finger)
+
+
+class _WhitePhone(SimPhone):
+    """A phone whose screen is plain white, to find the screen's outline in the image."""
+
+    def screen_at(self, t: float, scale: float = 1.0) -> np.ndarray:
+        w, h = round(W * scale), round(H * scale)
+        return np.full((h, w, 3), 255, np.uint8)
+
+    def display_key(self, t: float) -> Hashable:
+        return "white"
+
+
+def test_camera_to_screen_maps_imaged_corners_to_screen_corners() -> None:
+    _, _, _, camera, _ = _rig(phone_cls=_WhitePhone)
+    gray = cv2.cvtColor(camera.latest().image, cv2.COLOR_BGR2GRAY)
+    contours, _ = cv2.findContours((gray > 128).astype(np.uint8), cv2.RETR_EXTERNAL,
+                                   cv2.CHAIN_APPROX_NONE)
+    quad = max(contours, key=cv2.contourArea).reshape(-1, 2).astype(float)
+    # Extreme contour points towards each screen corner: the imaged corners (within ~1 px).
+    cam_to_screen = camera.true_camera_to_screen()
+    screen_pts = cam_to_screen.apply(quad)
+    px_per_screen_px = 0.85 * 480 / H
+    for corner in [(0, 0), (W, 0), (W, H), (0, H)]:
+        i = np.argmin(np.hypot(*(screen_pts - corner).T))
+        err_cam_px = np.hypot(*(screen_pts[i] - corner)) * px_per_screen_px
+        assert err_cam_px < 1.5, (corner, err_cam_px)
+
+
+def test_video_changes_every_video_frame_on_camera() -> None:
+    clock, phone, _, camera, _ = _rig()
+    phone.open_app("Video", 0.0)
+    clock.advance_to(2.0)
+    frames = camera.frames(1.0, 2.0)
+    diffs = [np.abs(a.image.astype(int) - b.image.astype(int)).mean()
+             for a, b in zip(frames[::2], frames[2::2], strict=False)]
+    assert min(diffs) > 1.0
+
+
+def test_cached_frame_render_time() -> None:
+    clock, _, _, camera, _ = _rig(noise=2.0)
+    clock.advance_to(2.0)
+    camera.render(100)
+    times = []
+    for k in range(100, 200):
+        t0 = wall_perf()
+        camera.render(k)
+        times.append(wall_perf() - t0)
+    median_ms = float(np.median(times) * 1000)
+    logger.info("cached 640x480 frame render: %.3f ms median", median_ms)
+    assert median_ms < 5.0  # target 2 ms; loose bound against slow CI machines
+
+
+def test_robot_tap_seen_by_camera_from_truth_visible_time(make_rig) -> None:
+    rig = make_rig(noise_sigma=2.0)
+    rig.tap_px(0.125 * W, 0.20 * H)  # open Counter
+    rig.clock.sleep(1.0)
+    t_before = rig.clock.now()
+    rig.tap_px(0.5 * W, 0.62 * H)
+    rig.clock.sleep(0.5)
+    resp = rig.phone.truth.responses[-1]
+    assert resp.what == "counter 0 -> 1"
+    frames = rig.camera.frames(t_before, rig.clock.now())
+    # number region of the screen in the camera image
+    to_cam = rig.camera.true_camera_to_screen().inverse()
+    x0, y0 = to_cam.apply_point(0.3 * W, 0.38 * H)
+    x1, y1 = to_cam.apply_point(0.7 * W, 0.46 * H)
+    region = (slice(round(y0), round(y1)), slice(round(x0), round(x1)))
+    ref = frames[0].image[region].astype(int)
+    changed = [f for f in frames if np.abs(f.image[region].astype(int) - ref).mean() > 3]
+    assert changed and changed[0].t >= resp.t_visible - 1e-9
+    assert changed[0].t < resp.t_visible + 1 / 60 + 1e-9

@@ -1,0 +1,202 @@
+"""The twin phone: responses on refresh boundaries, determinism, freezes, crashes, link."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from pydantic import ValidationError
+
+from tapbot.core.clock import VirtualClock
+from tapbot.sim import (
+    FaultEvent,
+    FaultOptions,
+    SimDeviceLink,
+    SimPhone,
+    SimPhoneOptions,
+)
+
+W, H = 1080, 2400
+COUNTER_ICON = (0.125 * W, 0.20 * H)
+VIDEO_ICON = (0.375 * W, 0.20 * H)
+COUNTER_BUTTON = (0.5 * W, 0.62 * H)
+VIDEO_CENTRE = (0.5 * W, 0.42 * H)
+HOME = (0.5 * W, 0.975 * H)
+CLOSE_APP = (0.8 * W, 0.55 * H)
+EMPTY_LAUNCHER = (0.5 * W, 0.7 * H)
+REFRESH = 1 / 60
+
+
+def _phone(seed: int = 0, faults: FaultOptions | None = None) -> tuple[VirtualClock, SimPhone]:
+    clock = VirtualClock()
+    return clock, SimPhone(SimPhoneOptions(seed=seed, faults=faults or FaultOptions()), clock)
+
+
+def _tap(phone: SimPhone, clock: VirtualClock, t: float, xy: tuple[float, float]) -> None:
+    clock.advance_to(t)
+    phone.touch_down(t, *xy)
+    clock.advance_to(t + 0.05)
+    phone.touch_up(t + 0.05, *xy)
+
+
+def test_counter_increments_after_latency_on_a_refresh_boundary() -> None:
+    clock, phone = _phone()
+    _tap(phone, clock, 1.0, COUNTER_ICON)
+    _tap(phone, clock, 2.0, COUNTER_BUTTON)
+    clock.advance_to(3.0)
+    phone.update(3.0)
+    assert [t.target for t in phone.truth.touches] == ["launcher:Counter", "counter:+"]
+    resp = phone.truth.responses[-1]
+    assert resp.t_touch == 2.0 and resp.app == "Counter"
+    assert 0.02 < resp.t_ready - resp.t_touch < 0.3
+    # visible from the first refresh boundary at or after t_ready
+    n = resp.t_visible * 60
+    assert n == pytest.approx(round(n), abs=1e-6)
+    assert resp.t_ready <= resp.t_visible < resp.t_ready + REFRESH
+    assert resp.latency_s == pytest.approx(resp.t_visible - resp.t_touch)
+    before = phone.screen_at(resp.t_visible - 1e-4, 0.25)
+    after = phone.screen_at(resp.t_visible, 0.25)
+    at_touch = phone.screen_at(resp.t_touch, 0.25)
+    assert np.array_equal(before, at_touch)
+    changed = np.any(before != after, axis=2)
+    ys, _ = np.nonzero(changed)
+    assert changed.sum() > 50
+    # only the number changed (around y = 0.42 H)
+    assert abs(ys.mean() / (H * 0.25) - 0.42) < 0.05
+
+
+def test_empty_launcher_touch_does_nothing() -> None:
+    clock, phone = _phone()
+    _tap(phone, clock, 1.0, EMPTY_LAUNCHER)
+    clock.advance_to(2.0)
+    assert phone.truth.touches[0].target == "none"
+    assert phone.truth.touches[0].handled
+    assert phone.truth.responses == []
+    assert phone.display_key(0.5) == phone.display_key(2.0)
+
+
+def test_back_and_home_return_to_launcher() -> None:
+    clock, phone = _phone()
+    launcher = phone.display_key(0.0)
+    _tap(phone, clock, 1.0, VIDEO_ICON)
+    clock.advance_to(2.0)
+    assert phone.display_key(2.0) != launcher
+    _tap(phone, clock, 2.0, (0.25 * W, 0.975 * H))  # back
+    clock.advance_to(3.0)
+    assert phone.display_key(3.0) == launcher
+    _tap(phone, clock, 3.0, HOME)  # home on the launcher: nothing
+    clock.advance_to(4.0)
+    assert len(phone.truth.responses) == 2
+
+
+def _script(seed: int) -> SimPhone:
+    faults = FaultOptions(freeze_per_hour=120, crash_per_hour=120)
+    clock, phone = _phone(seed, faults)
+    targets = [COUNTER_ICON, COUNTER_BUTTON, COUNTER_BUTTON, HOME, VIDEO_ICON, VIDEO_CENTRE,
+               HOME, CLOSE_APP]
+    for i in range(600):
+        _tap(phone, clock, 1.0 + i * 0.5, targets[i % len(targets)])
+    phone.update(clock.now())
+    return phone
+
+
+def test_same_seed_same_truth_and_faults_never_overlap() -> None:
+    a, b = _script(5), _script(5)
+    assert a.truth == b.truth
+    assert a.truth != _script(6).truth
+    faults = a.truth.faults
+    assert {f.kind for f in faults} == {"freeze", "crash"}
+    for prev, nxt in itertools.pairwise(faults):
+        assert prev.t_end is not None
+        assert nxt.t_start >= prev.t_end + 10.0 - 1e-9
+
+
+def test_freeze_ignores_touches_freezes_video_and_delays_pending_reaction() -> None:
+    faults = FaultOptions(schedule=[FaultEvent(kind="freeze", at_s=5.0, duration_s=4.0)])
+    clock, phone = _phone(faults=faults)
+    _tap(phone, clock, 1.0, VIDEO_ICON)
+    _tap(phone, clock, 4.98, VIDEO_CENTRE)  # reaction due ~5.06 s, inside the freeze
+    _tap(phone, clock, 6.0, HOME)
+    clock.advance_to(12.0)
+    phone.update(12.0)
+    keys_before = {phone.display_key(t) for t in np.arange(4.0, 4.99, 1 / 60)}
+    assert len(keys_before) > 20  # video plays at 30 fps
+    frozen = phone.screen_at(5.0, 0.2)
+    for t in np.arange(5.0, 9.0, 0.05):
+        assert np.array_equal(phone.screen_at(float(t), 0.2), frozen)
+    home_touch = phone.truth.touches[-1]
+    assert (home_touch.handled, home_touch.target) == (False, "ignored:freeze")
+    (resp,) = [r for r in phone.truth.responses if r.t_touch == 4.98]
+    assert resp.t_ready >= 9.0 and resp.t_visible == pytest.approx(9.0)
+    assert phone.display_key(9.5).paused  # the delayed toggle paused the video
+    (fault,) = phone.truth.faults
+    assert (fault.kind, fault.t_start, fault.t_end, fault.app) == ("freeze", 5.0, 9.0, "Video")
+    assert phone.truth.faults_between(8.0, 20.0) == [fault]
+    assert phone.truth.faults_between(9.5, 20.0) == []
+
+
+def test_crash_dialog_until_home_then_launcher() -> None:
+    faults = FaultOptions(schedule=[FaultEvent(kind="crash", at_s=3.0)])
+    clock, phone = _phone(faults=faults)
+    link = SimDeviceLink(phone, clock)
+    _tap(phone, clock, 1.0, COUNTER_ICON)
+    _tap(phone, clock, 2.0, COUNTER_BUTTON)
+    clock.advance_to(3.5)
+    shot = link.screenshot()
+    card = shot[int(0.45 * H), int(0.5 * W)]
+    assert card.min() > 240  # white card
+    assert shot[int(0.2 * H), int(0.5 * W)].max() < 0.4 * 245  # counter background dimmed
+    assert phone.display_key(3.5).dialog == "Counter"
+    _tap(phone, clock, 4.0, COUNTER_BUTTON)  # ignored while the dialog is up
+    clock.advance_to(5.0)
+    assert phone.truth.touches[-1].target == "ignored:dialog"
+    assert phone.display_key(5.0).dialog == "Counter"
+    assert phone.truth.faults[0].t_end is None
+    _tap(phone, clock, 5.0, HOME)
+    clock.advance_to(6.0)
+    phone.update(6.0)
+    key = phone.display_key(6.0)
+    assert (key.app, key.dialog) == ("Launcher", None)
+    resp = phone.truth.responses[-1]
+    (fault,) = phone.truth.faults
+    assert fault.kind == "crash" and fault.app == "Counter"
+    assert fault.t_end == resp.t_visible and 0.03 < resp.latency_s < 0.3
+    lines = [s for _, s in link.log_lines(0.0)]
+    assert any("FATAL EXCEPTION: main" in s for s in lines)
+    assert any("Process: com.twin.counter" in s for s in lines)
+    assert [e.action for e in link.touch_events(4.0)] == ["up", "down", "up"]
+    # the app restarts fresh
+    link.launch_app("Counter")
+    clock.advance_to(6.1)
+    assert phone.display_key(6.1).counter == 0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"schedule": [{"kind": "freeze", "at_s": 1.0}]}, "duration_s"),
+        ({"schedule": [{"kind": "freeze", "at_s": 1.0, "duration_s": 0}]}, "duration_s"),
+        ({"schedule": [{"kind": "crash", "at_s": -1.0}]}, "at_s"),
+        ({"schedule": [{"kind": "crash", "at_s": 1.0, "duration_s": 2.0}]}, "duration_s"),
+        ({"freeze_duration_s": (5.0, 2.0)}, "freeze_duration_s"),
+        ({"freeze_duration_s": (0.0, 2.0)}, "freeze_duration_s"),
+        ({"crash_per_hour": -1}, "crash_per_hour"),
+        ({"typo": 1}, "typo"),
+    ],
+)
+def test_bad_fault_options_name_the_field(kwargs: dict, field: str) -> None:
+    with pytest.raises(ValidationError, match=field):
+        FaultOptions(**kwargs)
+
+
+def test_memory_stays_bounded_over_a_long_run() -> None:
+    clock, phone = _phone()
+    _tap(phone, clock, 1.0, VIDEO_ICON)
+    for i in range(2000):
+        t = 2.0 + i * 0.5
+        clock.advance_to(t)
+        phone.screen_at(t, 0.1)
+    assert len(phone._history) < 50
+    assert len(phone._queue) < 10
+    assert len(phone._renders) <= 32

@@ -1,0 +1,103 @@
+"""The twin robot: trapezoidal timing, repeatability, contact with the glass."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+from tapbot.core.clock import VirtualClock
+from tapbot.sim import SimPhone, SimPhoneOptions, SimRobot, SimRobotOptions, SimWorld
+
+
+def _robot(**opts: object) -> tuple[VirtualClock, SimWorld, SimRobot]:
+    clock = VirtualClock()
+    world = SimWorld(clock, SimPhone(SimPhoneOptions(), clock))
+    return clock, world, SimRobot(SimRobotOptions(**opts), world)
+
+
+@pytest.mark.parametrize(
+    ("dx", "expected_s"),
+    [
+        (7.5, 0.1),  # short: v^2/a = 30 mm > 7.5 -> 2*sqrt(7.5/3000) = 0.1 s
+        (120.0, 0.5),  # long: 120/300 + 300/3000 = 0.5 s
+        (30.0, 0.2),  # exactly v^2/a: 30/300 + 0.1 = 0.2 s (both formulas agree)
+    ],
+)
+def test_move_advances_clock_by_trapezoid_time(dx: float, expected_s: float) -> None:
+    clock, _, robot = _robot(repeatability_mm=0.0)
+    robot.move_to(dx, 0.0, 500.0)  # speed is capped at max_speed_mm_s = 300
+    assert clock.now() == pytest.approx(expected_s, abs=1e-12)
+    assert robot.request_position()[:2] == (dx, 0.0)
+
+
+def test_slower_requested_speed_is_used() -> None:
+    clock, _, robot = _robot(repeatability_mm=0.0)
+    robot.move_to(0.0, 100.0, 100.0)  # 100/100 + 100/3000
+    assert clock.now() == pytest.approx(1.0 + 1 / 30, abs=1e-12)
+
+
+def test_repeatability_noise_statistics() -> None:
+    _, _, robot = _robot(repeatability_mm=0.05, seed=7)
+    errs = []
+    for i in range(2000):
+        tx, ty = 50.0 + (i % 2) * 10, 60.0
+        robot.move_to(tx, ty, 300.0)
+        x, y, _ = robot.request_position()
+        errs.append((x - tx, y - ty))
+    e = np.asarray(errs)
+    assert np.abs(e.mean(axis=0)).max() < 0.005
+    assert e.std(axis=0) == pytest.approx([0.05, 0.05], rel=0.1)
+
+
+def test_same_seed_same_landing_points() -> None:
+    a = _robot(seed=3)[2]
+    b = _robot(seed=3)[2]
+    for r in (a, b):
+        r.move_to(80.0, 90.0, 300.0)
+    assert a.request_position() == b.request_position()
+
+
+def test_finger_above_glass_makes_no_touch() -> None:
+    _clock, world, robot = _robot(repeatability_mm=0.0)
+    robot.move_to(60.0, 80.0, 300.0)
+    robot.finger_down(0, 0.2)  # glass at 0, tolerance 0.05
+    robot.finger_up(0, 5.0)
+    assert world.phone.truth.touches == []
+    robot.finger_down(0, 0.04)
+    assert len(world.phone.truth.touches) == 1
+
+
+def test_down_and_up_timing_and_moves_while_down() -> None:
+    clock, world, robot = _robot(repeatability_mm=0.0)
+    robot.move_to(60.0, 80.0, 300.0)
+    t_move_end = clock.now()
+    robot.finger_down(0, 0.0)
+    t_down = clock.now()
+    assert t_down == pytest.approx(t_move_end + 0.04)
+    robot.move_to(60.0, 110.0, 300.0)  # 30 mm: 0.2 s, samples every 1/120 s
+    t_up_start = clock.now()
+    robot.finger_up(0, 5.0)
+    assert clock.now() == pytest.approx(t_up_start + 0.04)
+    touch = world.phone.truth.touches[0]
+    assert touch.t_down == pytest.approx(t_down)
+    assert touch.t_up == pytest.approx(t_up_start)
+    events = world.phone.digitizer_events(-1.0)
+    moves = [e for e in events if e.action == "move"]
+    assert len(moves) == 24  # 0.2 s * 120 Hz
+    dts = np.diff([t_down] + [e.t for e in moves])
+    assert np.allclose(dts, 1 / 120)
+    ppy = world.phone.profile.px_per_mm[1]
+    assert moves[-1].y_px - events[0].y_px == pytest.approx(30.0 * ppy)
+    assert all(b.y_px >= a.y_px for a, b in itertools.pairwise(moves))
+    assert events[-1].action == "up"
+
+
+def test_off_screen_finger_makes_no_touch() -> None:
+    _, world, robot = _robot(repeatability_mm=0.0)
+    robot.move_to(10.0, 10.0, 300.0)  # screen starts at (40, 30) mm
+    robot.finger_down(0, 0.0)
+    assert world.phone.truth.touches == []
+    assert math.isclose(robot.request_position()[2], 0.0)

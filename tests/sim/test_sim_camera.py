@@ -45,11 +45,14 @@ def test_frames_of_an_interval_have_exact_times_and_indices() -> None:
     assert camera.frames(1.0, 1.0) == []
 
 
-def test_thinning_keeps_at_most_one_frame_per_interval() -> None:
+def test_thinning_keeps_frames_on_a_grid_fixed_to_the_frame_sequence() -> None:
     clock, _, _, camera, _ = _rig()
     clock.advance_to(1.0)
     frames = camera.frames(0.5, 1.0, min_interval_s=0.1)
-    assert [f.index for f in frames] == [31, 37, 43, 49, 55]
+    assert [f.index for f in frames] == [36, 42, 48, 54, 60]
+    # a coarser monitor at a multiple of the interval sees a subset of the same frames
+    coarse = camera.frames(0.5, 1.0, min_interval_s=0.3)
+    assert [f.index for f in coarse] == [36, 54]
 
 
 def test_frames_in_the_future_are_refused() -> None:

@@ -34,10 +34,15 @@ class Camera(ABC):
     def frames(self, since: float, until: float, min_interval_s: float = 0.0) -> list[Frame]:
         """Frames captured in ``(since, until]``, oldest first.
 
-        ``min_interval_s`` thins the result to at most one frame per interval (monitors that
-        only need a low rate while nothing happens use it; the twin then renders less).
-        ``until`` must not lie in the future of the rig's clock.
+        ``min_interval_s`` thins the result to the frames whose ``index`` is a multiple of
+        ``thinning_stride(min_interval_s)``: a grid fixed to the frame sequence, so monitors
+        sampling at multiples of one interval look at the same frames (and a camera can cache
+        them). ``until`` must not lie in the future of the rig's clock.
         """
+
+    def thinning_stride(self, min_interval_s: float) -> int:
+        """Every how many frames a thinned request keeps one."""
+        return max(1, round(min_interval_s * self.fps))
 
     @abstractmethod
     def latest(self) -> Frame:

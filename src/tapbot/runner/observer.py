@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections import deque
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,21 +27,34 @@ class View:
 class Observer:
     """Turns camera frames into screen views and keeps a short history for evidence."""
 
-    def __init__(self, camera: Camera, rectifier: ScreenRectifier, history: int = 48) -> None:
+    def __init__(self, camera: Camera, rectifier: ScreenRectifier, history: int = 48,
+                 cache: int = 64) -> None:
         self.camera = camera
         self.rectifier = rectifier
         self.recent: deque[View] = deque(maxlen=history)
+        self._cache: OrderedDict[int, View] = OrderedDict()
+        self._cache_size = cache
 
     @property
     def frame_period_s(self) -> float:
         return self.camera.frame_period_s
 
     def views(self, since: float, until: float, min_interval_s: float = 0.0) -> list[View]:
-        out = [View(f.t, self.rectifier.view(f.image), f)
-               for f in self.camera.frames(since, until, min_interval_s)]
+        out = [self._view(f) for f in self.camera.frames(since, until, min_interval_s)]
         if out:
             self.recent.extend(out[-8:])
         return out
+
+    def _view(self, frame: Frame) -> View:
+        """Rectify ``frame`` once; monitors sampling the same frame share the view."""
+        view = self._cache.get(frame.index)
+        if view is not None and view.t == frame.t:
+            return view
+        view = View(frame.t, self.rectifier.view(frame.image), frame)
+        self._cache[frame.index] = view
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return view
 
     def view_at(self, t: float) -> View:
         """The last view captured at or before ``t``."""

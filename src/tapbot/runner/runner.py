@@ -75,7 +75,7 @@ class Runner:
         thresholds: Thresholds | None = None,
         artifacts: Artifacts | None = None,
         view_scale: float = 0.25,
-        background_interval_s: float = 0.25,
+        background_interval_s: float = 0.3,
     ) -> None:
         self.rig = rig
         self.clock = rig.clock
@@ -344,16 +344,17 @@ class Runner:
         start = self.clock.now()
         last = self.observer.view_at(start)
         t_last_change = last.t
+        t_scan = last.t
         while True:
             self.clock.sleep(interval_s)
-            view = self.observer.view_at(self.clock.now())
-            if self.detector.compare(last.image, view.image).changed:
-                t_last_change = view.t
-            last = view
-            if view.t - t_last_change >= self.thresholds.settle_quiet_s:
-                return t_last_change
-            if view.t - start >= self.thresholds.settle_timeout_s:
-                return None
+            for view in self.observer.views(t_scan, self.clock.now(), interval_s):
+                if self.detector.compare(last.image, view.image).changed:
+                    t_last_change = view.t
+                last, t_scan = view, view.t
+                if view.t - t_last_change >= self.thresholds.settle_quiet_s:
+                    return t_last_change
+                if view.t - start >= self.thresholds.settle_timeout_s:
+                    return None
 
     def _wait(self, seconds: float) -> None:
         t_end = self.clock.now() + seconds
@@ -368,7 +369,7 @@ class Runner:
         t_end = self.clock.now() + seconds
         while True:
             self.clock.sleep(min(1.0, max(0.0, t_end - self.clock.now())) or interval_s)
-            for view in self.observer.views(t_scan, self.clock.now(), interval_s * 0.999):
+            for view in self.observer.views(t_scan, self.clock.now(), interval_s):
                 watch.feed(view.t, view.image)
                 t_scan = view.t
                 if watch.static_s(view.t) >= self.thresholds.frozen_frame_s:
@@ -383,7 +384,7 @@ class Runner:
         t_scan = self.clock.now()
         while self.clock.now() - onset < self.thresholds.max_freeze_s:
             self.clock.sleep(0.5)
-            for view in self.observer.views(t_scan, self.clock.now(), interval_s * 0.999):
+            for view in self.observer.views(t_scan, self.clock.now(), interval_s):
                 t_scan = view.t
                 if watch.feed(view.t, view.image):
                     return self._incident("freeze", onset, view.t,

@@ -6,6 +6,7 @@ written against these numbers, so change them only together with those.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import cv2
@@ -171,9 +172,20 @@ def _draw_counter(pt: _Painter, value: int) -> None:
     cv2.line(pt.img, (bx, by - arm), (bx, by + arm), (255, 255, 255), thick)
 
 
-def _draw_video(pt: _Painter, frame: int, paused: bool) -> None:
+@functools.lru_cache(maxsize=8)
+def _video_chrome(w: int, h: int) -> np.ndarray:
+    """The video player's static parts (background, title, system bars), drawn once."""
+    img = np.zeros((h, w, 3), np.uint8)
+    pt = _Painter(img)
     pt.img[:] = (25, 25, 25)
     pt.text("Video", 0.06, 0.075, 2.0, (220, 220, 220), align="left", bold=3)
+    _draw_bars(pt)
+    img.setflags(write=False)
+    return img
+
+
+def _draw_video(pt: _Painter, frame: int, paused: bool) -> None:
+    """The moving parts of the video player (its chrome comes from ``_video_chrome``)."""
     x0, y0 = pt.p(VIDEO_RECT[0], VIDEO_RECT[1])
     x1, y1 = pt.p(VIDEO_RECT[2], VIDEO_RECT[3])
     hue = (frame * 11) % 180
@@ -234,17 +246,20 @@ def _draw_dialog(pt: _Painter, app: str) -> None:
 
 def render_screen(key: DisplayKey, w: int, h: int) -> np.ndarray:
     """Render the screen for ``key`` as a BGR uint8 image of (h, w, 3)."""
-    img = np.zeros((h, w, 3), np.uint8)
-    pt = _Painter(img)
-    if key.app == LAUNCHER:
-        _draw_launcher(pt)
-    elif key.app == COUNTER:
-        _draw_counter(pt, key.counter or 0)
-    elif key.app == VIDEO:
+    if key.app == VIDEO:  # drawn every video frame: only the moving parts are redrawn
+        img = _video_chrome(w, h).copy()
+        pt = _Painter(img)
         _draw_video(pt, key.video_frame or 0, key.paused)
     else:
-        _draw_placeholder(pt, key.app)
-    _draw_bars(pt)
+        img = np.zeros((h, w, 3), np.uint8)
+        pt = _Painter(img)
+        if key.app == LAUNCHER:
+            _draw_launcher(pt)
+        elif key.app == COUNTER:
+            _draw_counter(pt, key.counter or 0)
+        else:
+            _draw_placeholder(pt, key.app)
+        _draw_bars(pt)
     if key.dialog is not None:
         _draw_dialog(pt, key.dialog)
     return img

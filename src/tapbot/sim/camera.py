@@ -31,6 +31,7 @@ _DECK = (92, 96, 88)
 _BODY = (28, 28, 30)
 _NOISE_BANK = 8
 _CACHE = 48
+_FRAME_CACHE = 24  # recent frames, like a real camera's ring buffer (~0.4 s at 60 fps)
 _EPS = 1e-9
 
 
@@ -82,10 +83,21 @@ class SimCamera(Camera):
         sw = max(1, round(self._sw * self._render_scale))
         sh = max(1, round(self._sh * self._render_scale))
         sx, sy = sw / self._sw, sh / self._sh
-        scaled_to_screen = np.array([[1 / sx, 0, 0.5 / sx], [0, 1 / sy, 0.5 / sy], [0, 0, 1.0]])
-        self._warp = m @ scaled_to_screen
+        # pixel centres: screen = (scaled + 0.5) / s - 0.5
+        scaled_to_screen = np.array([[1 / sx, 0, 0.5 / sx - 0.5], [0, 1 / sy, 0.5 / sy - 0.5],
+                                     [0, 0, 1.0]])
+        # The screen is warped only into its bounding box in the image (a third of the pixels).
+        iw, ih = self.size_px
+        x0 = max(0, math.floor(self._corners[:, 0].min()) - 2)
+        y0 = max(0, math.floor(self._corners[:, 1].min()) - 2)
+        x1 = min(iw, math.ceil(self._corners[:, 0].max()) + 3)
+        y1 = min(ih, math.ceil(self._corners[:, 1].max()) + 3)
+        self._roi = (slice(y0, y1), slice(x0, x1))
+        shift = np.array([[1.0, 0, -x0], [0, 1.0, -y0], [0, 0, 1.0]])
+        self._warp = shift @ m @ scaled_to_screen
         self._background = self._draw_background()
         self._composites: OrderedDict[Hashable, np.ndarray] = OrderedDict()
+        self._frames: OrderedDict[int, Frame] = OrderedDict()
         self._noise = self._make_noise()
         ppm = profile.px_per_mm[1] * self._cam_px_per_screen_px
         self._finger_r = max(1, round(FINGER_DIAMETER_MM / 2 * ppm))
@@ -153,8 +165,11 @@ class SimCamera(Camera):
             return img
         screen = phone.screen_at(t, self._render_scale)
         img = self._background.copy()
-        cv2.warpPerspective(screen, self._warp, self.size_px, img, flags=cv2.INTER_LINEAR,
-                            borderMode=cv2.BORDER_TRANSPARENT)
+        roi = img[self._roi]
+        warped = cv2.warpPerspective(screen, self._warp, (roi.shape[1], roi.shape[0]), roi,
+                                     flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_TRANSPARENT)
+        if warped is not roi and not np.shares_memory(warped, img):
+            roi[:] = warped
         img.setflags(write=False)
         self._composites[key] = img
         self.renders += 1
@@ -163,7 +178,17 @@ class SimCamera(Camera):
         return img
 
     def render(self, k: int) -> Frame:
-        """Render frame ``k`` (captured at ``k / fps``)."""
+        """Frame ``k`` (captured at ``k / fps``), from a small cache of recent frames."""
+        frame = self._frames.get(k)
+        if frame is not None:
+            return frame
+        frame = self._render(k)
+        self._frames[k] = frame
+        if len(self._frames) > _FRAME_CACHE:
+            self._frames.popitem(last=False)
+        return frame
+
+    def _render(self, k: int) -> Frame:
         t = k / self.fps
         img = self._composite(t).copy()
         fingers = self.world.finger_state_at(t)
@@ -178,6 +203,7 @@ class SimCamera(Camera):
             pos, neg = self._noise[k % len(self._noise)]
             cv2.add(img, pos, img)
             cv2.subtract(img, neg, img)
+        img.setflags(write=False)
         return Frame(image=img, t=t, index=k)
 
     # ------------------------------------------------------------------ Camera API
@@ -187,6 +213,7 @@ class SimCamera(Camera):
 
     def stop(self) -> None:
         self._composites.clear()
+        self._frames.clear()
 
     def frames(self, since: float, until: float, min_interval_s: float = 0.0) -> list[Frame]:
         """Frames captured in ``(since, until]``, oldest first, thinned to ``min_interval_s``."""
@@ -197,15 +224,9 @@ class SimCamera(Camera):
             return []
         k0 = max(0, math.floor(since * self.fps + _EPS) + 1)
         k1 = math.floor(until * self.fps + _EPS)
-        out: list[Frame] = []
-        last_t = -math.inf
-        for k in range(k0, k1 + 1):
-            t = k / self.fps
-            if min_interval_s > 0 and t - last_t < min_interval_s - _EPS:
-                continue
-            out.append(self.render(k))
-            last_t = t
-        return out
+        n = self.thinning_stride(min_interval_s) if min_interval_s > 0 else 1
+        first = -(-k0 // n) * n  # the first multiple of n at or after k0
+        return [self.render(k) for k in range(first, k1 + 1, n)]
 
     def latest(self) -> Frame:
         """The frame at ``floor(now * fps)``."""

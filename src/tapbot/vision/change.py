@@ -19,8 +19,9 @@ class Change:
     """The result of one comparison.
 
     ``area_px`` is the area of the largest changed blob (view px, 0 if none) and ``bbox`` its
-    ``(x, y, w, h)`` in view px (``None`` if no pixel changed). ``changed`` is true when that
-    blob is at least the detector's ``min_area_px``.
+    ``(x, y, w, h)`` in view px. ``changed`` is true when that blob is at least the detector's
+    ``min_area_px``. When fewer than ``min_area_px`` pixels changed in all, no blob is labelled:
+    ``area_px`` is then their count and ``bbox`` is ``None``.
     """
 
     changed: bool
@@ -107,21 +108,27 @@ class ChangeDetector:
         above = cv2.subtract(c, r_hi)  # saturating: 0 where cur <= ref max
         below = cv2.subtract(r_lo, c)
         diff = cv2.max(above, below)
-        changed = np.where(diff > self.threshold, np.uint8(255), np.uint8(0))
+        _, changed = cv2.threshold(diff, self.threshold, 255, cv2.THRESH_BINARY)
         if mask is not None:
-            changed[mask != 0] = 0
+            changed = cv2.bitwise_and(changed, cv2.bitwise_not(mask))
         return changed
 
     def compare(self, ref: np.ndarray, cur: np.ndarray, mask: np.ndarray | None = None) -> Change:
         """Compare gray views of equal shape; ``mask`` (uint8, nonzero = ignore) is optional."""
         changed = self.changed_pixels(ref, cur, mask)
-        n, _labels, stats, _centroids = cv2.connectedComponentsWithStats(changed, connectivity=8)
+        total = cv2.countNonZero(changed)
+        if total < self.min_area_px:  # no blob can reach the area: skip the labelling
+            return Change(changed=False, area_px=total, bbox=None)
+        # label blobs only inside the bounding box of the changed pixels
+        bx, by, bw, bh = cv2.boundingRect(changed)
+        roi = changed[by:by + bh, bx:bx + bw]
+        n, _labels, stats, _centroids = cv2.connectedComponentsWithStats(roi, connectivity=8)
         if n <= 1:
             return Change(changed=False, area_px=0, bbox=None)
         areas = stats[1:, cv2.CC_STAT_AREA]
         best = 1 + int(np.argmax(areas))
         x, y, w, h, area = (int(v) for v in stats[best])
-        return Change(changed=area >= self.min_area_px, area_px=area, bbox=(x, y, w, h))
+        return Change(changed=area >= self.min_area_px, area_px=area, bbox=(x + bx, y + by, w, h))
 
 
 def _check_shape(shape: tuple[int, int]) -> tuple[int, int]:

@@ -42,6 +42,13 @@ class DialogBox:
         return self.x + self.w / 2.0, self.y + self.h / 2.0
 
 
+def _percentile_u8(view: np.ndarray, q: float) -> float:
+    """The ``q``-th percentile of a uint8 image from its histogram (far faster than sorting)."""
+    hist = cv2.calcHist([view], [0], None, [256], [0, 256]).ravel()
+    cum = np.cumsum(hist)
+    return float(np.searchsorted(cum, q / 100.0 * cum[-1]))
+
+
 def find_dialog(view: np.ndarray) -> DialogBox | None:
     """Find a modal dialog in a gray screen view, or return ``None``.
 
@@ -61,7 +68,7 @@ def find_dialog(view: np.ndarray) -> DialogBox | None:
     h_view, w_view = view.shape
     if h_view < 16 or w_view < 16:
         return None
-    peak = float(np.percentile(view, 99.5))
+    peak = _percentile_u8(view, 99.5)
     if peak < MIN_PEAK:
         return None
     level = max(MIN_PEAK * BRIGHT_OF_PEAK, BRIGHT_OF_PEAK * peak)

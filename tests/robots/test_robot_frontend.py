@@ -80,3 +80,22 @@ def test_no_command_ever_leaves_the_envelope_or_goes_below_the_glass(lo, size, p
             assert env.contains(call[1], call[2], 10.0)
         if call[0] in ("finger_down", "finger_up"):
             assert call[2] >= 5.0
+
+
+def test_probing_lowers_in_steps_until_a_touch_and_never_below_the_floor():
+    robot, backend = make_robot()
+    heights = []
+
+    def touched():
+        heights.append(backend.request_position()[2])
+        return heights[-1] <= 9.52
+
+    z = robot.lower_until(PointMm(50, 50), touched, z_start_mm=10.0, z_floor_mm=9.0,
+                          step_mm=0.1)
+    assert z == pytest.approx(9.5)
+    assert heights == pytest.approx([10.0, 9.9, 9.8, 9.7, 9.6, 9.5])
+    assert backend.calls[-1][0] == "finger_up"
+    assert robot.lower_until(PointMm(50, 50), lambda: False, z_start_mm=10.0, z_floor_mm=9.0,
+                             step_mm=0.25) is None
+    downs = [c[2] for c in backend.calls if c[0] == "finger_down"]
+    assert min(downs) >= 9.0

@@ -16,6 +16,7 @@ from tapbot.core.documents import (
 from tapbot.core.errors import (
     CalibrationError,
     ConfigError,
+    ConnectionLost,
     FlowError,
     HardwareError,
     RunAborted,
@@ -32,6 +33,7 @@ __all__ = [
     "CalibrationError",
     "Clock",
     "ConfigError",
+    "ConnectionLost",
     "Dispatcher",
     "FlowError",
     "Frame",

@@ -48,6 +48,15 @@ class HardwareError(TapbotError):
     code = "TB400"
 
 
+class ConnectionLost(HardwareError):
+    """A part of the rig went away (port vanished, camera unplugged, phone offline).
+
+    The runner suspends the run and resumes it when the part is back; nothing recorded is lost.
+    """
+
+    code = "TB410"
+
+
 class CalibrationError(TapbotError):
     """Calibration is missing, stale, degenerate or worse than its limit."""
 

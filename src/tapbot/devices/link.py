@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tapbot.core.errors import HardwareError
+
 
 @dataclass(frozen=True, slots=True)
 class TouchEvent:
@@ -43,3 +45,16 @@ class DeviceLink(ABC):
     @abstractmethod
     def boot_state(self) -> str:
         """``"booted"``, ``"booting"`` or ``"offline"``."""
+
+    # Optional capabilities (calibration uses them when a link offers them). ------------------
+    def show_image(self, image: np.ndarray) -> None:
+        """Show a full-screen BGR image (a calibration pattern) until ``clear_image``."""
+        raise HardwareError(f"{type(self).__name__} cannot show an image on the phone")
+
+    def clear_image(self) -> None:
+        """Stop showing the image from ``show_image``."""
+        raise HardwareError(f"{type(self).__name__} cannot show an image on the phone")
+
+    def set_show_touches(self, on: bool) -> None:
+        """Switch the phone's own touch-location overlay (Android's "show taps") on or off."""
+        raise HardwareError(f"{type(self).__name__} cannot switch the touch overlay")

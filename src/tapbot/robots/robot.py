@@ -8,6 +8,7 @@ move. ``close()`` always leaves the fingers up and parked.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -161,6 +162,40 @@ class Robot:
         for finger in range(self.backend.fingers):
             self.backend.finger_up(finger, self.clearance_z_mm)
         self._down.clear()
+
+    def lower_until(self, p: PointMm, touched: Callable[[], bool], *, z_start_mm: float,
+                    z_floor_mm: float, step_mm: float = 0.05, finger: int = 0) -> float | None:
+        """Probe for the glass: lower ``finger`` over ``p`` in ``step_mm`` steps from
+        ``z_start_mm`` until ``touched()`` says a touch registered; returns that height, or
+        ``None`` when ``z_floor_mm`` was reached first. The finger is lifted afterwards.
+
+        This is the one motion allowed below the calibrated contact height (calibration is
+        what finds it), so it is bounded by the envelope's floor and by ``z_floor_mm``.
+        """
+        if step_mm <= 0:
+            raise SafetyError(f"probe step must be positive, got {step_mm} mm")
+        env = self.settings.envelope
+        floor = max(z_floor_mm, env.z_mm[0])
+        if not env.contains(p.x, p.y, z_start_mm):
+            raise SafetyError(f"probe start ({p.x:.2f}, {p.y:.2f}, {z_start_mm:.2f}) mm lies "
+                              "outside the work envelope")
+        self.lift_all()
+        self.backend.move_to(p.x, p.y, self.settings.travel_speed_mm_s)
+        self._xy = p
+        z = z_start_mm
+        found: float | None = None
+        try:
+            while z >= floor - 1e-9:
+                self.backend.finger_down(finger, z)
+                self._down.add(finger)
+                if touched():
+                    found = z
+                    break
+                z = round(z - step_mm, 6)
+        finally:
+            self.backend.finger_up(finger, max(z_start_mm, self.clearance_z_mm))
+            self._down.discard(finger)
+        return found
 
     def perform(self, path: TouchPath) -> tuple[float, float]:
         """Execute one touch path; returns ``(t_down, t_up)`` on the rig clock.

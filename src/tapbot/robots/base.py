@@ -10,11 +10,21 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
+from tapbot.core.errors import HardwareError
+
 
 class RobotBackend(ABC):
-    """One motion stage with ``fingers`` contact tips, driven in robot millimetres."""
+    """One motion stage with ``fingers`` contact tips, driven in robot millimetres.
+
+    Every backend moves finger 0 with ``move_to``. A backend with two fingers (a pinch tool)
+    also implements the optional pair methods (``move_pair_to``, ``pair_down``, ``pair_up``) and
+    states the centre-to-centre distance its fingers can have in ``pair_separation_mm``; a
+    one-finger backend inherits defaults that raise :class:`HardwareError`.
+    """
 
     fingers: int = 1
+    #: (min, max) centre-to-centre distance of fingers 0 and 1 in mm; ``None``: one finger.
+    pair_separation_mm: tuple[float, float] | None = None
 
     @abstractmethod
     def setup(self) -> None:
@@ -43,3 +53,21 @@ class RobotBackend(ABC):
     @abstractmethod
     def request_position(self) -> tuple[float, float, float]:
         """Ask the hardware where it is: (x_mm, y_mm, z_mm of finger 0)."""
+
+    # -- optional: two fingers (pinch / zoom) -------------------------------------------------
+    def move_pair_to(self, a_mm: tuple[float, float], b_mm: tuple[float, float],
+                     speed_mm_s: float) -> None:
+        """Move so that finger 0 ends at ``a_mm`` and finger 1 at ``b_mm`` (XY, robot mm), both
+        fingers arriving together, neither faster than ``speed_mm_s``; heights are kept."""
+        raise HardwareError(f"this robot has one finger ({type(self).__name__})",
+                            hint="use a robot with a two-finger tool for pinch and zoom")
+
+    def pair_down(self, z_mm: float) -> None:
+        """Lower fingers 0 and 1 together to height ``z_mm``."""
+        raise HardwareError(f"this robot has one finger ({type(self).__name__})",
+                            hint="use a robot with a two-finger tool for pinch and zoom")
+
+    def pair_up(self, z_mm: float) -> None:
+        """Raise fingers 0 and 1 together to the clearance height ``z_mm``."""
+        raise HardwareError(f"this robot has one finger ({type(self).__name__})",
+                            hint="use a robot with a two-finger tool for pinch and zoom")

@@ -7,7 +7,9 @@ move. ``close()`` always leaves the fingers up and parked.
 
 from __future__ import annotations
 
+import itertools
 import logging
+import math
 from collections.abc import Callable
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -223,6 +225,79 @@ class Robot:
             t_up = self.finger_up(path.finger)
         return t_down, t_up
 
+    def check_pair(self, a: TouchPath, b: TouchPath) -> list[tuple[float, PointMm, PointMm]]:
+        """Check a two-finger gesture before anything moves; returns its merged timeline.
+
+        ``a`` and ``b`` are the paths of fingers 0 and 1 (in either order). Both must start and
+        end together; every point must be allowed at contact height, and the fingers'
+        centre-to-centre distance must stay within the tool's ``pair_separation_mm`` all along
+        (between points too: both fingers move on straight lines at constant speed).
+        """
+        sep = self.backend.pair_separation_mm
+        if self.backend.fingers < 2 or sep is None:
+            raise SafetyError(f"a two-finger gesture needs a robot with two fingers; this one "
+                              f"has {self.backend.fingers}",
+                              hint="configure a two-finger tool (robot fingers: 2)")
+        if {a.finger, b.finger} != {0, 1}:
+            raise SafetyError(f"a two-finger gesture needs paths for fingers 0 and 1, got "
+                              f"{a.finger} and {b.finger}")
+        if a.finger == 1:
+            a, b = b, a
+        if (abs(a.points[0][0] - b.points[0][0]) > 1e-9
+                or abs(a.points[-1][0] - b.points[-1][0]) > 1e-9):
+            raise SafetyError("the two fingers' paths must start and end at the same times",
+                              hint="build both paths from one two-finger stroke")
+        self.check_path(a)
+        self.check_path(b)
+        times = sorted({t for t, _ in a.points} | {t for t, _ in b.points})
+        timeline = [(t, _path_at(a, t), _path_at(b, t)) for t in times]
+        lo, hi = sep
+        legs = list(itertools.pairwise(timeline)) or [(timeline[0], timeline[0])]
+        for (_, a0, b0), (_, a1, b1) in legs:
+            d_min, d_max = _separation_range(a0, b0, a1, b1)
+            if d_min < lo - 1e-9 or d_max > hi + 1e-9:
+                raise SafetyError(
+                    f"{a.label or 'pinch'}: the fingers would be {d_min:.1f}..{d_max:.1f} mm "
+                    f"apart; this tool allows {lo:g}..{hi:g} mm",
+                    hint="make the gesture wider or narrower")
+        return timeline
+
+    def perform_pair(self, a: TouchPath, b: TouchPath) -> tuple[float, float]:
+        """Execute a two-finger gesture (pinch, zoom, two-finger drag) with fingers 0 and 1;
+        returns ``(t_down, t_up)`` on the rig clock.
+
+        Checked like :meth:`perform` (plus the tool's finger separation) before anything moves.
+        Both fingers travel up to their first points, land together, follow their points in
+        step (each leg at the speed its faster-moving finger needs, capped at
+        ``max_drag_speed_mm_s``) and lift together.
+        """
+        timeline = self.check_pair(a, b)
+        self.lift_all()
+        _, a0, b0 = timeline[0]
+        self.backend.move_pair_to((a0.x, a0.y), (b0.x, b0.y), self.settings.travel_speed_mm_s)
+        self._xy = a0
+        t_down = t_up = self.clock.now()
+        try:
+            self.backend.pair_down(self.contact_z_mm)
+            self._down |= {0, 1}
+            t_down = self.clock.now()
+            prev_t, prev_a, prev_b = timeline[0]
+            for t_rel, pa, pb in timeline[1:]:
+                dt = t_rel - prev_t
+                dist = max(prev_a.distance_to(pa), prev_b.distance_to(pb))
+                if dist > 1e-6:
+                    speed = min(dist / dt if dt > 0 else float("inf"),
+                                self.settings.max_drag_speed_mm_s)
+                    self.backend.move_pair_to((pa.x, pa.y), (pb.x, pb.y), speed)
+                    self._xy = pa
+                self.clock.sleep((t_down + t_rel - timeline[0][0]) - self.clock.now())
+                prev_t, prev_a, prev_b = t_rel, pa, pb
+        finally:
+            t_up = self.clock.now()
+            self.backend.pair_up(self.clearance_z_mm)
+            self._down -= {0, 1}
+        return t_down, t_up
+
     def park(self) -> None:
         self.lift_all()
         self.backend.move_to(*self.settings.park_mm, self.settings.travel_speed_mm_s)
@@ -241,3 +316,35 @@ class Robot:
             raise
         finally:
             self.backend.stop()
+
+
+def _path_at(path: TouchPath, t: float) -> PointMm:
+    """Where ``path``'s finger is at ``t`` (linear between points, held outside them)."""
+    pts = path.points
+    if t <= pts[0][0]:
+        return pts[0][1]
+    for (t0, p0), (t1, p1) in itertools.pairwise(pts):
+        if t0 <= t <= t1:
+            f = 0.0 if t1 <= t0 else (t - t0) / (t1 - t0)
+            return PointMm(p0.x + f * (p1.x - p0.x), p0.y + f * (p1.y - p0.y))
+    return pts[-1][1]
+
+
+def _separation_range(a0: PointMm, b0: PointMm, a1: PointMm, b1: PointMm
+                      ) -> tuple[float, float]:
+    """Min and max distance of two fingers moving in step on straight lines a0->a1, b0->b1.
+
+    The difference vector moves on a straight line, so its length is largest at an end and
+    smallest at the foot of the perpendicular from the origin (if that lies within the leg).
+    """
+    dx0, dy0 = b0.x - a0.x, b0.y - a0.y
+    dx1, dy1 = b1.x - a1.x, b1.y - a1.y
+    ex, ey = dx1 - dx0, dy1 - dy0
+    ends = (math.hypot(dx0, dy0), math.hypot(dx1, dy1))
+    lo = min(ends)
+    ee = ex * ex + ey * ey
+    if ee > 0:
+        u = -(dx0 * ex + dy0 * ey) / ee
+        if 0 < u < 1:
+            lo = min(lo, math.hypot(dx0 + u * ex, dy0 + u * ey))
+    return lo, max(ends)

@@ -1,10 +1,17 @@
-"""The twin's deck: one phone lying at a known pose, its glass at a known height."""
+"""The twin's deck: one phone lying at a known pose, its glass at a known height.
+
+The world also keeps a bounded history of where the robot's tool was (every finger's XYZ and
+the carriage, in deck mm) so the camera can draw fingers and arm at any recent time, hovering or
+touching, and blur them over an exposure.
+"""
 
 from __future__ import annotations
 
 import logging
 import math
 from collections import deque
+from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -16,6 +23,36 @@ logger = logging.getLogger(__name__)
 
 CONTACT_TOLERANCE_MM = 0.05
 FINGER_HISTORY_S = 12.0
+
+
+@dataclass(frozen=True, slots=True)
+class ToolPose:
+    """Where the robot's tool is: each finger's tip (x, y, z) and the carriage's centre
+    (x, y, z of its underside), all in deck mm."""
+
+    fingers: tuple[tuple[float, float, float], ...]
+    carriage: tuple[float, float, float]
+
+
+class ToolMotion(Protocol):
+    """One motion of the tool between ``t_start`` and ``t_end`` (a robot reports these)."""
+
+    t_start: float
+    t_end: float
+
+    def pose_at(self, t: float) -> ToolPose:
+        """The pose at ``t`` (clamped to the motion's interval)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Still:
+    t_start: float
+    t_end: float
+    pose: ToolPose
+
+    def pose_at(self, t: float) -> ToolPose:
+        return self.pose
 
 
 class SimWorld:
@@ -46,6 +83,8 @@ class SimWorld:
         # (t_from, positions of touching fingers in screen px)
         self._finger_history: deque[tuple[float, tuple[tuple[float, float], ...]]] = deque()
         self._finger_history.append((-math.inf, ()))
+        # tool motions, oldest first; between motions the tool rests at the last end pose
+        self._motions: deque[ToolMotion] = deque()
 
     def _build_screen_to_robot(self) -> Homography:
         sx, sy = self.phone.profile.px_per_mm
@@ -55,6 +94,37 @@ class SimWorld:
         scale = np.diag([1.0 / sx, 1.0 / sy, 1.0])
         rot_tr = np.array([[c, -s, ox], [s, c, oy], [0.0, 0.0, 1.0]])
         return Homography(rot_tr @ scale)
+
+    def deck_to_screen(self) -> Homography:
+        """The true map from deck mm to screen px."""
+        return self._to_screen
+
+    # ------------------------------------------------------------------ tool history
+
+    def tool_motion(self, motion: ToolMotion) -> None:
+        """Record a motion of the tool (motions arrive in time order; bounded history)."""
+        if self._motions and motion.t_start < self._motions[-1].t_start - 1e-9:
+            raise ValueError(f"tool motion at {motion.t_start:.6f} s is older than the last "
+                             f"one ({self._motions[-1].t_start:.6f} s)")
+        self._motions.append(motion)
+        horizon = motion.t_start - FINGER_HISTORY_S
+        while len(self._motions) > 1 and self._motions[1].t_end <= horizon:
+            self._motions.popleft()
+
+    def tool_rests(self, t: float, pose: ToolPose) -> None:
+        """Record that the tool is at ``pose`` from ``t`` on (e.g. at start-up)."""
+        self.tool_motion(_Still(t, t, pose))
+
+    def tool_pose_at(self, t: float) -> ToolPose | None:
+        """Where the tool was at ``t`` (``None`` before any report; the oldest kept pose for
+        times older than the ~12 s history)."""
+        for motion in reversed(self._motions):
+            if motion.t_start <= t + 1e-12:
+                return motion.pose_at(min(t, motion.t_end))
+        if self._motions:
+            first = self._motions[0]
+            return first.pose_at(first.t_start)
+        return None
 
     def true_screen_to_robot(self) -> Homography:
         """The true map from screen px to deck mm."""

@@ -53,6 +53,8 @@ class StepDoc(_Doc):
     status: Literal["ok", "failed", "skipped"]
     t_start: float
     message: str = ""
+    slot: int | None = Field(None, description="index in the soak's seeded schedule")
+    last: bool = Field(False, description="the last step of its flow (the iteration is done)")
 
 
 class TouchDoc(_Doc):

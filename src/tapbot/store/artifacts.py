@@ -1,4 +1,4 @@
-"""The artifact folder of a run: frames saved as evidence."""
+"""The artifact folder of a run: frames, clips and screen views saved as evidence."""
 
 from __future__ import annotations
 
@@ -17,8 +17,9 @@ class Artifacts:
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
 
-    def save_image(self, name: str, image: np.ndarray) -> str:
-        rel = Path("frames") / f"{name}.png"
+    def save_image(self, name: str, image: np.ndarray, folder: str = "frames") -> str:
+        """Save ``image`` as ``folder/name.png``; returns the path relative to the run."""
+        rel = Path(folder) / f"{name}.png"
         path = self.root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         if not cv2.imwrite(str(path), image):

@@ -10,9 +10,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from tapbot.cameras.base import Camera
-from tapbot.core.calibration import Calibration
-from tapbot.core.clock import Clock, MonotonicClock
-from tapbot.core.errors import ConfigError
+from tapbot.core.calibration import Calibration, profile_fingerprint
+from tapbot.core.clock import Clock, MonotonicClock, wall_time
 from tapbot.devices.link import DeviceLink
 from tapbot.devices.profile import DeviceProfile
 from tapbot.rig import sim_backends  # noqa: F401  (registers the twin's types)
@@ -66,6 +65,7 @@ class FileCalibrationOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     path: Path
+    max_age_days: float | None = 30.0
 
 
 def file_calibration(options: dict[str, Any], ctx: BuildContext,
@@ -73,6 +73,7 @@ def file_calibration(options: dict[str, Any], ctx: BuildContext,
     """A calibration saved by ``tapbot calibrate`` (a path relative to the rig file)."""
     opts = ctx.validate(FileCalibrationOptions, options, section)
     path = opts.path if opts.path.is_absolute() else ctx.base_dir / opts.path
+    ctx.shared["calibration_check"] = (str(path), opts.max_age_days)
     return Calibration.load(path)
 
 
@@ -108,14 +109,14 @@ def build_rig(path: Path | None = None, *, seed: int | None = None,
     backend = lookup(ROBOT_TYPES, config.robot.type, ("robot",), ctx)(
         {k: v for k, v in robot_opts.items() if k not in settings_keys}, ctx, ("robot",))
 
-    calibration = lookup(CALIBRATION_TYPES, config.calibration.type, ("calibration",), ctx)(
-        config.calibration.options(), ctx, ("calibration",), camera)
-    if calibration.device != handle.profile.name and calibration.source != "twin-truth":
-        raise ConfigError(
-            f"calibration is for device '{calibration.device}', the rig has "
-            f"'{handle.profile.name}'",
-            hint="run 'tapbot calibrate' for this device",
-        )
+    cal_section = dict(overrides.get("calibration") or config.calibration.model_dump())
+    calibration = lookup(CALIBRATION_TYPES, cal_section.pop("type"), ("calibration",), ctx)(
+        cal_section, ctx, ("calibration",), camera)
+    where, max_age_days = ctx.shared.get("calibration_check", ("calibration", None))
+    calibration.check_fresh(rig=config.name, device=handle.profile.name,
+                            profile=profile_fingerprint(handle.profile), now=wall_time(),
+                            max_age_s=None if max_age_days is None else max_age_days * 86400.0,
+                            where=where)
 
     clock = ctx.clock or MonotonicClock()
     robot = Robot(backend, clock, settings, contact_z_mm=calibration.contact_z_mm)

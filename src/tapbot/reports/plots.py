@@ -1,0 +1,135 @@
+"""The report's figures, drawn with matplotlib (Agg backend) as small SVG files.
+
+Long runs stay small: over-time plots show per-interval percentiles (at most ``MAX_BINS``
+intervals), never one mark per measurement.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+from tapbot.reports.model import IncidentEntry, MeasureStats
+
+logger = logging.getLogger(__name__)
+
+MAX_BINS = 96
+KIND_COLOURS = {"crash": "#b3261e", "freeze": "#7b3fbf", "stall": "#c25e00",
+                "glitch": "#00639b", "reboot": "#5c4033"}
+plt.rcParams.update({
+    "svg.fonttype": "none",  # text stays text: small files, crisp on phones
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "svg.hashsalt": "tapbot",  # stable ids: the same run gives the same files
+})
+
+
+def time_unit(span_s: float) -> tuple[float, str]:
+    """Divisor and label for run-time axes: minutes up to two hours, then hours."""
+    return (3600.0, "h") if span_s > 7200 else (60.0, "min")
+
+
+def kind_colour(kind: str) -> str:
+    return KIND_COLOURS.get(kind, "#444444")
+
+
+def binned_percentiles(t: np.ndarray, v: np.ndarray, span_s: float,
+                       bins: int = MAX_BINS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bin centres and the p50 and p95 of ``v`` in each of ``bins`` equal intervals of run
+    time (NaN where an interval is empty)."""
+    n_bins = int(max(1, min(bins, len(v) // 10 or 1)))
+    edges = np.linspace(0.0, max(span_s, float(t.max()) if len(t) else 1.0, 1e-9), n_bins + 1)
+    idx = np.clip(np.searchsorted(edges, t, side="right") - 1, 0, n_bins - 1)
+    order = np.argsort(idx, kind="stable")
+    idx_sorted, v_sorted = idx[order], v[order]
+    bounds = np.searchsorted(idx_sorted, np.arange(n_bins + 1))
+    p50 = np.full(n_bins, np.nan)
+    p95 = np.full(n_bins, np.nan)
+    for b in range(n_bins):
+        chunk = v_sorted[bounds[b]:bounds[b + 1]]
+        if len(chunk):
+            p50[b], p95[b] = np.percentile(chunk, [50, 95])
+    return (edges[:-1] + edges[1:]) / 2, p50, p95
+
+
+def _mark_incidents(ax, incidents: list[IncidentEntry], div: float, labels: bool) -> None:
+    for e in incidents:
+        ax.axvline(e.t_onset / div, color=kind_colour(e.kind), lw=0.9, alpha=0.75)
+        if labels:
+            ax.annotate(f"#{e.number}", (e.t_onset / div, 1.0), xycoords=("data", "axes fraction"),
+                        fontsize=7, color=kind_colour(e.kind), ha="center", va="bottom")
+
+
+def timeline_plot(path: Path, span_s: float, latency: np.ndarray | None,
+                  step_times: np.ndarray, failed_times: np.ndarray,
+                  incidents: list[IncidentEntry]) -> None:
+    """The whole run: response latency p50/p95 over time, step throughput and failures,
+    with every incident marked and numbered."""
+    div, unit = time_unit(span_s)
+    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(9, 3.6), sharex=True,
+                                   gridspec_kw={"height_ratios": [3, 2]})
+    if latency is not None and len(latency):
+        x, p50, p95 = binned_percentiles(latency[:, 0], latency[:, 1] * 1000, span_s)
+        ax1.plot(x / div, p50, color="#1f6f43", lw=1.4, label="p50")
+        ax1.plot(x / div, p95, color="#c25e00", lw=1.1, label="p95")
+        ax1.legend(loc="upper right", fontsize=7, frameon=False, ncols=2)
+    else:
+        ax1.text(0.5, 0.5, "no response latency measured", transform=ax1.transAxes,
+                 ha="center", va="center", color="#666")
+    ax1.set_ylabel("response latency (ms)")
+    ax1.set_ylim(bottom=0)
+    _mark_incidents(ax1, incidents, div, labels=len(incidents) <= 60)
+    n_bins = MAX_BINS if span_s > 0 else 1
+    edges = np.linspace(0, max(span_s, 1e-9), n_bins + 1) / div
+    ax2.hist(step_times / div, bins=edges, color="#8aa4c8", label="steps")
+    if len(failed_times):
+        ax2.hist(failed_times / div, bins=edges, color="#b3261e", label="failed steps")
+    ax2.set_ylabel("steps")
+    ax2.legend(loc="upper right", fontsize=7, frameon=False, ncols=2)
+    _mark_incidents(ax2, incidents, div, labels=False)
+    ax2.set_xlabel(f"run time ({unit})")
+    ax2.set_xlim(0, max(span_s, 1e-9) / div)
+    fig.tight_layout()
+    fig.savefig(path, metadata={"Date": None})
+    plt.close(fig)
+
+
+def measure_plot(path: Path, stats: MeasureStats, series: np.ndarray, span_s: float,
+                 incidents: list[IncidentEntry]) -> None:
+    """One measurement at one step: its histogram with p50/p95/p99, and p50/p95 over run
+    time so a slowdown with uptime shows."""
+    scale, unit = (1000.0, "ms") if stats.unit == "s" else (1.0, stats.unit)
+    div, tunit = time_unit(span_s)
+    t, v = series[:, 0], series[:, 1] * scale
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8, 2.5), gridspec_kw={"width_ratios": [1, 1.4]})
+    bins = int(min(60, max(8, np.sqrt(len(v)))))
+    ax1.hist(v, bins=bins, color="#8aa4c8")
+    for q, value, style in (("p50", stats.p50, "-"), ("p95", stats.p95, "--"),
+                            ("p99", stats.p99, ":")):
+        ax1.axvline(value * scale, color="#222", ls=style, lw=1, label=f"{q} {value * scale:.0f}")
+    ax1.legend(fontsize=7, frameon=False)
+    ax1.set_xlabel(f"{stats.name} ({unit})")
+    ax1.set_ylabel("count")
+    x, p50, p95 = binned_percentiles(t, v, span_s)
+    if len(v) <= 400:
+        ax2.plot(t / div, v, ".", ms=2.5, color="#8aa4c8", alpha=0.8, label="each")
+    ax2.plot(x / div, p50, color="#1f6f43", lw=1.3, label="p50")
+    ax2.plot(x / div, p95, color="#c25e00", lw=1.0, label="p95")
+    _mark_incidents(ax2, [e for e in incidents if e.flow == stats.flow], div, labels=False)
+    ax2.set_xlim(0, max(span_s, 1e-9) / div)
+    ax2.set_ylim(bottom=0)
+    ax2.set_xlabel(f"run time ({tunit})")
+    ax2.set_ylabel(unit)
+    ax2.legend(fontsize=7, frameon=False, ncols=3, loc="upper right")
+    fig.tight_layout()
+    fig.savefig(path, metadata={"Date": None})
+    plt.close(fig)

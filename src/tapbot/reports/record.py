@@ -1,0 +1,220 @@
+"""A run as the reports see it: its documents and artifacts, loaded leniently into a RunRecord.
+
+Reports are built from what a run left behind (DESIGN rule 5: a report can be rebuilt from the
+store alone): ``runs/<run_id>/documents.jsonl`` and the evidence files under the run folder.
+Documents written by an older or newer tapbot are read as far as they go: unknown fields are kept
+aside, documents that lack required fields are skipped and listed in ``problems``, so the report
+can say what is missing instead of crashing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from tapbot.core.documents import (
+    DOCUMENT_ADAPTER,
+    FrameRef,
+    Incident,
+    Measurement,
+    RunStart,
+    RunStop,
+    StepDoc,
+    TouchDoc,
+)
+from tapbot.core.errors import StoreError
+
+logger = logging.getLogger(__name__)
+
+DOCUMENTS_FILE = "documents.jsonl"
+
+_KINDS: dict[str, type[BaseModel]] = {
+    "run-start": RunStart,
+    "step": StepDoc,
+    "touch": TouchDoc,
+    "frame-ref": FrameRef,
+    "measurement": Measurement,
+    "incident": Incident,
+    "run-stop": RunStop,
+}
+
+
+class RunNotFound(StoreError):
+    """No run with this id or folder exists."""
+
+    code = "TB710"
+
+
+@dataclass
+class IncidentRecord:
+    """An incident document and the fields it carried that this tapbot does not know."""
+
+    doc: Incident
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RunRecord:
+    """Everything a report needs from one run, typed.
+
+    ``folder`` is the run folder that evidence paths are relative to (None when the run came
+    from a store without an artifact folder). ``problems`` lists what could not be read, as
+    ``(where, what)`` pairs, so reports can mark it.
+    """
+
+    run_id: str
+    folder: Path | None
+    start: RunStart | None = None
+    stop: RunStop | None = None
+    steps: list[StepDoc] = field(default_factory=list)
+    touches: int = 0
+    measurements: list[Measurement] = field(default_factory=list)
+    frame_refs: list[FrameRef] = field(default_factory=list)
+    incidents: list[IncidentRecord] = field(default_factory=list)
+    t_first: float | None = None
+    t_last: float | None = None
+    documents: int = 0
+    problems: list[tuple[str, str]] = field(default_factory=list)
+    start_extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def t0(self) -> float:
+        """Run time zero on the rig clock: run-start's ``t``, else the first document's."""
+        if self.start is not None:
+            return self.start.t
+        return self.t_first if self.t_first is not None else 0.0
+
+    @property
+    def duration_s(self) -> float:
+        """Recorded span of the run on the rig clock (run-start to the last document)."""
+        if self.t_last is None:
+            return 0.0
+        return max(0.0, self.t_last - self.t0)
+
+    def add(self, doc: BaseModel, extra: dict[str, Any] | None = None) -> None:
+        """File one parsed document under its kind."""
+        self.documents += 1
+        t = doc.t  # type: ignore[attr-defined]
+        self.t_first = t if self.t_first is None else min(self.t_first, t)
+        self.t_last = t if self.t_last is None else max(self.t_last, t)
+        if isinstance(doc, StepDoc):
+            self.steps.append(doc)
+        elif isinstance(doc, TouchDoc):
+            self.touches += 1
+        elif isinstance(doc, Measurement):
+            self.measurements.append(doc)
+        elif isinstance(doc, FrameRef):
+            self.frame_refs.append(doc)
+        elif isinstance(doc, Incident):
+            self.incidents.append(IncidentRecord(doc, dict(extra or {})))
+        elif isinstance(doc, RunStart):
+            if self.start is not None:
+                self.problems.append(("documents", "more than one run-start; the first is used"))
+                return
+            self.start = doc
+            self.start_extra = dict(extra or {})
+        elif isinstance(doc, RunStop):
+            self.stop = doc
+
+
+def resolve_run(run: str | Path, runs_dir: Path = Path("runs")) -> Path:
+    """The folder of ``run``: a run folder path, or a run id under ``runs_dir``.
+
+    Raises :class:`RunNotFound` naming the nearest known runs.
+    """
+    candidate = Path(run)
+    if (candidate / DOCUMENTS_FILE).is_file():
+        return candidate
+    if candidate.name == DOCUMENTS_FILE and candidate.is_file():
+        return candidate.parent
+    under = runs_dir / str(run)
+    if (under / DOCUMENTS_FILE).is_file():
+        return under
+    if candidate.is_dir() or under.is_dir():
+        folder = candidate if candidate.is_dir() else under
+        raise RunNotFound(f"{folder}: a folder but no {DOCUMENTS_FILE} in it",
+                          hint="point at a run folder written by tapbot demo or tapbot soak")
+    known = sorted(p.parent.name for p in runs_dir.glob(f"*/{DOCUMENTS_FILE}"))
+    hint = (f"known runs under {runs_dir}: {', '.join(known[-5:])}" if known
+            else f"no runs under {runs_dir}; pass --runs-dir or a run folder path")
+    raise RunNotFound(f"unknown run '{run}'", hint=hint)
+
+
+def load_run(run: str | Path, runs_dir: Path = Path("runs")) -> RunRecord:
+    """Load a run folder (or a run id under ``runs_dir``) into a :class:`RunRecord`."""
+    folder = resolve_run(run, runs_dir)
+    return load_documents(folder / DOCUMENTS_FILE, folder=folder)
+
+
+def load_documents(path: Path, folder: Path | None = None) -> RunRecord:
+    """Read a documents.jsonl leniently; only a file with no readable document raises."""
+    try:
+        with path.open("rb") as fh:
+            raw_lines = fh.read().splitlines()
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot read the documents ({exc.strerror})") from exc
+    record = RunRecord(run_id=folder.name if folder else path.stem, folder=folder)
+    unreadable = 0
+    for n, raw in enumerate(raw_lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            record.add(DOCUMENT_ADAPTER.validate_json(raw))
+            continue
+        except ValidationError:
+            pass
+        doc, extra, problem = _parse_lenient(raw)
+        if doc is not None:
+            record.add(doc, extra)
+        else:
+            unreadable += 1
+            if n == len(raw_lines) and problem.startswith("not JSON"):
+                problem = "torn last line (the run was cut off mid-write)"
+            if unreadable <= 20:
+                record.problems.append((f"{path.name}:{n}", problem))
+    if unreadable > 20:
+        record.problems.append((path.name, f"{unreadable - 20} more unreadable lines"))
+    if record.documents == 0:
+        raise StoreError(f"{path}: no readable tapbot document in {len(raw_lines)} lines",
+                         hint="the file is from another tool, an incompatible tapbot, "
+                              "or empty")
+    if record.start is not None:
+        record.run_id = record.start.run_id
+    else:
+        record.problems.append(("documents", "no run-start: rig, device, plan and thresholds "
+                                             "are unknown"))
+    if record.stop is None:
+        record.problems.append(("documents", "no run-stop: the run did not finish or was cut "
+                                             "off"))
+    logger.info("loaded %d documents of run %s (%d unreadable)", record.documents,
+                record.run_id, unreadable)
+    return record
+
+
+def _parse_lenient(raw: bytes) -> tuple[BaseModel | None, dict[str, Any], str]:
+    """Parse a document another tapbot version wrote: unknown fields are set aside."""
+    try:
+        data = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None, {}, "not JSON"
+    if not isinstance(data, dict):
+        return None, {}, "not a JSON object"
+    kind = data.get("kind")
+    cls = _KINDS.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        return None, {}, f"unknown document kind {kind!r} (skipped)"
+    known = {k: v for k, v in data.items() if k in cls.model_fields}
+    extra = {k: v for k, v in data.items() if k not in cls.model_fields}
+    try:
+        return cls.model_validate(known), extra, ""
+    except ValidationError as exc:
+        fields = sorted({".".join(str(p) for p in e["loc"]) or "?" for e in exc.errors()})
+        missing = [e for e in exc.errors() if e["type"] == "missing"]
+        what = "missing" if len(missing) == len(exc.errors()) else "missing or invalid"
+        return None, extra, (f"{kind} document with {what} field(s) {', '.join(fields)} "
+                             f"(older schema?); skipped")

@@ -17,6 +17,7 @@ from tapbot import __version__
 from tapbot.cli.calibrate import calibrate_command
 from tapbot.cli.durations import format_duration, parse_duration
 from tapbot.cli.progress import SoakProgress
+from tapbot.cli.report import report as report_command
 from tapbot.core.clock import wall_perf
 from tapbot.core.documents import Dispatcher
 from tapbot.core.errors import TapbotError
@@ -29,6 +30,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="Robot-driven smartphone quality testing.")
 console = Console()
 err_console = Console(stderr=True)
+app.command("report")(report_command)
 app.command("calibrate")(calibrate_command)
 
 DEMO_FAULTS = {"freeze_per_hour": 4.0, "crash_per_hour": 3.0}

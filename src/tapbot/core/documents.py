@@ -125,9 +125,10 @@ def parse_document(data: str | bytes | dict[str, Any]) -> BaseModel:
 class Dispatcher:
     """Numbers documents and hands each to every subscriber, isolating their failures."""
 
-    def __init__(self) -> None:
+    def __init__(self, start_seq: int = 0) -> None:
+        """``start_seq``: the last sequence number already used (a resumed run goes on)."""
         self._subscribers: list[Subscriber] = []
-        self._seq = 0
+        self._seq = start_seq
         self.failures = 0
 
     def subscribe(self, subscriber: Subscriber) -> None:

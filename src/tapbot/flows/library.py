@@ -1,4 +1,5 @@
-"""Flows for the twin's apps, used by ``tapbot demo``.
+"""tapbot's flow library: YAML flows for the twin's apps (package data in ``library/``),
+used by ``tapbot demo`` and by plans (``- library: counter``).
 
 Positions follow the twin phone's launcher grid (4 columns at 12.5/37.5/62.5/87.5 % of the
 width, rows at 20 and 33 % of the height), as a tester would write them for any phone.
@@ -6,58 +7,30 @@ width, rows at 20 and 33 % of the height), as a tester would write them for any 
 
 from __future__ import annotations
 
-from tapbot.flows.steps import (
-    Flow,
-    FlowMix,
-    Point,
-    PressKey,
-    Region,
-    Tap,
-    Wait,
-    WatchAnimation,
-)
+from functools import cache
+from pathlib import Path
+
+from tapbot.flows.steps import Flow, FlowMix
+from tapbot.flows.yamlflow import compile_flow_file
+
+LIBRARY_DIR = Path(__file__).parent / "library"
+
+#: The demo's weighted mix of library flows.
+DEMO_WEIGHTS: dict[str, float] = {"counter": 3.0, "video": 2.0, "messages": 1.0}
 
 
-def _icon(column: int, row: int) -> Point:
-    return Point(x=f"{12.5 + 25 * column}%", y=f"{20 + 13 * row}%")
+@cache
+def library_flow(name: str) -> Flow:
+    """The compiled library flow ``name`` (``library/<name>.yaml``)."""
+    return compile_flow_file(LIBRARY_DIR / f"{name}.yaml")
 
 
-COUNTER = Flow(
-    name="counter",
-    steps=[
-        Tap(label="open Counter", at=_icon(0, 0)),
-        *[Tap(label=f"tap + ({i + 1})", at=Point(x="50%", y="62%")) for i in range(5)],
-        PressKey(label="home", key="home"),
-    ],
-)
+def demo_mix() -> list[FlowMix]:
+    """The demo soak's mix: library flows with :data:`DEMO_WEIGHTS`."""
+    return [FlowMix(flow=library_flow(n), weight=w) for n, w in DEMO_WEIGHTS.items()]
 
-# the playing video and its progress bar move by themselves
-VIDEO_PLAYER = Region(x0="0%", y0="29%", x1="100%", y1="59%")
 
-VIDEO = Flow(
-    name="video",
-    steps=[
-        Tap(label="open Video", at=_icon(1, 0), settle=False),
-        WatchAnimation(label="watch", seconds=3.0),
-        Tap(label="pause", at=Point(x="50%", y="42%"), expect="none", settle=False),
-        Wait(label="paused", seconds=0.5),
-        Tap(label="resume", at=Point(x="50%", y="42%"), expect="none", settle=False),
-        WatchAnimation(label="watch again", seconds=2.0),
-        PressKey(label="home", key="home", animated=[VIDEO_PLAYER]),
-    ],
-)
-
-MESSAGES = Flow(
-    name="messages",
-    steps=[
-        Tap(label="open Messages", at=_icon(2, 0)),
-        Wait(label="read", seconds=0.5),
-        PressKey(label="back", key="back"),
-    ],
-)
-
-DEMO_MIX: list[FlowMix] = [
-    FlowMix(flow=COUNTER, weight=3.0),
-    FlowMix(flow=VIDEO, weight=2.0),
-    FlowMix(flow=MESSAGES, weight=1.0),
-]
+COUNTER = library_flow("counter")
+VIDEO = library_flow("video")
+MESSAGES = library_flow("messages")
+DEMO_MIX: list[FlowMix] = demo_mix()

@@ -83,6 +83,7 @@ class Plan(BaseModel):
     thresholds: dict[str, float] = Field(default_factory=dict)
     entries: list[PlanEntry] = Field(min_length=1)
     source: str = ""
+    rig: str | None = Field(None, description="rig file named by the plan (absolute path)")
 
     @classmethod
     def from_mix(cls, mix: list[FlowMix], *, name: str = "soak", seed: int = 0,
@@ -158,6 +159,11 @@ def compile_plan_text(text: str, path: str = "<plan>", *, base_dir: Path | None 
         nodes[key] = vnode
     if "name" in nodes:
         fields["name"] = str(_plain(nodes["name"]))
+    if "rig" in nodes:
+        rig_path = base / str(_plain(nodes["rig"]))
+        if not rig_path.is_file():
+            issue(nodes["rig"], f"rig file {rig_path} not found")
+        fields["rig"] = str(rig_path)
     if "seed" in nodes:
         value = _plain(nodes["seed"])
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:

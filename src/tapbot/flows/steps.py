@@ -125,6 +125,9 @@ class Tap(_Touch):
     at: Target
     hold_s: float = Field(0.06, gt=0, le=5)
 
+    def describe(self) -> str:
+        return self.label or f"tap {self.at.describe()}"
+
 
 class DoubleTap(_Touch):
     kind: Literal["doubleTap"] = "doubleTap"
@@ -170,6 +173,9 @@ class PressKey(_Touch):
     @classmethod
     def _lower(cls, v: str) -> str:
         return v.lower()
+
+    def describe(self) -> str:
+        return self.label or f"pressKey {self.key}"
 
 
 class Pinch(_Touch):

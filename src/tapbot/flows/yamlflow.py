@@ -49,7 +49,9 @@ UNSUPPORTED_MAESTRO = frozenset({
 HEADER_KEYS = frozenset({"name", "app", "appId", "env", "tags", "keyboard", "url"})
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_DUR = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$")
+_DUR = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+_DUR_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+_DUR_PARTS = re.compile(r"(?:\d+(?:\.\d+)?(?:ms|h|m|s))+")
 
 
 @dataclass(frozen=True)
@@ -88,14 +90,15 @@ def parse_duration_s(value: Any, default_unit: str = "ms") -> float:
     """A duration in seconds from ``200ms``, ``1.5s``, ``2m`` or a bare number in
     ``default_unit`` (Maestro's timeouts are milliseconds)."""
     if isinstance(value, bool):
-        raise ValueError("expected a duration such as 500ms or 2s")
+        raise ValueError("expected a duration such as 500ms, 2s or 24h")
+    scale = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
     if isinstance(value, int | float):
-        number, unit = float(value), default_unit
-    elif isinstance(value, str) and (m := _DUR.match(value)):
-        number, unit = float(m.group(1)), m.group(2) or default_unit
-    else:
-        raise ValueError(f"expected a duration such as 500ms or 2s, got {value!r}")
-    return number * {"ms": 0.001, "s": 1.0, "m": 60.0}[unit]
+        return float(value) * scale[default_unit]
+    if isinstance(value, str) and (m := _DUR.match(value)):
+        return float(m.group(1)) * scale[m.group(2) or default_unit]
+    if isinstance(value, str) and _DUR_PARTS.fullmatch(value.strip()):
+        return sum(float(n) * scale[u] for n, u in _DUR_PART.findall(value.strip()))
+    raise ValueError(f"expected a duration such as 500ms, 2s or 24h, got {value!r}")
 
 
 class FlowCompiler:
@@ -586,6 +589,12 @@ class FlowCompiler:
 
     def _press_key(self, key: Node, arg: Node | None) -> dict[str, Any]:
         arg = self._need(key, arg, "a key name: back, home or recents")
+        if isinstance(arg, MappingNode):
+            m = self._mapping(arg, {"key", *self._TOUCH_KEYS}, "pressKey")
+            if "key" not in m:
+                raise self.fail(arg, "pressKey: expected key: back, home or recents")
+            return {"__model__": S.PressKey, "key": self._str(m["key"]),
+                    **self._touch_options(m)}
         return {"__model__": S.PressKey, "key": self._str(arg)}
 
     def _assert(self, key: Node, arg: Node | None, model: type) -> dict[str, Any]:
@@ -754,7 +763,9 @@ class FlowCompiler:
             m = self._mapping(arg, {"duration", "label"}, "watchAnimation")
             if "duration" not in m:
                 raise self.fail(arg, "watchAnimation: expected duration:")
-            arg = m["duration"]
+            label = self._str(m["label"]) if "label" in m else ""
+            return {"__model__": S.WatchAnimation, "seconds": self._duration(m["duration"], "s"),
+                    "label": label}
         return {"__model__": S.WatchAnimation, "seconds": self._duration(arg, "s")}
 
 

@@ -482,34 +482,36 @@ class Runner:
         if isinstance(step, S.Measure):
             return self._measure(step)
         if isinstance(step, S.Repeat):
+            messages = []
             for _ in range(step.times):
                 if self._stop_requested:
                     break
-                self._run_inner(step.steps)
-            return ""
+                messages.append(self._run_inner(step.steps))
+            return "; ".join(m for m in messages if m)
         if isinstance(step, S.Retry):
             for attempt in range(step.max_retries + 1):
                 try:
-                    self._run_inner(step.steps)
-                    return ""
+                    return self._run_inner(step.steps)
                 except _StepFailed:
                     if attempt == step.max_retries:
                         raise
                     logger.info("retry %d of %s", attempt + 1, step.describe())
             return ""
         if isinstance(step, S.SubFlow):
-            self._run_inner(step.steps)
-            return ""
+            return self._run_inner(step.steps)
         raise FlowError(f"the runner cannot execute a '{step.kind}' step")
 
-    def _run_inner(self, steps: list) -> None:
+    def _run_inner(self, steps: list) -> str:
+        """Run nested steps (repeat, retry, runFlow); returns their incident summaries."""
+        messages = []
         for inner in steps:
             if self._stop_requested:
-                return
+                break
             self._scan_background()
             message = self._execute(inner)
             if message:
-                raise _FlowAbandoned(message)
+                messages.append(message)
+        return "; ".join(messages)
 
     def _perform(self, stroke: Stroke, gesture: str) -> tuple[TouchPath, float, float]:
         path = to_touch_path(stroke, self.rig.calibration)

@@ -1,0 +1,91 @@
+"""The SQL store: documents land in runs/steps/measurements/incidents/artifacts as they
+happen, and a run's documents can be read back whole."""
+
+import os
+
+import pytest
+
+from tapbot.core.documents import (
+    Dispatcher,
+    FrameRef,
+    Incident,
+    Measurement,
+    RunStart,
+    RunStop,
+    StepDoc,
+)
+from tapbot.core.errors import StoreError
+from tapbot.store import SqlStore, list_runs, load_run_documents
+from tapbot.store.db import database_url
+
+
+def emit_run(store, run_id="r1"):
+    d = Dispatcher()
+    d.subscribe(store)
+    docs = [
+        RunStart(run_id=run_id, t=0.0, rig="twin", device="phone", plan="p", seed=3),
+        StepDoc(run_id=run_id, t=1.0, flow="f", iteration=0, index=0, step="tap", status="ok",
+                t_start=0.5, slot=0),
+        Measurement(run_id=run_id, t=1.1, name="response_latency", value=0.08, unit="s",
+                    t_start=0.9),
+        FrameRef(run_id=run_id, t=1.2, path="frames/x.png", purpose="freeze onset",
+                 t_capture=1.0),
+        Incident(run_id=run_id, t=1.3, incident="freeze", t_onset=1.0, t_end=1.25,
+                 message="m", evidence=["frames/x.png"]),
+    ]
+    for doc in docs:
+        d.emit(doc)
+    return d, docs
+
+
+def test_each_document_is_committed_as_it_happens(tmp_path):
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    store = SqlStore(url)
+    d, docs = emit_run(store)
+    # before the run stops, a second connection already sees everything
+    back = list(load_run_documents(url, "r1"))
+    assert [b.model_dump() for b in back] == [x.model_dump() for x in docs]
+    d.emit(RunStop(run_id="r1", t=2.0, reason="completed", verdict="FAIL",
+                   reasons=["1 freeze incident"], steps=1, incidents=1))
+    (run,) = list_runs(url)
+    assert run["run_id"] == "r1" and run["verdict"] == "FAIL" and run["incidents"] == 1
+    assert run["seed"] == 3 and run["t_stop"] == 2.0
+    with store.engine.connect() as conn:
+        counts = {t: conn.exec_driver_sql(f"select count(*) from {t}").scalar()
+                  for t in ("steps", "measurements", "incidents", "artifacts", "documents")}
+    assert counts == {"steps": 1, "measurements": 1, "incidents": 1, "artifacts": 1,
+                      "documents": 6}
+    store.close()
+
+
+def test_an_unknown_run_is_a_store_error(tmp_path):
+    with pytest.raises(StoreError, match="run 'nope' is not in the store"):
+        list(load_run_documents(f"sqlite:///{tmp_path / 'db.sqlite'}", "nope"))
+
+
+def test_the_database_url_comes_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.delenv("TAPBOT_DATABASE_URL", raising=False)
+    assert database_url(tmp_path) == f"sqlite:///{(tmp_path / 'tapbot.db').resolve()}"
+    monkeypatch.setenv("TAPBOT_DATABASE_URL", "sqlite:///elsewhere.db")
+    assert database_url(tmp_path) == "sqlite:///elsewhere.db"
+
+
+def test_an_unreachable_database_is_a_store_error():
+    with pytest.raises(StoreError, match="cannot open the database"):
+        SqlStore("postgresql://nobody@127.0.0.1:1/none?connect_timeout=1")
+
+
+PG_URL = os.environ.get("TAPBOT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1/test")
+
+
+def test_the_same_models_work_on_postgresql():
+    pytest.importorskip("psycopg")
+    try:
+        store = SqlStore(PG_URL + "?connect_timeout=2")
+    except StoreError:
+        pytest.skip(f"no PostgreSQL at {PG_URL}")
+    run_id = f"pg-{os.getpid()}"
+    _, docs = emit_run(store, run_id)
+    back = list(load_run_documents(PG_URL, run_id))
+    assert [b.model_dump() for b in back] == [x.model_dump() for x in docs]
+    store.close()

@@ -129,7 +129,7 @@ def test_freeze_ignores_touches_freezes_video_and_delays_pending_reaction() -> N
     assert (home_touch.handled, home_touch.target) == (False, "ignored:freeze")
     (resp,) = [r for r in phone.truth.responses if r.t_touch == 4.98]
     assert resp.t_ready >= 9.0 and resp.t_visible == pytest.approx(9.0)
-    assert phone.display_key(9.5).paused  # the delayed toggle paused the video
+    assert phone.display_key(9.5).content[1]  # the delayed toggle paused the video
     (fault,) = phone.truth.faults
     assert (fault.kind, fault.t_start, fault.t_end, fault.app) == ("freeze", 5.0, 9.0, "Video")
     assert phone.truth.faults_between(8.0, 20.0) == [fault]
@@ -147,11 +147,11 @@ def test_crash_dialog_until_home_then_launcher() -> None:
     card = shot[int(0.45 * H), int(0.5 * W)]
     assert card.min() > 240  # white card
     assert shot[int(0.2 * H), int(0.5 * W)].max() < 0.4 * 245  # counter background dimmed
-    assert phone.display_key(3.5).dialog == "Counter"
+    assert phone.display_key(3.5).dialog_app == "Counter"
     _tap(phone, clock, 4.0, COUNTER_BUTTON)  # ignored while the dialog is up
     clock.advance_to(5.0)
     assert phone.truth.touches[-1].target == "ignored:dialog"
-    assert phone.display_key(5.0).dialog == "Counter"
+    assert phone.display_key(5.0).dialog_app == "Counter"
     assert phone.truth.faults[0].t_end is None
     _tap(phone, clock, 5.0, HOME)
     clock.advance_to(6.0)
@@ -169,7 +169,7 @@ def test_crash_dialog_until_home_then_launcher() -> None:
     # the app restarts fresh
     link.launch_app("Counter")
     clock.advance_to(6.1)
-    assert phone.display_key(6.1).counter == 0
+    assert phone.display_key(6.1).content == (0,)
 
 
 @pytest.mark.parametrize(

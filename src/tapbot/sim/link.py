@@ -1,4 +1,10 @@
-"""The twin's device link: what adb would tell about the simulated phone (never the truth)."""
+"""The twin's device link: what adb would tell about the simulated phone (never the truth).
+
+Like adb it offers a pixel-exact screenshot, the digitizer's event log (``getevent -lt``: it
+includes ghost touches and drifted positions, and misses touches in a dead zone, exactly as a
+real digitizer would), crash/ANR lines (``logcat``), launching an app, the boot state, and the
+optional capabilities calibration uses: a full-screen image and Android's "show taps".
+"""
 
 from __future__ import annotations
 
@@ -29,7 +35,7 @@ class SimDeviceLink(DeviceLink):
         return self._phone.digitizer_events(since)
 
     def log_lines(self, since: float) -> list[tuple[float, str]]:
-        """Crash lines after ``since`` (like logcat)."""
+        """Crash and ANR lines after ``since`` (like logcat)."""
         return self._phone.log_lines(since)
 
     def launch_app(self, name: str) -> None:
@@ -37,4 +43,17 @@ class SimDeviceLink(DeviceLink):
         self._phone.open_app(name, self._clock.now())
 
     def boot_state(self) -> str:
-        return "booted"
+        """``"booting"`` from a reboot until the lock screen shows, else ``"booted"``."""
+        return self._phone.boot_state(self._clock.now())
+
+    def show_image(self, image: np.ndarray) -> None:
+        """Show a full-screen BGR image from the next refresh until ``clear_image`` or home."""
+        self._phone.show_image(image, self._clock.now())
+
+    def clear_image(self) -> None:
+        """Stop showing the image."""
+        self._phone.clear_image(self._clock.now())
+
+    def set_show_touches(self, on: bool) -> None:
+        """Android's "show taps": a dot on the display wherever a finger touches."""
+        self._phone.set_show_touches(on, self._clock.now())

@@ -1,0 +1,131 @@
+"""Finding the screen with no prior pose: markers, the bright quad, a screenshot; drift."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from tapbot.core import Homography, VisionError
+from tapbot.vision import (
+    find_markers,
+    find_screen_quad,
+    layout_from_mm,
+    locate_screen,
+    locate_touch_feedback,
+    marker_pattern,
+    pose_drift,
+    screen_corners_px,
+)
+
+SCREEN = (360, 640)  # px (w, h)
+SCREEN_MM = (60.0, 640 / 6)  # square pixels: 6 px/mm
+CAM = (1280, 960)
+
+
+def _screen_to_camera(rot_deg: float = 4.0, keystone: float = 0.05) -> Homography:
+    w, h = SCREEN
+    cx, cy, hh = 640.0, 480.0, 700.0
+    ww = hh * w / h
+    top, bot = 1 - keystone / 2, 1 + keystone / 2
+    local = np.array([[-ww / 2 * top, -hh / 2], [ww / 2 * top, -hh / 2],
+                      [ww / 2 * bot, hh / 2], [-ww / 2 * bot, hh / 2]])
+    a = np.radians(rot_deg)
+    rot = np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+    cam = local @ rot.T + (cx, cy)
+    return Homography.fit(screen_corners_px(SCREEN), cam)
+
+
+def _grid_error(found: Homography, true_cam_to_screen: Homography) -> float:
+    w, h = SCREEN
+    pts = np.array([[x, y] for x in np.linspace(0, w - 1, 6) for y in np.linspace(0, h - 1, 9)])
+    cam = true_cam_to_screen.inverse().apply(pts)
+    return float(np.hypot(*(found.apply(cam) - pts).T).max())
+
+
+def _noisy(img: np.ndarray, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return np.clip(img.astype(np.float32) + rng.normal(0, 3, img.shape), 0, 255).astype(np.uint8)
+
+
+def test_holder_markers_give_camera_to_screen_within_half_a_screen_px():
+    # six 10 mm markers beside the screen, in screen mm (x < 0 and x > width: on the holder)
+    layout_mm = {}
+    for i, (x, y) in enumerate([(-16, 0), (SCREEN_MM[0] + 6, 0), (-16, 50),
+                                (SCREEN_MM[0] + 6, 50), (-16, 95), (SCREEN_MM[0] + 6, 95)]):
+        layout_mm[i] = [(x, y), (x + 10, y), (x + 10, y + 10), (x, y + 10)]
+    layout = layout_from_mm(layout_mm, SCREEN, SCREEN_MM)
+    # draw the deck in screen px with an offset, then warp it into the camera
+    off = np.array([150.0, 60.0])
+    canvas = np.full((760, 660), 90, np.uint8)
+    cv2.rectangle(canvas, (150, 60), (150 + 359, 60 + 639), 40, -1)  # the dark screen
+    d = cv2.aruco.getPredefinedDictionary(cv2.aruco.DICT_4X4_50)
+    for mid, c in layout.items():
+        x0, y0 = (c[0] + 0.5 + off).round().astype(int)
+        side = round(c[1, 0] - c[0, 0])
+        q = round(side / 3)
+        cv2.rectangle(canvas, (x0 - q, y0 - q), (x0 + side + q, y0 + side + q), 255, -1)
+        canvas[y0:y0 + side, x0:x0 + side] = cv2.aruco.generateImageMarker(d, mid, side)
+    s2c = _screen_to_camera()
+    shift = np.array([[1, 0, -off[0]], [0, 1, -off[1]], [0, 0, 1.0]])
+    img = cv2.warpPerspective(canvas, s2c.matrix @ shift, CAM, flags=cv2.INTER_AREA,
+                              borderValue=90)
+    pose = find_markers(_noisy(img), layout)
+    assert pose is not None and pose.method == "markers" and pose.n_points == 24
+    assert _grid_error(pose.camera_to_screen, s2c.inverse()) < 0.5
+
+
+def test_a_marker_pattern_shown_on_the_screen_locates_it():
+    pattern, layout = marker_pattern(SCREEN)
+    s2c = _screen_to_camera(-3.0)
+    img = cv2.warpPerspective(pattern, s2c.matrix, CAM, flags=cv2.INTER_AREA, borderValue=(60,) * 3)
+    pose = find_markers(_noisy(img, 1), layout)
+    assert pose is not None and pose.n_points == 60
+    assert _grid_error(pose.camera_to_screen, s2c.inverse()) < 0.5
+
+
+@pytest.mark.parametrize("rot_deg", [0.0, 6.0, -12.0])
+def test_the_bright_screen_quad_is_found_to_sub_pixel_corners(rot_deg):
+    s2c = _screen_to_camera(rot_deg)
+    screen = np.full((SCREEN[1], SCREEN[0]), 225, np.uint8)
+    cv2.putText(screen, "Hello", (40, 300), cv2.FONT_HERSHEY_SIMPLEX, 3, 30, 8)
+    img = cv2.warpPerspective(screen, s2c.matrix, CAM, flags=cv2.INTER_AREA, borderValue=35)
+    img = _noisy(cv2.GaussianBlur(img, (3, 3), 0.8), 2)
+    quad = find_screen_quad(img)
+    assert quad is not None
+    true = s2c.apply(screen_corners_px(SCREEN))
+    assert np.hypot(*(quad - true).T).max() < 0.5
+    pose = locate_screen(img, SCREEN)
+    assert pose.method == "quad"
+    assert _grid_error(pose.camera_to_screen, s2c.inverse()) < 1.0
+
+
+def test_no_screen_in_the_frame_says_what_to_check():
+    img = _noisy(np.full((480, 640), 80, np.uint8), 3)
+    with pytest.raises(VisionError, match="no screen found") as e:
+        locate_screen(img, SCREEN)
+    assert "camera sees the whole phone" in e.value.hint
+
+
+def test_drift_is_reported_in_screen_px_and_mm():
+    s2c = _screen_to_camera()
+    calibrated = s2c.inverse()
+    bumped = calibrated.then(Homography.scale_offset(1, 1, 6.0, -8.0))  # moved 10 px
+    drift = pose_drift(calibrated, bumped, SCREEN, SCREEN_MM)
+    assert drift.max_px == pytest.approx(10.0) and drift.mean_px == pytest.approx(10.0)
+    assert drift.max_mm == pytest.approx(np.hypot(6, 8) / 6)
+    assert drift.exceeds(5.0) and not pose_drift(calibrated, calibrated, SCREEN).exceeds(0.01)
+
+
+def test_touch_feedback_crosshair_is_found_even_under_the_finger():
+    changed = np.zeros((300, 200), np.uint8)
+    changed[141:143, :] = 255  # pointer-location crosshair through (77, 142)
+    changed[:, 76:79] = 255
+    cv2.circle(changed, (77, 142), 20, 0, -1)  # the finger hides the middle
+    cv2.circle(changed, (77, 142), 20, 255, 2)  # and its outline changed too
+    x, y = locate_touch_feedback(changed)
+    assert (x, y) == pytest.approx((77.0, 141.5), abs=0.6)
+    dot = np.zeros((300, 200), np.uint8)
+    cv2.circle(dot, (50, 60), 4, 255, -1)
+    assert locate_touch_feedback(dot) == pytest.approx((50.0, 60.0), abs=0.1)
+    assert locate_touch_feedback(np.zeros((300, 200), np.uint8)) is None

@@ -129,3 +129,29 @@ def test_touch_feedback_crosshair_is_found_even_under_the_finger():
     cv2.circle(dot, (50, 60), 4, 255, -1)
     assert locate_touch_feedback(dot) == pytest.approx((50.0, 60.0), abs=0.1)
     assert locate_touch_feedback(np.zeros((300, 200), np.uint8)) is None
+
+
+def test_pose_watch_reports_a_bumped_phone_on_the_twin():
+    from tapbot.rig import build_rig
+    from tapbot.vision import PoseWatch
+
+    def frame_and_shot(rotation_deg: float):
+        rig = build_rig(None, seed=8, overrides={"camera": {"size_px": (1280, 960),
+                                                            "rotation_deg": rotation_deg}})
+        rig.open()
+        rig.clock.sleep(0.3)
+        return rig, rig.camera.latest().image, rig.link.screenshot()
+
+    rig, _, _ = frame_and_shot(2.0)
+    watch = PoseWatch(rig.calibration.camera_to_screen_h, rig.device.screen_px,
+                      rig.device.screen_mm, limit_px=6.0, every_s=30.0)
+    assert watch.due(0.0)
+    _, image, shot = frame_and_shot(2.0)  # same pose
+    still = watch.check(image, 0.0, screenshot=shot)
+    assert still.max_px < 6.0 and not watch.drifted and not watch.due(10.0)
+    _, image, shot = frame_and_shot(3.0)  # bumped by 1 degree about the image centre
+    moved = watch.check(image, 40.0, screenshot=shot)
+    # truth: a 1 degree turn about the screen centre moves its corners by
+    # |corner - centre| * 2 sin(0.5 deg) ~ 1316 px * 0.01745 = 23 screen px
+    assert 19.0 < moved.max_px < 27.0 and watch.drifted
+    assert moved.max_mm == pytest.approx(moved.max_px / rig.device.px_per_mm[0], rel=0.05)

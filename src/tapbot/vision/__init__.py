@@ -5,6 +5,7 @@ from tapbot.vision.change import Change, ChangeDetector, band_mask, disk_mask
 from tapbot.vision.dialog import DialogBox, find_dialog
 from tapbot.vision.locate import (
     PoseDrift,
+    PoseWatch,
     ScreenPose,
     find_markers,
     find_screen_quad,
@@ -34,6 +35,7 @@ __all__ = [
     "ChangeDetector",
     "DialogBox",
     "PoseDrift",
+    "PoseWatch",
     "ResponseTime",
     "ScreenPose",
     "ScreenRectifier",

@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "ARUCO_DICT",
     "PoseDrift",
+    "PoseWatch",
     "ScreenPose",
     "find_markers",
     "find_screen_quad",
@@ -380,3 +381,47 @@ def locate_touch_feedback(changed: np.ndarray, *, min_line_frac: float = 0.5,
         return None
     cx, cy = cents[blobs[0]]
     return float(cx), float(cy)
+
+
+class PoseWatch:
+    """Re-checks the screen's pose now and then and reports drift from the calibrated pose.
+
+    ``due(t)`` says whether ``every_s`` passed since the last check; ``check(image, t)``
+    locates the screen again (markers when a layout is given, else the screenshot when one is
+    passed, else the bright quad) and returns the :class:`PoseDrift`; ``drifted`` is true when
+    the last check moved the screen by more than ``limit_px`` screen px (the robot bumped the
+    phone: re-calibrate). A check that cannot find the screen raises :class:`VisionError`.
+    """
+
+    def __init__(self, calibrated: Homography, screen_px: tuple[int, int],
+                 screen_mm: tuple[float, float] | None = None, *,
+                 markers: Mapping[int, np.ndarray] | None = None, limit_px: float = 4.0,
+                 every_s: float = 60.0) -> None:
+        if limit_px <= 0 or every_s <= 0:
+            raise VisionError("limit_px and every_s must be > 0", hint="use e.g. 4 px, 60 s")
+        self.calibrated = calibrated
+        self.screen_px = screen_px
+        self.screen_mm = screen_mm
+        self.markers = markers
+        self.limit_px = float(limit_px)
+        self.every_s = float(every_s)
+        self.last_t: float | None = None
+        self.last: PoseDrift | None = None
+
+    def due(self, t: float) -> bool:
+        return self.last_t is None or t - self.last_t >= self.every_s
+
+    @property
+    def drifted(self) -> bool:
+        return self.last is not None and self.last.exceeds(self.limit_px)
+
+    def check(self, image: np.ndarray, t: float, screenshot: np.ndarray | None = None
+              ) -> PoseDrift:
+        pose = locate_screen(image, self.screen_px, markers=self.markers, screenshot=screenshot)
+        self.last = pose_drift(self.calibrated, pose.camera_to_screen, self.screen_px,
+                               self.screen_mm)
+        self.last_t = t
+        if self.drifted:
+            logger.warning("the screen moved %.1f px (%.2f mm) since calibration",
+                           self.last.max_px, self.last.max_mm)
+        return self.last

@@ -85,18 +85,48 @@ class ScreenRectifier:
         self._screen_to_view = np.array([[s, 0.0, off], [0.0, s, off], [0.0, 0.0, 1.0]])
         self._camera_to_view = self._screen_to_view @ camera_to_screen.matrix
         self.camera_to_screen = camera_to_screen
+        self._rois: dict[tuple[int, ...], tuple[int, int, int, int, np.ndarray]] = {}
 
     @property
     def camera_to_view(self) -> Homography:
         """The combined map camera px -> view px used by :meth:`view`."""
         return Homography(self._camera_to_view)
 
+    def _roi(self, shape: tuple[int, ...]) -> tuple[int, int, int, int, np.ndarray]:
+        """The camera-image box the view samples from, and the warp from that box."""
+        cached = self._rois.get(shape[:2])
+        if cached is not None:
+            return cached
+        ih, iw = shape[:2]
+        vw, vh = self.view_size_px
+        corners = np.array([[-1.0, -1.0], [vw, -1.0], [vw, vh], [-1.0, vh]])
+        cam = Homography(self._camera_to_view).inverse().apply(corners)
+        if np.all(np.isfinite(cam)):
+            x0 = int(np.clip(np.floor(cam[:, 0].min()) - 2, 0, iw))
+            y0 = int(np.clip(np.floor(cam[:, 1].min()) - 2, 0, ih))
+            x1 = int(np.clip(np.ceil(cam[:, 0].max()) + 3, x0, iw))
+            y1 = int(np.clip(np.ceil(cam[:, 1].max()) + 3, y0, ih))
+        else:  # the view's edge maps to infinity: sample the whole image
+            x0, y0, x1, y1 = 0, 0, iw, ih
+        shift = np.array([[1.0, 0.0, x0], [0.0, 1.0, y0], [0.0, 0.0, 1.0]])
+        out = (x0, y0, x1, y1, self._camera_to_view @ shift)
+        self._rois[shape[:2]] = out
+        return out
+
     def view(self, image: np.ndarray) -> np.ndarray:
-        """Rectify a BGR or gray camera image into a uint8 gray ``(h, w)`` screen view."""
-        gray = to_gray(image)
+        """Rectify a BGR or gray camera image into a uint8 gray ``(h, w)`` screen view.
+
+        Only the box of the camera image that the view samples from is converted to gray.
+        """
+        if not isinstance(image, np.ndarray) or image.ndim < 2:
+            to_gray(image)  # raises the right VisionError
+        x0, y0, x1, y1, warp = self._roi(image.shape)
+        if x1 <= x0 or y1 <= y0:  # the screen lies outside this image
+            return np.zeros((self.view_size_px[1], self.view_size_px[0]), np.uint8)
+        gray = to_gray(image[y0:y1, x0:x1])
         return cv2.warpPerspective(
             gray,
-            self._camera_to_view,
+            warp,
             self.view_size_px,
             flags=cv2.INTER_LINEAR,
             borderMode=cv2.BORDER_CONSTANT,

@@ -24,11 +24,11 @@ logger = logging.getLogger(__name__)
 W, H = 1080, 2400
 
 
-def _rig(noise: float = 0.0, phone_cls: type[SimPhone] = SimPhone):
+def _rig(noise: float = 0.0, phone_cls: type[SimPhone] = SimPhone, **cam: object):
     clock = VirtualClock()
     phone = phone_cls(SimPhoneOptions(), clock)
     world = SimWorld(clock, phone)
-    camera = SimCamera(SimCameraOptions(noise_sigma=noise), world)
+    camera = SimCamera(SimCameraOptions(noise_sigma=noise, **cam), world)
     robot = SimRobot(SimRobotOptions(repeatability_mm=0.0), world)
     return clock, phone, world, camera, robot
 
@@ -62,18 +62,21 @@ def test_frames_in_the_future_are_refused() -> None:
         camera.frames(0.5, 1.1)
 
 
-def test_finger_drawn_while_down_and_gone_after_up() -> None:
+def test_finger_drawn_while_down_and_while_hovering_gone_when_moved_away() -> None:
     clock, _, world, camera, robot = _rig()
-    xy_px = (0.5 * W, 0.7 * H)
-    robot.move_to(*world.true_screen_to_robot().apply_point(*xy_px), 300.0)
-    cam_xy = camera.true_camera_to_screen().inverse().apply_point(*xy_px)
-    cx, cy = round(cam_xy[0]), round(cam_xy[1])
+    xy_px = (0.5 * W, 0.5 * H)
+    cx, cy = np.round(camera.project_screen_px(np.array([xy_px]))[0]).astype(int)
     no_finger = camera.latest().image[cy, cx].astype(int)
+    robot.move_to(*world.true_screen_to_robot().apply_point(*xy_px), 300.0)
     robot.finger_down(0, 0.0)
     clock.sleep(0.1)
     with_finger = camera.latest().image[cy, cx].astype(int)
     assert np.abs(with_finger - (120, 160, 215)).max() <= 2  # skin colour
     robot.finger_up(0, 5.0)
+    clock.sleep(0.1)
+    hovering = camera.latest().image[cy, cx].astype(int)
+    assert np.abs(hovering - (120, 160, 215)).max() <= 2  # still there, 5 mm above
+    robot.move_to(5.0, 5.0, 300.0)
     clock.sleep(0.1)
     after = camera.latest().image[cy, cx].astype(int)
     assert np.array_equal(after, no_finger)
@@ -90,15 +93,17 @@ class _WhitePhone(SimPhone):
         return "white"
 
 
-def test_camera_to_screen_maps_imaged_corners_to_screen_corners() -> None:
-    _, _, _, camera, _ = _rig(phone_cls=_WhitePhone)
+@pytest.mark.parametrize("k1", [0.0, -0.15])
+def test_imaged_screen_corners_lie_where_the_lens_model_puts_them(k1: float) -> None:
+    _, _, _, camera, _ = _rig(phone_cls=_WhitePhone, k1=k1)
     gray = cv2.cvtColor(camera.latest().image, cv2.COLOR_BGR2GRAY)
     contours, _ = cv2.findContours((gray > 128).astype(np.uint8), cv2.RETR_EXTERNAL,
                                    cv2.CHAIN_APPROX_NONE)
     quad = max(contours, key=cv2.contourArea).reshape(-1, 2).astype(float)
     # Extreme contour points towards each screen corner: the imaged corners (within ~1 px).
+    # Without distortion the homography alone maps them; with it, undistort first.
     cam_to_screen = camera.true_camera_to_screen()
-    screen_pts = cam_to_screen.apply(quad)
+    screen_pts = cam_to_screen.apply(camera.undistort_px(quad))
     px_per_screen_px = 0.85 * 480 / H
     for corner in [(0, 0), (W, 0), (W, H), (0, H)]:
         i = np.argmin(np.hypot(*(screen_pts - corner).T))
@@ -134,16 +139,15 @@ def test_robot_tap_seen_by_camera_from_truth_visible_time(make_rig) -> None:
     rig = make_rig(noise_sigma=2.0)
     rig.tap_px(0.125 * W, 0.20 * H)  # open Counter
     rig.clock.sleep(1.0)
-    t_before = rig.clock.now()
     rig.tap_px(0.5 * W, 0.62 * H)
+    t_before = rig.phone.truth.touches[-1].t_down  # the tool has arrived and rests
     rig.clock.sleep(0.5)
     resp = rig.phone.truth.responses[-1]
     assert resp.what == "counter 0 -> 1"
     frames = rig.camera.frames(t_before, rig.clock.now())
     # number region of the screen in the camera image
-    to_cam = rig.camera.true_camera_to_screen().inverse()
-    x0, y0 = to_cam.apply_point(0.3 * W, 0.38 * H)
-    x1, y1 = to_cam.apply_point(0.7 * W, 0.46 * H)
+    (x0, y0), (x1, y1) = rig.camera.project_screen_px(
+        np.array([(0.3 * W, 0.38 * H), (0.7 * W, 0.46 * H)]))
     region = (slice(round(y0), round(y1)), slice(round(x0), round(x1)))
     ref = frames[0].image[region].astype(int)
     changed = [f for f in frames if np.abs(f.image[region].astype(int) - ref).mean() > 3]

@@ -1,12 +1,37 @@
 """The twin's camera: renders frames of the deck on demand from the world's state.
 
-A frame at time t shows the static deck and phone body (cached), the phone's screen content
-at t warped into the image with a perspective pose (cached per display key), fingers on the
-glass, and sensor noise from a small seeded bank.
+A frame's timestamp is the **midpoint of its exposure**: frame ``k`` is stamped ``t = k / fps``
+and integrates the scene over ``[t - exposure_s/2, t + exposure_s/2]``. Over that window:
+
+* the phone's display is integrated exactly: a refresh inside the window blends the two
+  screens by the time each was shown;
+* the screen's brightness flickers with the display refresh (``flicker_depth``: the emitted
+  brightness is ``1 + depth * cos(2 pi refresh_hz t)``, integrated over the exposure), so frames
+  taken at ``fps`` see a beat at ``|refresh_hz - m * fps|`` (the nearest alias);
+* the robot's tool (fingertips, arms, carriage; hovering or touching, from the world's tool
+  history) is drawn at several instants and averaged: a moving finger smears by about
+  ``speed * exposure_s``.
+
+A frame requested before its exposure has ended (the latest one) shows the scene as known at
+the request for the rest of the window and is not cached; asked again later it is rendered
+from the full window.
+
+Geometry: the screen's pose in the image (centre, height fraction, rotation, keystone for
+tilt) defines a homography from screen px to *ideal* (distortion-free) camera px,
+:meth:`SimCamera.true_screen_to_camera`. The lens then applies radial distortion (OpenCV's
+model with ``k1``, ``k2``; intrinsics :attr:`SimCamera.intrinsics`, coefficients
+:attr:`SimCamera.distortion`). Points above the glass are magnified about the principal point
+by ``camera_height_mm / (camera_height_mm - z)`` (parallax). Optional ArUco markers
+(:mod:`tapbot.sim.markers`) are printed on the holder around the phone.
+
+Speed: the deck, body and markers are drawn and distorted once; the screen is remapped into
+the image once per distinct display state (cached); a frame is then a copy, a flicker lookup
+table on the screen, the tool, and noise from a small seeded bank.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 from collections import OrderedDict
@@ -19,24 +44,37 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from tapbot.cameras.base import Camera
 from tapbot.core.frames import Frame
 from tapbot.core.geometry import Homography
-from tapbot.sim.world import SimWorld
+from tapbot.sim.markers import (
+    BODY_END_MM,
+    BODY_SIDE_MM,
+    QUIET_ZONE_MM,
+    HolderMarker,
+    holder_layout,
+    marker_image,
+)
+from tapbot.sim.world import SimWorld, ToolPose
 
 logger = logging.getLogger(__name__)
 
 FINGER_DIAMETER_MM = 7.0
-ARM_LENGTH_MM = 25.0
+ARM_WIDTH_MM = 5.0
+CARRIAGE_OFFSET_MM = 30.0  # the carriage sits this far towards deck +y from the tool centre
+CARRIAGE_SIZE_MM = (40.0, 24.0)
 _SKIN = (120, 160, 215)  # BGR
 _ARM = (95, 130, 185)
+_CARRIAGE = (70, 72, 78)
 _DECK = (92, 96, 88)
 _BODY = (28, 28, 30)
+_HOLDER = (245, 245, 245)
 _NOISE_BANK = 8
-_CACHE = 48
+_CACHE = 32
 _FRAME_CACHE = 24  # recent frames, like a real camera's ring buffer (~0.4 s at 60 fps)
+_MAX_TOOL_SAMPLES = 16
 _EPS = 1e-9
 
 
 class SimCameraOptions(BaseModel):
-    """Options of the simulated camera.
+    """Options of the simulated camera (the ``camera:`` section of a twin rig).
 
     The screen's pose in the image: its centre (``screen_center_px``, default the image
     centre), its height as a fraction of the image height, an in-plane rotation and a
@@ -45,8 +83,9 @@ class SimCameraOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    fps: float = Field(60.0, gt=0, le=240)
+    fps: float = Field(60.0, ge=30, le=240)
     size_px: tuple[int, int] = (640, 480)
+    exposure_s: float = Field(0.004, gt=0, description="exposure time; at most 1/fps")
     noise_sigma: float = Field(2.0, ge=0)
     seed: int = Field(0, ge=0)
     screen_center_px: tuple[float, float] | None = None
@@ -54,12 +93,23 @@ class SimCameraOptions(BaseModel):
     rotation_deg: float = Field(2.0, ge=-45, le=45)
     keystone: float = Field(0.04, gt=-0.5, lt=0.5)
     render_oversample: float = Field(1.25, gt=0, le=4)
+    k1: float = Field(-0.01, ge=-0.5, le=0.5, description="radial distortion (OpenCV k1)")
+    k2: float = Field(0.0, ge=-0.5, le=0.5, description="radial distortion (OpenCV k2)")
+    focal_px: float | None = Field(None, gt=0, description="focal length; default image width")
+    flicker_depth: float = Field(0.0, ge=0, lt=1,
+                                 description="screen brightness modulation at refresh_hz")
+    markers: bool = Field(False, description="ArUco markers on the holder around the phone")
+    marker_size_mm: float = Field(10.0, gt=2, le=40)
+    camera_height_mm: float = Field(350.0, gt=50, description="lens above the glass")
 
     @model_validator(mode="after")
     def _check(self) -> SimCameraOptions:
         w, h = self.size_px
         if w < 16 or h < 16:
             raise ValueError(f"size_px: must be at least 16 x 16, got {self.size_px}")
+        if self.exposure_s > 1.0 / self.fps + _EPS:
+            raise ValueError(f"exposure_s: {self.exposure_s} s is longer than a frame at "
+                             f"{self.fps:g} fps ({1.0 / self.fps:.5f} s)")
         return self
 
 
@@ -70,9 +120,16 @@ class SimCamera(Camera):
         self.options = options
         self.world = world
         self.fps = float(options.fps)
+        self.exposure_s = float(options.exposure_s)
         self.size_px = (int(options.size_px[0]), int(options.size_px[1]))
+        iw, ih = self.size_px
         profile = world.phone.profile
+        self._hz = float(profile.refresh_hz)
         self._sw, self._sh = profile.screen_px
+        f = options.focal_px or float(iw)
+        self._f = f
+        self._c = (iw / 2.0, ih / 2.0)
+        self._k = (options.k1, options.k2)
         self._corners = self._screen_corners_px()
         src = np.float32([[0, 0], [self._sw, 0], [self._sw, self._sh], [0, self._sh]])
         m = cv2.getPerspectiveTransform(src, np.float32(self._corners))
@@ -80,29 +137,19 @@ class SimCamera(Camera):
         img_h = float(np.linalg.norm(self._corners[3] - self._corners[0]))
         self._cam_px_per_screen_px = img_h / self._sh
         self._render_scale = round(min(1.0, options.render_oversample * img_h / self._sh), 3)
-        sw = max(1, round(self._sw * self._render_scale))
-        sh = max(1, round(self._sh * self._render_scale))
-        sx, sy = sw / self._sw, sh / self._sh
-        # pixel centres: screen = (scaled + 0.5) / s - 0.5
-        scaled_to_screen = np.array([[1 / sx, 0, 0.5 / sx - 0.5], [0, 1 / sy, 0.5 / sy - 0.5],
-                                     [0, 0, 1.0]])
-        # The screen is warped only into its bounding box in the image (a third of the pixels).
-        iw, ih = self.size_px
-        x0 = max(0, math.floor(self._corners[:, 0].min()) - 2)
-        y0 = max(0, math.floor(self._corners[:, 1].min()) - 2)
-        x1 = min(iw, math.ceil(self._corners[:, 0].max()) + 3)
-        y1 = min(ih, math.ceil(self._corners[:, 1].max()) + 3)
-        self._roi = (slice(y0, y1), slice(x0, x1))
-        shift = np.array([[1.0, 0, -x0], [0, 1.0, -y0], [0, 0, 1.0]])
-        self._warp = shift @ m @ scaled_to_screen
+        self._markers = (holder_layout(profile.screen_mm, options.marker_size_mm)
+                         if options.markers else [])
+        # distorted pixel -> ideal pixel, for the whole image (None: no distortion)
+        self._ideal_map = self._make_ideal_map() if any(self._k) else None
         self._background = self._draw_background()
+        self._setup_screen_map()
         self._composites: OrderedDict[Hashable, np.ndarray] = OrderedDict()
         self._frames: OrderedDict[int, Frame] = OrderedDict()
+        self._luts: dict[int, np.ndarray] = {}
         self._noise = self._make_noise()
         ppm = profile.px_per_mm[1] * self._cam_px_per_screen_px
-        self._finger_r = max(1, round(FINGER_DIAMETER_MM / 2 * ppm))
-        self._arm_len = round(ARM_LENGTH_MM * ppm)
-        self.renders = 0  # screen warps done (cache misses), for diagnostics
+        self._px_per_mm = ppm
+        self.renders = 0  # screen remaps done (cache misses), for diagnostics
 
     # ------------------------------------------------------------------ geometry
 
@@ -121,26 +168,149 @@ class SimCamera(Camera):
         return local @ rot.T + np.array([cx, cy])
 
     def true_camera_to_screen(self) -> Homography:
-        """The true map from camera px to device screen px."""
+        """The true map from *ideal* (undistorted) camera px to device screen px."""
         return self._screen_to_camera.inverse()
 
     def true_screen_to_camera(self) -> Homography:
-        """The true map from device screen px to camera px."""
+        """The true map from device screen px to *ideal* (undistorted) camera px."""
         return self._screen_to_camera
 
-    # ------------------------------------------------------------------ rendering
+    @property
+    def intrinsics(self) -> np.ndarray:
+        """The camera matrix K (3 x 3) of the lens model."""
+        return np.array([[self._f, 0.0, self._c[0]], [0.0, self._f, self._c[1]],
+                         [0.0, 0.0, 1.0]])
+
+    @property
+    def distortion(self) -> np.ndarray:
+        """OpenCV distortion coefficients ``(k1, k2, p1, p2, k3)`` of the lens model."""
+        return np.array([self._k[0], self._k[1], 0.0, 0.0, 0.0])
+
+    @property
+    def marker_layout(self) -> list[HolderMarker]:
+        """The holder's ArUco markers in screen mm (empty unless ``markers: true``)."""
+        return list(self._markers)
+
+    @property
+    def markers_mm(self) -> dict[int, list[tuple[float, float]]]:
+        """The marker layout as ``{id: [TL, TR, BR, BL]}`` in screen mm (for calibration)."""
+        return {m.id: list(m.corners_mm) for m in self._markers}
+
+    def distort_px(self, ideal: np.ndarray) -> np.ndarray:
+        """Ideal (pinhole) camera px -> the px the lens really images them at (N x 2)."""
+        p = np.asarray(ideal, dtype=np.float64).reshape(-1, 2)
+        if not any(self._k):
+            return p.copy()
+        c = np.asarray(self._c)
+        n = (p - c) / self._f
+        r2 = (n * n).sum(axis=1, keepdims=True)
+        return c + n * (1 + self._k[0] * r2 + self._k[1] * r2 * r2) * self._f
+
+    def undistort_px(self, distorted: np.ndarray, iterations: int = 12) -> np.ndarray:
+        """Inverse of :meth:`distort_px` (fixed-point iteration; exact for mild lenses)."""
+        p = np.asarray(distorted, dtype=np.float64).reshape(-1, 2)
+        if not any(self._k):
+            return p.copy()
+        c = np.asarray(self._c)
+        nd = (p - c) / self._f
+        n = nd.copy()
+        for _ in range(iterations):
+            r2 = (n * n).sum(axis=1, keepdims=True)
+            n = nd / (1 + self._k[0] * r2 + self._k[1] * r2 * r2)
+        return c + n * self._f
+
+    def project_screen_px(self, points: np.ndarray) -> np.ndarray:
+        """Device screen px -> the camera px where the frame shows them (with distortion)."""
+        return self.distort_px(self._screen_to_camera.apply(np.asarray(points, np.float64)))
+
+    def project_screen_mm(self, points: np.ndarray) -> np.ndarray:
+        """Screen mm (the marker layout's frame) -> camera px in the frame."""
+        sx, sy = self.world.phone.profile.px_per_mm
+        pts = np.asarray(points, np.float64).reshape(-1, 2) * np.array([sx, sy])
+        return self.project_screen_px(pts)
+
+    def project_deck(self, xyz: np.ndarray) -> np.ndarray:
+        """Deck points (x, y mm; z mm above the deck's origin) -> camera px in the frame."""
+        p = np.asarray(xyz, np.float64).reshape(-1, 3)
+        screen = self.world.deck_to_screen().apply(p[:, :2])
+        ideal = self._screen_to_camera.apply(screen)
+        height = self.options.camera_height_mm
+        s = height / np.maximum(height - (p[:, 2] - self.world.glass_z_mm), 1.0)
+        c = np.asarray(self._c)
+        return self.distort_px(c + (ideal - c) * s[:, None])
+
+    def _make_ideal_map(self) -> np.ndarray:
+        iw, ih = self.size_px
+        xs, ys = np.meshgrid(np.arange(iw, dtype=np.float64), np.arange(ih, dtype=np.float64))
+        grid = np.stack([xs.ravel(), ys.ravel()], axis=1)
+        return self.undistort_px(grid).reshape(ih, iw, 2).astype(np.float32)
+
+    def _setup_screen_map(self) -> None:
+        """The ROI of the image the screen covers and, per ROI pixel, where to sample the
+        (scaled) screen image."""
+        iw, ih = self.size_px
+        sw = max(1, round(self._sw * self._render_scale))
+        sh = max(1, round(self._sh * self._render_scale))
+        self._screen_scaled_px = (sw, sh)
+        edge = np.linspace(0.0, 1.0, 64)
+        outline = np.concatenate([
+            np.stack([edge * self._sw, np.zeros_like(edge)], 1),
+            np.stack([np.full_like(edge, self._sw), edge * self._sh], 1),
+            np.stack([edge * self._sw, np.full_like(edge, self._sh)], 1),
+            np.stack([np.zeros_like(edge), edge * self._sh], 1)])
+        cam = self.project_screen_px(outline)
+        x0 = max(0, math.floor(cam[:, 0].min()) - 2)
+        y0 = max(0, math.floor(cam[:, 1].min()) - 2)
+        x1 = min(iw, math.ceil(cam[:, 0].max()) + 3)
+        y1 = min(ih, math.ceil(cam[:, 1].max()) + 3)
+        self._roi = (slice(y0, y1), slice(x0, x1))
+        if self._ideal_map is not None:
+            ideal = self._ideal_map[self._roi].reshape(-1, 2).astype(np.float64)
+        else:
+            xs, ys = np.meshgrid(np.arange(x0, x1, dtype=np.float64),
+                                 np.arange(y0, y1, dtype=np.float64))
+            ideal = np.stack([xs.ravel(), ys.ravel()], axis=1)
+        screen = self._screen_to_camera.inverse().apply(ideal)
+        # pixel centres: scaled = (screen + 0.5) * s - 0.5
+        sx, sy = sw / self._sw, sh / self._sh
+        mx = ((screen[:, 0] + 0.5) * sx - 0.5).reshape(y1 - y0, x1 - x0).astype(np.float32)
+        my = ((screen[:, 1] + 0.5) * sy - 0.5).reshape(y1 - y0, x1 - x0).astype(np.float32)
+        inside = (mx >= -0.5) & (mx <= sw - 0.5) & (my >= -0.5) & (my <= sh - 0.5)
+        self._screen_mask = inside.astype(np.uint8) * 255
+        self._map1, self._map2 = cv2.convertMaps(mx, my, cv2.CV_16SC2)
+
+    # ------------------------------------------------------------------ static scene
 
     def _draw_background(self) -> np.ndarray:
         iw, ih = self.size_px
         bg = np.empty((ih, iw, 3), np.uint8)
         bg[:] = _DECK
-        # Phone body: bezel of 3 mm at the sides, 9 mm above and below the screen.
         ppx, ppy = self.world.phone.profile.px_per_mm
-        bx, by = 3.0 * ppx, 9.0 * ppy
+        to_cam = self._screen_to_camera
+        for marker in self._markers:
+            q = QUIET_ZONE_MM
+            (xa, ya), _, (xb, yb), _ = marker.corners_mm
+            plate = np.array([[xa - q, ya - q], [xb + q, ya - q], [xb + q, yb + q],
+                              [xa - q, yb + q]]) * (ppx, ppy)
+            cv2.fillPoly(bg, [np.round(to_cam.apply(plate) * 16).astype(np.int32)], _HOLDER,
+                         cv2.LINE_AA, shift=4)
+            side = 120
+            img = cv2.cvtColor(marker_image(marker.id, side), cv2.COLOR_GRAY2BGR)
+            src = np.float32([[0, 0], [side, 0], [side, side], [0, side]]) - 0.5
+            dst = to_cam.apply(np.asarray(marker.corners_mm) * (ppx, ppy))
+            # map the marker's outer edges (pixel edges, not centres) onto its corners
+            h = cv2.getPerspectiveTransform(src, np.float32(dst))
+            cv2.warpPerspective(img, h, (iw, ih), bg, flags=cv2.INTER_AREA,
+                                borderMode=cv2.BORDER_TRANSPARENT)
+        # Phone body: BODY_SIDE_MM at the sides, BODY_END_MM above and below the screen.
+        bx, by = BODY_SIDE_MM * ppx, BODY_END_MM * ppy
         body = np.array([[-bx, -by], [self._sw + bx, -by], [self._sw + bx, self._sh + by],
                          [-bx, self._sh + by]])
-        pts = self._screen_to_camera.apply(body)
-        cv2.fillPoly(bg, [np.round(pts).astype(np.int32)], _BODY, cv2.LINE_AA)
+        pts = to_cam.apply(body)
+        cv2.fillPoly(bg, [np.round(pts * 16).astype(np.int32)], _BODY, cv2.LINE_AA, shift=4)
+        if self._ideal_map is not None:
+            bg = cv2.remap(bg, self._ideal_map[..., 0], self._ideal_map[..., 1],
+                           cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         bg.setflags(write=False)
         return bg
 
@@ -156,55 +326,205 @@ class SimCamera(Camera):
             bank.append((n.clip(0, 255).astype(np.uint8), (-n).clip(0, 255).astype(np.uint8)))
         return bank
 
-    def _composite(self, t: float) -> np.ndarray:
-        phone = self.world.phone
-        key = phone.display_key(t)
+    # ------------------------------------------------------------------ the screen
+
+    def _composite(self, key: Hashable, t: float) -> np.ndarray:
+        """Background with the screen showing display state ``key`` (shown at ``t``)."""
         img = self._composites.get(key)
         if img is not None:
             self._composites.move_to_end(key)
             return img
-        screen = phone.screen_at(t, self._render_scale)
+        screen = self.world.phone.screen_at(t, self._render_scale)
         img = self._background.copy()
         roi = img[self._roi]
-        warped = cv2.warpPerspective(screen, self._warp, (roi.shape[1], roi.shape[0]), roi,
-                                     flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_TRANSPARENT)
-        if warped is not roi and not np.shares_memory(warped, img):
-            roi[:] = warped
+        out = cv2.remap(screen, self._map1, self._map2, cv2.INTER_LINEAR, roi,
+                        cv2.BORDER_TRANSPARENT)
+        if out is not roi and not np.shares_memory(out, img):
+            roi[:] = out
         img.setflags(write=False)
-        self._composites[key] = img
+        self._store(key, img)
         self.renders += 1
-        if len(self._composites) > _CACHE:
-            self._composites.popitem(last=False)
         return img
 
+    def _store(self, key: Hashable, img: np.ndarray) -> None:
+        self._composites[key] = img
+        if len(self._composites) > _CACHE:
+            self._composites.popitem(last=False)
+
+    def _display(self, s0: float, s1: float) -> np.ndarray:
+        """The screen integrated over ``[s0, s1]``: display states blended by time shown."""
+        phone = self.world.phone
+        if s1 - s0 <= _EPS:
+            return self._composite(phone.display_key(s0), s0)
+        j0 = math.floor(s0 * self._hz + _EPS) + 1
+        j1 = math.ceil(s1 * self._hz - _EPS) - 1
+        cuts = [s0] + [j / self._hz for j in range(j0, j1 + 1)] + [s1]
+        parts: dict[Hashable, float] = {}
+        when: dict[Hashable, float] = {}
+        for a, b in itertools.pairwise(cuts):
+            mid = (a + b) / 2
+            key = phone.display_key(mid)
+            parts[key] = parts.get(key, 0.0) + (b - a)
+            when.setdefault(key, mid)
+        if len(parts) == 1:
+            key = next(iter(parts))
+            return self._composite(key, when[key])
+        total = s1 - s0
+        ranked = sorted(parts.items(), key=lambda kv: -kv[1])
+        weights = tuple((k, round(w / total * 64)) for k, w in ranked)
+        blend_key = ("blend", weights)
+        img = self._composites.get(blend_key)
+        if img is not None:
+            self._composites.move_to_end(blend_key)
+            return img
+        images = [self._composite(k, when[k]) for k, _ in ranked]  # may evict; keep refs
+        img = images[0].copy()
+        roi = img[self._roi].astype(np.float32) * (weights[0][1] / 64)
+        for (_, w), other in zip(weights[1:], images[1:], strict=True):
+            roi += other[self._roi].astype(np.float32) * (w / 64)
+        img[self._roi] = np.clip(roi + 0.5, 0, 255).astype(np.uint8)
+        img.setflags(write=False)
+        self._store(blend_key, img)
+        return img
+
+    def flicker_gain(self, s0: float, s1: float) -> float:
+        """Mean screen brightness over an exposure ``[s0, s1]`` relative to steady light."""
+        depth = self.options.flicker_depth
+        if depth <= 0:
+            return 1.0
+        w = 2 * math.pi * self._hz
+        if s1 - s0 <= _EPS:
+            return 1.0 + depth * math.cos(w * s0)
+        return 1.0 + depth * (math.sin(w * s1) - math.sin(w * s0)) / (w * (s1 - s0))
+
+    def _apply_flicker(self, img: np.ndarray, gain: float) -> None:
+        level = round(gain * 1024)
+        if level == 1024:
+            return
+        lut = self._luts.get(level)
+        if lut is None:
+            lut = np.clip(np.arange(256) * (level / 1024) + 0.5, 0, 255).astype(np.uint8)
+            if len(self._luts) < 4096:
+                self._luts[level] = lut
+        roi = img[self._roi]
+        cv2.copyTo(cv2.LUT(roi, lut), self._screen_mask, roi)
+
+    # ------------------------------------------------------------------ the tool
+
+    def _tool_shapes(self, pose: ToolPose) -> list[tuple[str, np.ndarray, float]]:
+        """The tool seen from above: (kind, camera px points, radius px), back to front."""
+        shapes: list[tuple[str, np.ndarray, float]] = []
+        cx, cy, cz = pose.carriage
+        w, h = CARRIAGE_SIZE_MM
+        by = cy + CARRIAGE_OFFSET_MM
+        block = np.array([[cx - w / 2, by - h / 2, cz], [cx + w / 2, by - h / 2, cz],
+                          [cx + w / 2, by + h / 2, cz], [cx - w / 2, by + h / 2, cz]])
+        shapes.append(("carriage", self.project_deck(block), 0.0))
+        r_mm = FINGER_DIAMETER_MM / 2
+        for x, y, z in pose.fingers:
+            a = ARM_WIDTH_MM / 2
+            top = z + 0.5 * (cz - z)
+            arm = np.array([[x - a, y + r_mm * 0.5, top], [x + a, y + r_mm * 0.5, top],
+                            [x + a, by - h / 2, cz], [x - a, by - h / 2, cz]])
+            shapes.append(("arm", self.project_deck(arm), 0.0))
+        for x, y, z in pose.fingers:
+            c = self.project_deck(np.array([[x, y, z], [x + r_mm, y, z]]))
+            shapes.append(("tip", c[:1], float(np.hypot(*(c[1] - c[0])))))
+        return shapes
+
+    @staticmethod
+    def _draw_shapes(img: np.ndarray, shapes: list[tuple[str, np.ndarray, float]],
+                     origin: tuple[int, int], mask: np.ndarray | None = None) -> None:
+        ox, oy = origin
+        for kind, pts, r in shapes:
+            p = np.round((pts - (ox, oy)) * 16).astype(np.int32)
+            if kind == "tip":
+                centre = (int(p[0, 0]), int(p[0, 1]))
+                rad = max(16, round(r * 16))
+                cv2.circle(img, centre, rad, _SKIN, -1, cv2.LINE_AA, 4)
+                if mask is not None:
+                    cv2.circle(mask, centre, rad, 255, -1, cv2.LINE_AA, 4)
+            else:
+                colour = _CARRIAGE if kind == "carriage" else _ARM
+                cv2.fillPoly(img, [p], colour, cv2.LINE_AA, 4)
+                if mask is not None:
+                    cv2.fillPoly(mask, [p], 255, cv2.LINE_AA, 4)
+
+    def _draw_tool(self, img: np.ndarray, s0: float, s1: float) -> None:
+        world = self.world
+        first, last = world.tool_pose_at(s0), world.tool_pose_at(s1)
+        if first is None or last is None:
+            return
+        a = self.project_deck(np.array([*first.fingers, first.carriage]))
+        b = self.project_deck(np.array([*last.fingers, last.carriage]))
+        travel = float(np.hypot(*(b - a).T).max()) if len(a) else 0.0
+        if travel < 0.25:
+            self._draw_shapes(img, self._tool_shapes(last), (0, 0))
+            return
+        # instants from the window's start to its end, about a pixel of travel apart
+        n = min(_MAX_TOOL_SAMPLES, math.ceil(travel) + 1)
+        poses = [world.tool_pose_at(s0 + i / (n - 1) * (s1 - s0)) for i in range(n)]
+        all_shapes = [self._tool_shapes(p) for p in poses if p is not None]
+        pts = np.concatenate([np.concatenate([s[1] - s[2], s[1] + s[2]]) for shapes in
+                              all_shapes for s in shapes])
+        ih, iw = img.shape[:2]
+        x0 = max(0, math.floor(pts[:, 0].min()) - 2)
+        y0 = max(0, math.floor(pts[:, 1].min()) - 2)
+        x1 = min(iw, math.ceil(pts[:, 0].max()) + 3)
+        y1 = min(ih, math.ceil(pts[:, 1].max()) + 3)
+        if x1 <= x0 or y1 <= y0:
+            return
+        h, w = y1 - y0, x1 - x0
+        acc = np.zeros((h, w, 3), np.float32)
+        cover = np.zeros((h, w), np.float32)
+        layer = np.zeros((h, w, 3), np.uint8)
+        mask = np.zeros((h, w), np.uint8)
+        for shapes in all_shapes:
+            layer[:] = 0
+            mask[:] = 0
+            self._draw_shapes(layer, shapes, (x0, y0), mask)
+            acc += layer
+            cover += mask
+        k = len(all_shapes)
+        alpha = (cover / (255.0 * k))[..., None]
+        roi = img[y0:y1, x0:x1]
+        # antialiased edges: layer colour was drawn over black, so acc holds colour * coverage
+        roi[:] = np.clip(roi * (1.0 - alpha) + acc / k + 0.5, 0, 255).astype(np.uint8)
+
+    # ------------------------------------------------------------------ frames
+
     def render(self, k: int) -> Frame:
-        """Frame ``k`` (captured at ``k / fps``), from a small cache of recent frames."""
+        """Frame ``k`` (exposure centred on ``k / fps``), from a small cache of recent
+        frames."""
         frame = self._frames.get(k)
         if frame is not None:
             return frame
-        frame = self._render(k)
-        self._frames[k] = frame
-        if len(self._frames) > _FRAME_CACHE:
-            self._frames.popitem(last=False)
+        frame, complete = self._render(k)
+        if complete:
+            self._frames[k] = frame
+            if len(self._frames) > _FRAME_CACHE:
+                self._frames.popitem(last=False)
         return frame
 
-    def _render(self, k: int) -> Frame:
+    def _render(self, k: int) -> tuple[Frame, bool]:
         t = k / self.fps
-        img = self._composite(t).copy()
-        fingers = self.world.finger_state_at(t)
-        if fingers:
-            pts = self._screen_to_camera.apply(np.asarray(fingers, dtype=np.float64))
-            r = self._finger_r
-            for x, y in pts:
-                c = (round(x), round(y))
-                cv2.line(img, c, (c[0], c[1] + self._arm_len), _ARM, max(1, round(1.6 * r)))
-                cv2.circle(img, c, r, _SKIN, -1, cv2.LINE_AA)
+        now = self.world.clock.now()
+        half = self.exposure_s / 2
+        s0 = t - half
+        s1 = min(t + half, now)
+        complete = t + half <= now + _EPS
+        s1 = max(s1, s0)
+        img = self._display(s0, s1).copy()
+        gain = self.flicker_gain(s0, s1)
+        if gain != 1.0:
+            self._apply_flicker(img, gain)
+        self._draw_tool(img, s0, s1)
         if self._noise:
             pos, neg = self._noise[k % len(self._noise)]
             cv2.add(img, pos, img)
             cv2.subtract(img, neg, img)
         img.setflags(write=False)
-        return Frame(image=img, t=t, index=k)
+        return Frame(image=img, t=t, index=k), complete
 
     # ------------------------------------------------------------------ Camera API
 

@@ -200,3 +200,32 @@ def test_memory_stays_bounded_over_a_long_run() -> None:
     assert len(phone._history) < 50
     assert len(phone._queue) < 10
     assert len(phone._renders) <= 32
+
+
+def _busy_phone(seed: int) -> tuple[VirtualClock, SimPhone]:
+    from tapbot.sim import SystemUiOptions
+
+    clock = VirtualClock()
+    faults = FaultOptions(per_hour={"glitch": 120, "ghost_touch": 120, "freeze": 60}, gap_s=1.0,
+                          freeze_duration_s=(1.0, 2.0))
+    opts = SimPhoneOptions(seed=seed, faults=faults,
+                           system_ui=SystemUiOptions(notifications_per_hour=60))
+    phone = SimPhone(opts, clock)
+    targets = [VIDEO_ICON, VIDEO_CENTRE, HOME, COUNTER_ICON, COUNTER_BUTTON, HOME]
+    for i in range(240):
+        _tap(phone, clock, 1.0 + i * 0.5, targets[i % len(targets)])
+    return clock, phone
+
+
+def test_same_seed_and_options_give_identical_screens() -> None:
+    (ca, a), (_, b) = _busy_phone(7), _busy_phone(7)
+    assert a.truth == b.truth
+    assert len(a.truth.faults) >= 3 and len({f.kind for f in a.truth.faults}) >= 2
+    end = ca.now()
+    for k in range(300):
+        t = end - 10.0 + k / 30
+        assert a.display_key(t) == b.display_key(t)
+        if k % 10 == 0:
+            assert np.array_equal(a.screen_at(t, 0.2), b.screen_at(t, 0.2))
+    _, c = _busy_phone(8)
+    assert c.truth != a.truth

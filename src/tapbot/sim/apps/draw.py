@@ -696,11 +696,11 @@ def _glitch(img: np.ndarray, glitch: tuple) -> None:
         for i in range(n):
             j = (i + frame) % n
             img[:, i * w // n:(i + 1) * w // n] = colours[j]
-    else:  # tearing: a band of rows shifted sideways
+    else:  # tearing: a band of rows shifted sideways, its colours scrambled
         y0 = round(h * (0.3 + 0.15 * (frame % 3)))
         y1 = min(h, y0 + max(1, round(h * 0.12)))
         shift = max(1, round(w * 0.22))
-        img[y0:y1] = np.roll(img[y0:y1], shift, axis=1)
+        img[y0:y1] = np.roll(img[y0:y1], shift, axis=1)[:, :, ::-1] ^ 0x40
 
 
 def _dots(img: np.ndarray, dots: tuple, full_w: int) -> None:

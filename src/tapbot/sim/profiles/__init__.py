@@ -58,8 +58,9 @@ def parse_profile(text: str, source: str) -> DeviceProfile:
         loc = [str(p) for p in err["loc"]]
         msg = err["msg"].removeprefix("Value error, ")
         lines = _key_lines(text)
-        fld = loc[0] if loc else next((f for f in ("screen_px", "screen_mm", "buttons")
-                                       if f in msg), "")
+        fld = loc[0] if loc else next(
+            (f for f in DeviceProfile.model_fields if f in msg or f.rstrip("s") + " " in msg),
+            "")
         line = lines.get(fld)
         where = f"{source}:{line}" if line else source
         raise ConfigError(f"{where}: {'.'.join(loc) or fld or 'profile'}: {msg}",

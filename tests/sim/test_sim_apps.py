@@ -1,0 +1,281 @@
+"""The twin's apps and system UI, driven by touches in screen px and checked against the layout.
+
+Expected values are computed by hand from the layout fractions (tapbot.sim.apps.layout) and
+the motion laws documented in docs/twin-phone.md.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from tapbot.core.clock import VirtualClock
+from tapbot.sim import SimPhone, SimPhoneOptions, SystemUiOptions
+from tapbot.sim.apps import layout as L
+
+W, H = 1080, 2400
+
+
+def _phone(**ui) -> tuple[VirtualClock, SimPhone]:
+    clock = VirtualClock()
+    opts = SimPhoneOptions(system_ui=SystemUiOptions(**ui))
+    return clock, SimPhone(opts, clock)
+
+
+def _tap(phone: SimPhone, clock: VirtualClock, t: float, fx: float, fy: float,
+         hold: float = 0.05) -> None:
+    clock.advance_to(t)
+    phone.touch_down(t, fx * W, fy * H)
+    clock.advance_to(t + hold)
+    phone.touch_up(t + hold, fx * W, fy * H)
+
+
+def _swipe(phone: SimPhone, clock: VirtualClock, t: float, a: tuple[float, float],
+           b: tuple[float, float], duration: float, steps: int = 20) -> float:
+    """A straight swipe from a to b (fractions) at constant speed; returns the lift time."""
+    clock.advance_to(t)
+    phone.touch_down(t, a[0] * W, a[1] * H)
+    for i in range(1, steps + 1):
+        u = i / steps
+        ti = t + duration * u
+        clock.advance_to(ti)
+        x, y = (a[0] + (b[0] - a[0]) * u) * W, (a[1] + (b[1] - a[1]) * u) * H
+        if i < steps:
+            phone.touch_move(ti, x, y)
+        else:
+            phone.touch_move(ti, x, y)
+            phone.touch_up(ti, x, y)
+    return t + duration
+
+
+def _key(phone: SimPhone, clock: VirtualClock, t: float):
+    clock.advance_to(max(clock.now(), t))
+    return phone.display_key(t)
+
+
+def test_keyboard_keys_register_by_touch_position_and_send_posts_the_text() -> None:
+    clock, phone = _phone()
+    _tap(phone, clock, 1.0, *L.icon_center(2))  # Messages
+    _tap(phone, clock, 2.0, 0.5, L.LIST_TOP + 1.5 * L.LIST_ROW_H)  # second row: Bob
+    t = 3.0
+    for ch in "hi yo":
+        _tap(phone, clock, t, *L.key_center(ch))
+        t += 0.3
+    # key edges: row 1 keys are 10 % wide from x = 0; x = 0.099 is q, 0.101 is w
+    y1 = L.KEYBOARD_TOP + 0.5 * L.KEY_ROW_H
+    _tap(phone, clock, t, 0.099, y1)
+    _tap(phone, clock, t + 0.3, 0.101, y1)
+    _tap(phone, clock, t + 0.6, *L.key_center("del"))
+    key = _key(phone, clock, t + 1.5)
+    assert key.app == "Messages"
+    assert key.content == ("compose", "Bob", (), "hi yoq")
+    _tap(phone, clock, t + 2.0, (L.MSG_SEND[0] + L.MSG_SEND[2]) / 2, 0.535)
+    key = _key(phone, clock, t + 3.0)
+    assert key.content == ("compose", "Bob", ("hi yoq",), "")
+    targets = [tt.target for tt in phone.truth.touches]
+    assert targets[2:9] == ["key:h", "key:i", "key: ", "key:y", "key:o", "key:q", "key:w"]
+    assert targets[-1] == "msg:send"
+
+
+def test_dialer_call_timer_runs_and_hang_up_returns_to_the_keypad() -> None:
+    clock, phone = _phone()
+    _tap(phone, clock, 1.0, *L.icon_center(6))  # Dialer
+    for i, k in enumerate("5550"):
+        idx = L.DIALER_KEYS.index(k)
+        _tap(phone, clock, 2.0 + 0.3 * i, L.DIALER_COLS[idx % 3], L.DIALER_ROWS[idx // 3])
+    _tap(phone, clock, 4.0, *L.DIALER_CALL)
+    clock.advance_to(20.0)
+    call = next(r for r in phone.truth.responses if r.what == "dial:call")
+    # the timer shows whole seconds since the call screen appeared
+    assert phone.display_key(call.t_visible + 0.01).content == ("5550", 0)
+    assert phone.display_key(call.t_visible + 7.5).content == ("5550", 7)
+    _tap(phone, clock, 20.0, *L.CALL_HANGUP)
+    assert _key(phone, clock, 21.0).content == ("", None)
+
+
+def test_launcher_swipes_between_pages_and_page_two_opens_its_apps() -> None:
+    clock, phone = _phone()
+    assert _key(phone, clock, 0.5).content == (0,)
+    t_up = _swipe(phone, clock, 1.0, (0.8, 0.6), (0.2, 0.6), 0.2)
+    # mid-swipe the pages follow the finger (half way: 0.3 W moved)
+    mid = phone.display_key(1.1 + 0.05)
+    assert 0 < mid.content[0] < W
+    assert _key(phone, clock, t_up + 1.0).content == (W,)  # snapped to page 2
+    assert phone.truth.touches[0].target == "drag:launcher"
+    assert [r.what for r in phone.truth.responses] == ["launcher follows the finger"]
+    _tap(phone, clock, 3.0, *L.icon_center(0))  # first icon of page 2
+    assert _key(phone, clock, 4.0).app == "Notes"
+    # home goes back to page 1 of the launcher
+    _tap(phone, clock, 5.0, 0.5, L.NAV_Y)
+    assert _key(phone, clock, 6.0).content == (0,)
+    # a short, slow swipe snaps back
+    t_up = _swipe(phone, clock, 7.0, (0.6, 0.6), (0.45, 0.6), 1.0)  # 162 px/s: no fling
+    assert _key(phone, clock, t_up + 1.0).content == (0,)
+
+
+def test_scroll_follows_the_finger_and_coasts_with_momentum_after_lift() -> None:
+    clock, phone = _phone()
+    _tap(phone, clock, 1.0, *L.icon_center(5))  # Settings
+    # drag up 150 px in 0.1 s (10 moves of 15 px): 1500 px/s at the lift
+    t_up = _swipe(phone, clock, 2.0, (0.5, 0.70), (0.5, 0.70 - 150 / H), 0.1, steps=10)
+    clock.advance_to(t_up + 3.0)
+    pos = [phone.display_key(t_up + d).content[1] for d in (0.0, 0.1, 0.3, 0.6, 2.0, 2.9)]
+    # still moving after the lift, slowing down, then at rest
+    assert pos[1] > pos[0] and pos[2] > pos[1] and pos[3] >= pos[2]
+    assert pos[2] - pos[1] > pos[3] - pos[2]
+    assert pos[4] == pos[5]
+    # hand-computed: the drag starts at the first move past the 21.6 px slop (30 px), so the
+    # finger carried the list 150 - 30 = 120 px; the glide is v0 * tau * (1 - v_stop / v0)
+    v0 = 1500.0
+    glide = v0 * 0.325 * (1 - 40.0 / v0)
+    assert pos[5] == pytest.approx(120 + glide, abs=2)
+
+
+def test_lock_screen_unlocks_with_a_swipe_up_only() -> None:
+    clock, phone = _phone(start="locked")
+    assert _key(phone, clock, 0.5).app == "Lock"
+    _tap(phone, clock, 1.0, 0.5, 0.5)  # a tap does nothing
+    t_up = _swipe(phone, clock, 2.0, (0.5, 0.85), (0.5, 0.78), 0.4)  # too short, too slow
+    assert _key(phone, clock, t_up + 1.0).app == "Lock"
+    assert _key(phone, clock, t_up + 1.0).content[1] == 0  # snapped back down
+    t_up = _swipe(phone, clock, 5.0, (0.5, 0.85), (0.5, 0.45), 0.2)
+    mid = phone.display_key(t_up - 0.05)
+    assert mid.app == "Lock" and mid.content[1] > 0.1 * H  # lifted with the finger
+    assert _key(phone, clock, t_up + 1.0).app == "Launcher"
+
+
+def test_browser_load_shows_a_progress_bar_of_variable_duration_then_the_page() -> None:
+    clock, phone = _phone()
+    _tap(phone, clock, 1.0, *L.icon_center(3))  # Browser
+    durations = []
+    t = 1.0
+    for _ in range(4):
+        clock.advance_to(t + 5.0)
+        open_r = next(r for r in phone.truth.responses if r.t_touch == t)
+        keys = [phone.display_key(open_r.t_visible + k / 60) for k in range(0, 300)]
+        progress = [k.content[1] for k in keys]
+        assert progress[0] is not None and progress[0] < 50
+        loaded = progress.index(None)
+        assert all(p is not None for p in progress[:loaded])
+        assert progress[:loaded] == sorted(progress[:loaded])  # the bar only grows
+        durations.append(loaded)
+        t = t + 5.0
+        _tap(phone, clock, t, *L.RELOAD)
+    assert len(set(durations)) > 1
+
+
+def test_game_scores_only_when_the_ball_is_hit_and_video_pauses() -> None:
+    clock, phone = _phone()
+    _tap(phone, clock, 1.0, *L.icon_center(7))  # Game
+    clock.advance_to(3.0)
+    key = phone.display_key(3.0)
+    assert key.content[1] == 0
+    t = 3.0
+    bx, by = L.game_ball(phone.display_key(t).content[0])
+    _tap(phone, clock, t, bx, by)
+    miss_x = bx + 0.3 if bx < 0.5 else bx - 0.3
+    _tap(phone, clock, t + 0.5, miss_x, by)
+    assert _key(phone, clock, 5.0).content[1] == 1
+    assert [tt.target for tt in phone.truth.touches[-2:]] == ["game:hit", "game:miss"]
+    frames = {phone.display_key(5.0 + k / 60).content[0] for k in range(12)}
+    assert len(frames) >= 5  # continuous animation at 30 fps
+
+
+def test_music_plays_and_its_clock_advances() -> None:
+    clock, phone = _phone()
+    _tap(phone, clock, 1.0, *L.icon_center(4))  # Music
+    _tap(phone, clock, 2.0, *L.MUSIC_BUTTONS["play"])
+    clock.advance_to(20.0)
+    play = next(r for r in phone.truth.responses if r.t_touch == 2.0)
+    track, playing, elapsed, _ = phone.display_key(play.t_visible + 10.5).content
+    assert (track, playing, elapsed) == (0, True, 10)
+    _tap(phone, clock, 20.0, *L.MUSIC_BUTTONS["next"])
+    assert _key(phone, clock, 21.0).content[0] == 1
+
+
+def test_settings_rows_toggle_and_scroll_changes_which_row_is_hit() -> None:
+    clock, phone = _phone()
+    _tap(phone, clock, 1.0, *L.icon_center(5))
+    row_y = L.LIST_TOP + 2.5 * L.SETTINGS_ROW_H  # "Airplane mode"
+    _tap(phone, clock, 2.0, 0.5, row_y)
+    toggles = _key(phone, clock, 3.0).content[0]
+    assert toggles[2] is (not L.SETTINGS_DEFAULTS[2])
+    assert phone.truth.touches[-1].target == "set:toggle:2"
+
+
+def test_app_open_and_close_animate_for_about_300_ms() -> None:
+    clock, phone = _phone()
+    _tap(phone, clock, 1.0, *L.icon_center(0))
+    clock.advance_to(3.0)
+    resp = phone.truth.responses[0]
+    v = resp.t_visible
+    frames = [phone.display_key(v + k / 60) for k in range(25)]
+    animated = [k for k in frames if k.transition is not None]
+    assert len(animated) == round(0.30 * 60)  # one key per refresh for 300 ms
+    assert animated[0].transition[:2] == ("open", "Launcher")
+    assert frames[len(animated)].transition is None
+    first = phone.screen_at(v, 0.2)
+    before = phone.screen_at(v - 1e-3, 0.2)
+    final = phone.screen_at(v + 1.0, 0.2)
+    assert not np.array_equal(first, before) and not np.array_equal(first, final)
+    assert np.array_equal(phone.screen_at(v + 0.31, 0.2), final)
+
+
+def test_status_bar_clock_ticks_every_simulated_minute_and_battery_drains() -> None:
+    clock, phone = _phone(clock_start="09:58", battery_drain_pct_per_hour=6.0)
+    clock.advance_to(3 * 3600.0)
+    assert phone.display_key(59.9).status == ("09:58", 87)
+    assert phone.display_key(60.0).status == ("09:59", 87)
+    assert phone.display_key(120.0).status == ("10:00", 87)
+    assert phone.display_key(600.0).status == ("10:08", 86)  # 6 %/h: 1 % per 10 min
+    fixed = _phone(clock_ticks=False)[1]
+    assert fixed.display_key(3600.0).status == ("12:00", 87)
+
+
+def test_notifications_slide_in_at_seeded_random_times_and_leave() -> None:
+    clock, phone = _phone(notifications_per_hour=120)
+    seen = []
+    for k in range(600 * 20):
+        t = k / 20
+        clock.advance_to(t)
+        n = phone.display_key(t).notif
+        if n is not None:
+            seen.append((t, n[1]))
+    assert seen, "no notification in 10 min at 120 per hour"
+    # each one slides in (permille grows), stays fully in, and slides out within 4.5 s
+    first_t = seen[0][0]
+    run = [p for t, p in seen if first_t <= t < first_t + 4.6]
+    assert run[0] < 1000 and 1000 in run
+    assert max(t for t, _ in seen if t < first_t + 10) - first_t <= 4.5 + 1e-6
+
+
+def _avg_colour(img: np.ndarray, fx: float, fy: float) -> np.ndarray:
+    h, w = img.shape[:2]
+    return img[round(fy * h), round(fx * w)].astype(int)
+
+
+@pytest.mark.parametrize("profile", ["twin-mini", "twin-max", "twin-classic"])
+def test_every_app_draws_in_fractions_of_any_screen(profile: str) -> None:
+    clock = VirtualClock()
+    phone = SimPhone(SimPhoneOptions(profile=profile), clock)
+    w, h = phone.profile.screen_px
+    img = phone.screen_at(0.0, 0.5)
+    assert img.shape == (round(h * 0.5), round(w * 0.5), 3)
+    for i, name in enumerate(L.LAUNCHER_APPS):
+        cx, cy = L.icon_center(i)
+        b, g, r = _avg_colour(img, cx - 0.06, cy)  # inside the icon, left of its letter
+        assert (b, g, r) == pytest.approx(L.ICON_COLOURS[name], abs=2), name
+    # the counter's + button answers where the layout says, at this size
+    clock.advance_to(1.0)
+    phone.touch_down(1.0, L.icon_center(0)[0] * w, L.icon_center(0)[1] * h)
+    phone.touch_up(1.05, L.icon_center(0)[0] * w, L.icon_center(0)[1] * h)
+    clock.advance_to(2.0)
+    phone.touch_down(2.0, L.COUNTER_BUTTON[0] * w, L.COUNTER_BUTTON[1] * h)
+    phone.touch_up(2.05, L.COUNTER_BUTTON[0] * w, L.COUNTER_BUTTON[1] * h)
+    clock.advance_to(3.0)
+    assert phone.display_key(3.0).content == (1,)
+    assert math.isclose(phone.truth.responses[-1].t_visible * phone.profile.refresh_hz,
+                        round(phone.truth.responses[-1].t_visible * phone.profile.refresh_hz),
+                        abs_tol=1e-6)

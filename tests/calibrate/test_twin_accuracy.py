@@ -102,3 +102,23 @@ def test_a_fit_worse_than_the_limit_is_refused_with_the_residual_map():
                         options=CalibrationOptions(limit_mm=0.15))
     assert len(e.value.report.calibration.points) >= 9
     assert "tapbot calibrate" in (e.value.hint or "")
+
+
+HAS_MARKERS = "markers" in __import__("tapbot.sim", fromlist=["SimCameraOptions"]) \
+    .SimCameraOptions.model_fields
+
+
+@pytest.mark.skipif(not HAS_MARKERS, reason="the twin camera has no holder markers yet")
+def test_holder_markers_give_the_camera_pose_when_the_camera_shows_them():
+    rig = build_rig(None, seed=9, overrides={"camera": {"markers": True, "size_px": (1280, 960)},
+                                             "calibration": UNCALIBRATED})
+    rig.camera.setup()
+    report = calibrate(robot_backend_robot=rig.robot, camera=rig.camera, link=rig.link,
+                       profile=rig.device, clock=rig.clock, rig_name=rig.name)
+    assert report.camera is not None and report.camera.method == "markers"
+    true_cs = rig.camera.true_camera_to_screen()
+    w, h = rig.device.screen_px
+    pts = np.array([[x, y] for x in np.linspace(0, w - 1, 5) for y in np.linspace(0, h - 1, 9)])
+    err = np.hypot(*(report.calibration.camera_to_screen_h.apply(true_cs.inverse().apply(pts))
+                     - pts).T)
+    assert err.max() < 6.0, err.max()  # about 2 camera px at 1280x960 (lens distortion incl.)

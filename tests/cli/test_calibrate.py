@@ -44,3 +44,9 @@ def test_bad_start_point_is_one_line_and_exit_2(tmp_path):
     assert "Traceback" not in res.stderr
     res = run_cli("calibrate", "--points", "3", cwd=tmp_path)
     assert res.returncode == 2 and "points" in res.stderr
+
+
+def test_a_broken_marker_layout_file_names_the_file(tmp_path):
+    (tmp_path / "m.yaml").write_text("0: [[0, 0], [1, 0]]\n")
+    res = run_cli("calibrate", "--markers", "m.yaml", cwd=tmp_path)
+    assert res.returncode == 2 and "m.yaml: marker 0: needs 4" in res.stderr

@@ -41,6 +41,7 @@ from tapbot.robots.robot import Robot, RobotSettings
 from tapbot.vision.locate import (
     ScreenPose,
     find_markers,
+    layout_from_mm,
     locate_screen,
     marker_pattern,
 )
@@ -49,7 +50,7 @@ from tapbot.vision.rectify import ScreenRectifier
 logger = logging.getLogger(__name__)
 
 __all__ = ["CalibrationOptions", "CalibrationRejected", "CalibrationReport", "calibrate",
-           "calibrate_camera"]
+           "calibrate_camera", "holder_markers_mm"]
 
 
 class CalibrationOptions(BaseModel):
@@ -110,13 +111,21 @@ def _grid(profile: DeviceProfile, n: int, margin: float) -> list[tuple[float, fl
     return out
 
 
+def holder_markers_mm(camera: Camera) -> dict[int, list[tuple[float, float]]] | None:
+    """The holder's marker layout when the camera knows it (an optional capability:
+    ``camera.marker_layout()`` -> items with ``id`` and ``corners_mm`` in screen mm)."""
+    layout = getattr(camera, "marker_layout", None)
+    if not callable(layout):
+        return None
+    markers = {int(m.id): [tuple(c) for c in m.corners_mm] for m in layout()}
+    return markers or None
+
+
 def calibrate_camera(camera: Camera, link: DeviceLink | None, profile: DeviceProfile,
                      clock: Clock, markers_mm: dict[int, list[tuple[float, float]]] | None
                      ) -> ScreenPose:
     """Camera px -> screen px: holder markers, a shown pattern, the screenshot, the quad."""
     if markers_mm:
-        from tapbot.vision.locate import layout_from_mm
-
         layout = layout_from_mm(markers_mm, profile.screen_px, profile.screen_mm)
         pose = find_markers(camera.latest().image, layout)
         if pose is not None:
@@ -163,7 +172,8 @@ def calibrate(*, robot_backend_robot: Robot, camera: Camera, link: DeviceLink | 
 
     pose: ScreenPose | None
     try:
-        pose = calibrate_camera(camera, link, profile, clock, opts.markers_mm)
+        pose = calibrate_camera(camera, link, profile, clock,
+                                opts.markers_mm or holder_markers_mm(camera))
         notes.append(f"camera -> screen from {pose.method} ({pose.n_points} points)")
     except VisionError as exc:
         if link is None:

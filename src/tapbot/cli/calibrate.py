@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import yaml
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
@@ -36,6 +37,31 @@ def _parse_xy(text: str | None) -> tuple[float, float] | None:
         raise ConfigError(f"--start '{text}' is not X,Y in mm",
                           hint="e.g. --start 75,100") from None
     return x, y
+
+
+def _load_markers(path: Path | None) -> dict[int, list[tuple[float, float]]] | None:
+    """A YAML mapping ``marker id: [[x, y] x 4]`` (TL, TR, BR, BL corners, screen mm)."""
+    if path is None:
+        return None
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read the marker layout ({exc})",
+                          hint="a YAML mapping of marker id to 4 [x, y] corners in mm") from None
+    out: dict[int, list[tuple[float, float]]] = {}
+    if not isinstance(raw, dict) or not raw:
+        raise ConfigError(f"{path}: the marker layout must be a non-empty mapping",
+                          hint="e.g. '0: [[-17, 0], [-7, 0], [-7, 10], [-17, 10]]'")
+    for key, corners in raw.items():
+        try:
+            pts = [(float(x), float(y)) for x, y in corners]
+            if len(pts) != 4:
+                raise ValueError
+            out[int(key)] = pts
+        except (TypeError, ValueError):
+            raise ConfigError(f"{path}: marker {key!r}: needs 4 [x, y] corners in mm",
+                              hint="list TL, TR, BR, BL as printed") from None
+    return out
 
 
 def print_report(report: CalibrationReport, limit_mm: float) -> None:
@@ -72,6 +98,8 @@ def calibrate_command(
     limit_mm: Annotated[float, typer.Option(help="refuse a worse worst residual")] = 0.5,
     start: Annotated[str | None, typer.Option(
         help="X,Y robot mm over the screen to start probing (default: envelope centre)")] = None,
+    markers: Annotated[Path | None, typer.Option(
+        help="YAML: ArUco (4x4_50) marker id -> 4 corners in screen mm, on the holder")] = None,
     seed: Annotated[int, typer.Option(help="seed of the twin")] = 0,
 ) -> None:
     """Calibrate a rig: camera -> screen from the image, screen -> robot from probe touches.
@@ -81,7 +109,8 @@ def calibrate_command(
     """
     try:
         options = CalibrationOptions(points=points, model=model, limit_mm=limit_mm,
-                                     start_mm=_parse_xy(start))
+                                     start_mm=_parse_xy(start),
+                                     markers_mm=_load_markers(markers))
     except ValidationError as exc:
         first = exc.errors()[0]
         raise ConfigError(f"calibrate option {first['loc'][0]}: {first['msg']}",

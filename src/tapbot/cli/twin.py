@@ -1,0 +1,101 @@
+"""``tapbot twin``: tools for the digital twin (scoring a run against its ground truth)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from tapbot.core.errors import StoreError
+from tapbot.sim.score import DEFAULT_TOLERANCE_S, ScoreReport, fmt_ratio, score_run
+from tapbot.sim.truth import GroundTruth
+from tapbot.store import read_documents
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="The digital twin: score runs against its ground truth.")
+console = Console()
+
+TRUTH_FILE = "twin-truth.json"
+DOCUMENTS_FILE = "documents.jsonl"
+
+
+def resolve_run(run: str, runs_dir: Path) -> Path:
+    """A run folder from a run id under ``runs_dir`` or a folder path."""
+    as_path = Path(run)
+    for candidate in (runs_dir / run, as_path):
+        if (candidate / DOCUMENTS_FILE).is_file():
+            return candidate
+    raise StoreError(f"run '{run}' not found: no {DOCUMENTS_FILE} in {runs_dir / run} or "
+                     f"{as_path}", hint="give a run id under --runs-dir or a run folder")
+
+
+def load_truth(run_dir: Path) -> GroundTruth:
+    """The twin's ground truth saved next to a run's documents."""
+    path = run_dir / TRUTH_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise StoreError(f"{path}: no ground truth for this run",
+                         hint="only runs on the twin save twin-truth.json; real rigs have "
+                              "nothing to score against") from None
+    try:
+        return GroundTruth.from_json(text)
+    except ValueError as exc:
+        raise StoreError(f"{path}: {exc}", hint="the file is damaged or from another tool"
+                         ) from exc
+
+
+@app.command("score")
+def score(
+    run: Annotated[str, typer.Argument(help="run id under --runs-dir, or a run folder")],
+    runs_dir: Annotated[Path, typer.Option(help="folder of run folders")] = Path("runs"),
+    tolerance: Annotated[float, typer.Option(
+        min=0.0, help="seconds a fault's window is widened when matching incidents")
+    ] = DEFAULT_TOLERANCE_S,
+) -> None:
+    """Compare a twin run's incidents and measurements with the twin's ground truth."""
+    run_dir = resolve_run(run, runs_dir)
+    truth = load_truth(run_dir)
+    report = score_run(read_documents(run_dir / DOCUMENTS_FILE), truth, tolerance)
+    print_report(report, run_dir.name)
+
+
+def _num(v: float | None) -> str:
+    return "-" if v is None else f"{v:.0f}"
+
+
+def _ms(v: float | None) -> str:
+    return "-" if v is None else f"{v:.0f} ms"
+
+
+def print_report(report: ScoreReport, title: str) -> None:
+    """The score as rich tables: per kind, then the run's totals."""
+    table = Table(title=f"twin score: {title}")
+    for col, justify in (("kind", "left"), ("truth", "right"), ("incidents", "right"),
+                         ("detected", "right"), ("false", "right"), ("recall", "right"),
+                         ("precision", "right"), ("onset err p50 ms", "right"),
+                         ("onset err p95 ms", "right")):
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for k in report.kinds.values():
+        table.add_row(k.kind, str(k.truth), str(k.incidents), str(k.detected), str(k.false),
+                      fmt_ratio(k.recall), fmt_ratio(k.precision),
+                      _num(k.onset_error_ms(50)), _num(k.onset_error_ms(95)))
+    console.print(table)
+    totals = Table(show_header=False, title="totals")
+    totals.add_column("what")
+    totals.add_column("value", justify="right")
+    hours = report.duration_s / 3600.0
+    totals.add_row("simulated time", f"{hours:.2f} h")
+    totals.add_row("false incidents", str(report.false_incidents))
+    totals.add_row("false incidents per hour", f"{report.false_per_hour:.2f}")
+    totals.add_row("onset error p50 / p95", f"{_ms(report.onset_error_ms(50))} / "
+                                             f"{_ms(report.onset_error_ms(95))}")
+    totals.add_row("latency measurements scored", str(len(report.latency_errors_s)))
+    totals.add_row("latency error median", _ms(report.latency_error_ms("median")))
+    totals.add_row("latency |error| p95", _ms(report.latency_error_ms("p95")))
+    totals.add_row("latency without a truth response", str(report.latency_unmatched))
+    totals.add_row("match tolerance", f"{report.tolerance_s:g} s")
+    console.print(totals)

@@ -1,0 +1,195 @@
+"""Score a run's incidents and measurements against the twin's ground truth (DESIGN rule 7).
+
+Only scoring tools and tests read the truth; this is one. The rules, so figures are comparable:
+
+* **Kinds.** An incident's kind is mapped to a truth fault kind by :data:`INCIDENT_TO_FAULT`
+  (``app-exit`` is the runner's name for the ``close`` fault); other kinds map to themselves.
+  Incident kinds with no fault of that kind in the truth can only be false.
+* **Matching.** An incident matches a truth fault of the same kind when their time windows
+  overlap once the fault's window is widened by ``tolerance_s`` on both sides (default
+  :data:`DEFAULT_TOLERANCE_S` = 2 s: detectors see a fault a little after it starts, and a
+  dismissal a little after it ends). An open window (no end) lasts until the run's stop.
+* **Recall** of a kind: truth faults matched by at least one incident / truth faults.
+  **Precision**: incidents that match a fault / incidents (a fault reported twice counts both
+  reports as correct; ``duplicates`` says how often that happened).
+* **False incidents per simulated hour**: unmatched incidents / (run stop - run start) in hours.
+* **Onset error**: for each matched fault, its earliest matching incident's ``t_onset`` minus
+  the fault's ``t_start`` (signed, ms); median and 95th percentile of its absolute value.
+* **Latency error**: each ``response_latency`` measurement is paired with the truth response
+  whose ``t_touch`` equals its ``t_start`` (to 1 us); error = measured - true latency, ms.
+  Median (signed) and 95th percentile of the absolute error; measurements without a truth
+  response and truth responses without a measurement are counted.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+from pydantic import BaseModel
+
+from tapbot.core.documents import Incident, Measurement, RunStart, RunStop
+from tapbot.sim.truth import GroundTruth, TruthFault
+
+#: Runner incident kind -> truth fault kind, where the names differ.
+INCIDENT_TO_FAULT: dict[str, str] = {"app-exit": "close"}
+DEFAULT_TOLERANCE_S = 2.0
+LATENCY_NAME = "response_latency"
+
+
+@dataclass
+class KindScore:
+    """How a run did on one kind of fault."""
+
+    kind: str
+    truth: int = 0
+    incidents: int = 0
+    detected: int = 0  # truth faults matched by at least one incident
+    correct: int = 0  # incidents that match a truth fault
+    duplicates: int = 0  # correct incidents beyond the first for the same fault
+    onset_errors_s: list[float] = field(default_factory=list)
+
+    @property
+    def recall(self) -> float | None:
+        return self.detected / self.truth if self.truth else None
+
+    @property
+    def precision(self) -> float | None:
+        return self.correct / self.incidents if self.incidents else None
+
+    @property
+    def false(self) -> int:
+        return self.incidents - self.correct
+
+    def onset_error_ms(self, q: float) -> float | None:
+        """Percentile ``q`` of this kind's absolute onset error, in ms."""
+        return _percentile_ms([abs(e) for e in self.onset_errors_s], q)
+
+
+@dataclass
+class ScoreReport:
+    """The whole score of one run."""
+
+    duration_s: float
+    kinds: dict[str, KindScore]
+    latency_errors_s: list[float]
+    latency_unmatched: int  # measurements with no truth response at that touch
+    responses_unmeasured: int  # truth responses to touches the run measured no latency for
+    tolerance_s: float
+
+    @property
+    def false_incidents(self) -> int:
+        return sum(k.false for k in self.kinds.values())
+
+    @property
+    def false_per_hour(self) -> float:
+        return self.false_incidents / (self.duration_s / 3600.0) if self.duration_s > 0 else 0.0
+
+    @property
+    def onset_errors_s(self) -> list[float]:
+        return [e for k in self.kinds.values() for e in k.onset_errors_s]
+
+    def onset_error_ms(self, q: float) -> float | None:
+        """Percentile ``q`` of the absolute onset error over all kinds, in ms."""
+        return _percentile_ms([abs(e) for e in self.onset_errors_s], q)
+
+    def latency_error_ms(self, stat: str) -> float | None:
+        """``"median"``: median signed latency error; ``"p95"``: p95 of its absolute value."""
+        errs = self.latency_errors_s
+        if stat == "median":
+            return _percentile_ms(errs, 50)
+        if stat == "p95":
+            return _percentile_ms([abs(e) for e in errs], 95)
+        raise ValueError(f"stat must be 'median' or 'p95', got {stat!r}")
+
+
+def _percentile_ms(values: list[float], q: float) -> float | None:
+    return float(np.percentile(values, q)) * 1000.0 if values else None
+
+
+def fault_kind(incident_kind: str) -> str:
+    """The truth fault kind an incident kind is scored against."""
+    return INCIDENT_TO_FAULT.get(incident_kind, incident_kind)
+
+
+def _overlaps(inc: Incident, f: TruthFault, t_stop: float, tol: float) -> bool:
+    i_end = inc.t_end if inc.t_end is not None else t_stop
+    f_end = f.t_end if f.t_end is not None else t_stop
+    return inc.t_onset <= f_end + tol and i_end >= f.t_start - tol
+
+
+def score_run(documents: Iterable[BaseModel], truth: GroundTruth,
+              tolerance_s: float = DEFAULT_TOLERANCE_S) -> ScoreReport:
+    """Score one run's documents against the twin's ``truth`` (rules in the module doc)."""
+    if tolerance_s < 0:
+        raise ValueError(f"tolerance_s must be >= 0, got {tolerance_s}")
+    incidents: list[Incident] = []
+    latencies: list[Measurement] = []
+    t_start: float | None = None
+    t_stop: float | None = None
+    t_last = 0.0
+    for doc in documents:
+        t_last = max(t_last, getattr(doc, "t", 0.0))
+        if isinstance(doc, RunStart) and t_start is None:
+            t_start = doc.t
+        elif isinstance(doc, RunStop):
+            t_stop = doc.t
+        elif isinstance(doc, Incident):
+            incidents.append(doc)
+        elif isinstance(doc, Measurement) and doc.name == LATENCY_NAME:
+            latencies.append(doc)
+    t0 = t_start if t_start is not None else 0.0
+    t1 = t_stop if t_stop is not None else t_last
+    faults = [f for f in truth.faults if f.t_start <= t1]
+
+    kinds: dict[str, KindScore] = {}
+
+    def ks(kind: str) -> KindScore:
+        if kind not in kinds:
+            kinds[kind] = KindScore(kind)
+        return kinds[kind]
+
+    for f in faults:
+        ks(f.kind).truth += 1
+    matches: dict[int, list[Incident]] = defaultdict(list)  # fault index -> incidents
+    for inc in incidents:
+        kind = fault_kind(inc.incident)
+        score = ks(kind)
+        score.incidents += 1
+        hits = [i for i, f in enumerate(faults)
+                if f.kind == kind and _overlaps(inc, f, t1, tolerance_s)]
+        if hits:
+            score.correct += 1
+            best = min(hits, key=lambda i: abs(faults[i].t_start - inc.t_onset))
+            matches[best].append(inc)
+    for i, found in matches.items():
+        f = faults[i]
+        score = kinds[f.kind]
+        score.detected += 1
+        score.duplicates += len(found) - 1
+        first = min(found, key=lambda inc: inc.t_onset)
+        score.onset_errors_s.append(first.t_onset - f.t_start)
+
+    by_touch = {round(r.t_touch, 6): r for r in truth.responses}
+    errors, unmatched, measured = [], 0, set()
+    for m in latencies:
+        key = round(m.t_start, 6) if m.t_start is not None else None
+        r = by_touch.get(key) if key is not None else None
+        if r is None or m.unit != "s":
+            unmatched += 1
+            continue
+        measured.add(key)
+        errors.append(m.value - r.latency_s)
+    unmeasured = sum(1 for r in truth.responses
+                     if t0 <= r.t_touch <= t1 and round(r.t_touch, 6) not in measured)
+    return ScoreReport(duration_s=max(0.0, t1 - t0), kinds=dict(sorted(kinds.items())),
+                       latency_errors_s=errors, latency_unmatched=unmatched,
+                       responses_unmeasured=unmeasured, tolerance_s=tolerance_s)
+
+
+def fmt_ratio(v: float | None) -> str:
+    """A recall or precision for display: ``0.75`` or ``-`` when undefined."""
+    return "-" if v is None or math.isnan(v) else f"{v:.2f}"

@@ -281,3 +281,24 @@ def test_bad_rates_name_the_kind() -> None:
         FaultOptions(per_hour={"explode": 1.0})
     with pytest.raises(ValidationError, match="dead_zone_duration_s"):
         FaultOptions(dead_zone_duration_s=(5.0, 1.0))
+
+
+def test_a_stall_with_nothing_to_slow_lapses_and_lets_later_faults_run() -> None:
+    clock, phone = _phone({"kind": "stall", "at_s": 1.0},
+                          {"kind": "glitch", "at_s": 5.0, "frames": 2})
+    clock.advance_to(100.0)
+    # no touch came within 60 s: no stall happened; the glitch waited for it, then ran
+    (glitch,) = phone.truth.faults
+    assert glitch.kind == "glitch" and glitch.t_start == pytest.approx(61.0, abs=1 / HZ)
+
+
+def test_reboot_can_end_on_the_launcher_when_the_lock_screen_is_switched_off() -> None:
+    from tapbot.sim import SystemUiOptions
+
+    clock = VirtualClock()
+    faults = FaultOptions(schedule=[FaultEvent(kind="reboot", at_s=1.0)])
+    phone = SimPhone(Opts(faults=faults, system_ui=SystemUiOptions(lock_after_reboot=False)),
+                     clock)
+    clock.advance_to(10.0)
+    assert phone.display_key(10.0).app == "Launcher"
+    assert phone.truth.faults[0].t_end == 7.0

@@ -229,3 +229,27 @@ def test_same_seed_and_options_give_identical_screens() -> None:
             assert np.array_equal(a.screen_at(t, 0.2), b.screen_at(t, 0.2))
     _, c = _busy_phone(8)
     assert c.truth != a.truth
+
+
+def test_memory_stays_bounded_with_every_kind_of_activity() -> None:
+    from tapbot.sim import FAULT_KINDS, SystemUiOptions
+
+    clock = VirtualClock()
+    faults = FaultOptions(per_hour={k: 20.0 for k in FAULT_KINDS}, gap_s=2.0,
+                          slowdown_duration_s=(30.0, 60.0), dead_zone_duration_s=(5.0, 10.0),
+                          drift_duration_s=(5.0, 10.0))
+    phone = SimPhone(SimPhoneOptions(faults=faults, system_ui=SystemUiOptions(
+        notifications_per_hour=60, lock_after_reboot=False)), clock)
+    targets = [COUNTER_ICON, COUNTER_BUTTON, HOME, VIDEO_ICON, VIDEO_CENTRE, HOME,
+               (0.875 * W, 0.20 * H), (0.5 * W, 0.6 * H), HOME, CLOSE_APP]
+    sizes = []
+    for i in range(1800):
+        t = 1.0 + 2.0 * i
+        _tap(phone, clock, t, targets[i % len(targets)])
+        phone.screen_at(t + 0.5, 0.1)
+        if i % 300 == 299:
+            sizes.append((len(phone._history), len(phone._queue), len(phone._waiting)))
+    assert len(phone.truth.faults) > 50
+    for hist, queue, waiting in sizes:
+        assert hist < 200 and queue < 40 and waiting <= 16
+    assert len(phone._renders) <= 32 and len(phone._images) <= 4

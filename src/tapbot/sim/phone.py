@@ -41,6 +41,7 @@ FLING_STOP_PX_S = 40.0  # a fling ends below this speed
 SNAP_S = 0.25  # launcher page / lock screen snap
 GHOST_HOLD_S = 0.06
 APP_FAULT_POLL_S = 1.0
+STALL_WAIT_S = 60.0  # an armed stall with no reaction to slow within this time lapses
 _NOTIF_TEXTS = ("Alice: See you at 10?", "Bob: Lunch today?", "Update available",
                 "Carol: Call me back", "Battery saver tip", "Dave: Photos sent")
 
@@ -91,7 +92,8 @@ class SystemUiOptions(BaseModel):
     battery drains; when False both stay fixed. ``notifications_per_hour``: a notification
     slides in at random times (seeded). ``transitions``: apps open and close with an animation
     (``open_s``/``close_s``); when False they switch in one frame. ``start``: the phone begins
-    unlocked on the launcher, on the lock screen, or booting.
+    unlocked on the launcher, on the lock screen, or booting. ``lock_after_reboot``: a boot
+    ends on the lock screen (swipe up to unlock) or, when False, on the launcher.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -105,6 +107,7 @@ class SystemUiOptions(BaseModel):
     open_s: float = Field(0.30, gt=0, le=2)
     close_s: float = Field(0.28, gt=0, le=2)
     start: Literal["unlocked", "locked", "boot"] = "unlocked"
+    lock_after_reboot: bool = True
 
 
 class SimPhoneOptions(BaseModel):
@@ -1225,8 +1228,10 @@ class SimPhone:
             extra = fe.amount or AMOUNT_DEFAULTS["stall"]
             self._stall = (None, extra, fe.app)
             # armed: it blocks other faults until the response it slows has shown
-            self._active = TruthFault("stall", t0, None, fe.app or "", {"armed": True})
+            armed = TruthFault("stall", t0, None, fe.app or "", {"armed": True})
+            self._active = armed
             self._stall_due = due
+            self._push(t0 + STALL_WAIT_S, _Event("end", action="stall_expire", payload=armed))
 
     def _fire_stall(self, t_touch: float, extra: float, app: str) -> TruthFault:
         due = self._stall_due
@@ -1240,8 +1245,18 @@ class SimPhone:
 
     def _handle_end(self, te: float, ev: _Event) -> None:
         kind = ev.action
+        if kind == "stall_expire":  # no reaction came to slow down: the stall never happened
+            if self._active is ev.payload:
+                logger.info("stall armed at %.3f s expired: no touch to slow down", self._stall_due)
+                self._stall = None
+                self._active = None
+                for i, w in enumerate(self._waiting):
+                    self._push(te + i * 1e-6, w)
+                self._waiting.clear()
+            return
         if kind == "boot":  # a boot finished: the lock screen shows
-            self._state = replace(self._state, mode="lock", lock_lift=_HELD, t_mode=te)
+            mode = "lock" if self._ui.lock_after_reboot else "on"
+            self._state = replace(self._state, mode=mode, lock_lift=_HELD, t_mode=te)
             self._push(te, _Event("show"))
             if self._active is not None and self._active.kind == "reboot":
                 self._end_fault(self._active, te)

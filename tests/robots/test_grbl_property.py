@@ -27,17 +27,16 @@ from tapbot.robots.grbl.fakes import LoopbackGrblPort
 WORD = re.compile(r"([XYZF])([-+]?\d*\.?\d+)")
 SCREEN = (1080, 2400)
 
-grid = st.integers(-5000, 30000).map(lambda v: v / 100)
-
-
 @st.composite
 def envelopes(draw):
-    x0 = draw(grid)
-    y0 = draw(grid)
-    z0 = draw(st.integers(-500, 2000).map(lambda v: v / 100))
-    return Envelope(x_mm=(x0, x0 + draw(st.integers(1000, 30000)) / 100),
-                    y_mm=(y0, y0 + draw(st.integers(1000, 30000)) / 100),
-                    z_mm=(z0, z0 + draw(st.integers(1000, 6000)) / 100))
+    """Bounds in hundredths of a mm, as a rig config writes them (each bound is one decimal
+    literal, not a sum that float arithmetic could land a hair off the grid)."""
+    x0, y0 = draw(st.integers(-5000, 30000)), draw(st.integers(-5000, 30000))
+    z0 = draw(st.integers(-500, 2000))
+    wx, wy = draw(st.integers(1000, 30000)), draw(st.integers(1000, 30000))
+    wz = draw(st.integers(1000, 6000))
+    return Envelope(x_mm=(x0 / 100, (x0 + wx) / 100), y_mm=(y0 / 100, (y0 + wy) / 100),
+                    z_mm=(z0 / 100, (z0 + wz) / 100))
 
 
 @st.composite

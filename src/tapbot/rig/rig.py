@@ -14,7 +14,10 @@ from tapbot.core.calibration import Calibration, profile_fingerprint
 from tapbot.core.clock import Clock, MonotonicClock, wall_time
 from tapbot.devices.link import DeviceLink
 from tapbot.devices.profile import DeviceProfile
-from tapbot.rig import sim_backends  # noqa: F401  (registers the twin's types)
+from tapbot.rig import (
+    real_backends,  # noqa: F401  (registers the real hardware types)
+    sim_backends,  # noqa: F401  (registers the twin's types)
+)
 from tapbot.rig.config import RigConfig, load_rig_config
 from tapbot.rig.registry import (
     CALIBRATION_TYPES,

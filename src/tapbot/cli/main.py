@@ -14,6 +14,7 @@ from rich.console import Console
 from tapbot import __version__
 from tapbot.cli import twin
 from tapbot.cli.calibrate import calibrate_command
+from tapbot.cli.doctor import doctor as doctor_command
 from tapbot.cli.durations import format_duration, parse_duration
 from tapbot.cli.report import report as report_command
 from tapbot.cli.run import run as run_command
@@ -33,6 +34,7 @@ app.command("calibrate")(calibrate_command)
 app.command("run")(run_command)
 app.command("soak")(soak_command)
 app.command("validate")(validate_command)
+app.command("doctor")(doctor_command)
 app.add_typer(twin.app, name="twin")
 
 DEMO_FAULTS = {"freeze_per_hour": 4.0, "crash_per_hour": 3.0}

@@ -16,7 +16,7 @@ def test_unknown_type_in_rig_file_prints_one_line_and_exits_2(tmp_path):
     assert res.returncode == 2
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1, res.stderr
-    assert "rig.yaml:2" in lines[0] and "allowed: sim" in lines[0]
+    assert "rig.yaml:2" in lines[0] and "allowed: delta-grbl, grbl, sim" in lines[0]
     assert "Traceback" not in res.stderr
 
 

@@ -19,7 +19,7 @@ def test_unknown_robot_type_names_file_line_and_allowed_values(tmp_path):
     msg = str(info.value)
     assert f"{path}:3" in msg
     assert "robot.type 'grbl9000' is unknown" in msg
-    assert "allowed: sim" in msg
+    assert "allowed: delta-grbl, grbl, sim" in msg
 
 
 def test_unknown_option_of_a_backend_names_the_key(tmp_path):

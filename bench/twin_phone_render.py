@@ -57,7 +57,7 @@ def measure(name: str, scale: float, frames: int) -> tuple[float, float, int]:
         t = t0 + k / 60.0
         key = phone.display_key(t)
         keys.add(key)
-        phone._renders.clear()  # noqa: SLF001 - measure drawing, not the phone's cache
+        phone._renders.clear()  # measure drawing, not the phone's cache
         start = time.perf_counter()
         phone.screen_at(t, scale)
         times.append((time.perf_counter() - start) * 1000.0)

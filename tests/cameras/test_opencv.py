@@ -118,9 +118,12 @@ def test_a_camera_that_stops_is_connection_lost_then_resumes_keeping_old_frames(
     cam = OpenCvCamera(options(), clock, opener=opener)
     started.append(cam)
     cam.setup()
+    cam.setup()  # running and healthy: nothing happens
     wait_until(lambda: cam._lost)
     with pytest.raises(ConnectionLost, match="returns no frames"):
         cam.frames(0.0, clock.now())
+    with pytest.raises(ConnectionLost):
+        cam.setup()  # what a suspended run calls until the camera is back
     with pytest.raises(ConnectionLost):
         cam.latest()
     back.set()

@@ -211,9 +211,14 @@ def test_a_phone_going_offline_mid_run_is_connection_lost_and_nothing_read_is_lo
     with pytest.raises(ConnectionLost):
         link.screenshot()
     assert link.touch_events(-1e9) == before  # what was read is still there
-    # the phone comes back: reconnect restarts the streams
+    # the phone comes back: the next read restarts the streams by itself
     transport.online = True
     transport._gone = threading.Event()
+    transport.drained.clear()
+    assert link.touch_events(clock.now()) == []
+    for event in transport.drained.values():
+        wait(event)
+    assert len(link.touch_events(-1e9)) == len(before) + 7  # the transcript, read again
     link.reconnect()
     assert link.boot_state() == "booted"
 

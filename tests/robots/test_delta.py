@@ -97,3 +97,17 @@ def test_the_delta_backend_drives_the_emulator_and_reads_its_position_back():
         b.finger_down(0, 4.0)
         assert b.request_position() == pytest.approx((95.0, 108.0, 4.0), abs=0.01)
         b.stop()
+
+
+def test_a_reconnected_delta_keeps_the_controllers_joint_position():
+    with GrblEmulator(instant=True) as emu:
+        b = DeltaGrblRobotBackend(options(emu.path), MonotonicClock())
+        b.setup()
+        b.finger_up(0, 10.0)
+        b.move_to(95.0, 108.0, 100.0)
+        b.setup()  # e.g. after a USB glitch: the board kept its position
+        assert b._pos == pytest.approx((95.0, 108.0, 10.0), abs=0.01)
+        n = len(emu.lines)
+        b.move_to(96.0, 108.0, 100.0)
+        assert len(emu.lines) == n + 1  # leaves the recovered pose with one joint move
+        b.stop()

@@ -208,3 +208,21 @@ def test_a_port_that_is_not_grbl_gives_a_clear_error():
     finally:
         os.close(master)
         os.close(slave)
+
+
+def test_setup_again_is_how_a_suspended_run_reconnects(tmp_path):
+    link = tmp_path / "ttyGRBL"
+    with GrblEmulator(instant=True, link_path=link) as emu:
+        b = backend_for(str(link))
+        b.setup()
+        emu.unplug()
+        with pytest.raises(ConnectionLost):
+            b.move_to(5.0, 5.0, 50.0)
+        os.unlink(link)
+        with pytest.raises(ConnectionLost, match="not back"):  # away: the runner keeps waiting
+            b.setup()
+        emu.replug()
+        b.setup()
+        b.move_to(6.0, 7.0, 50.0)
+        assert emu.mpos == [6.0, 7.0, 0.0]
+        b.stop()

@@ -143,7 +143,14 @@ class OpenCvCamera(Camera):
             self.size_px = (w, h)
 
     def setup(self) -> None:
-        """Open the camera, start the capture thread and wait for the first frame."""
+        """Open the camera, start the capture thread and wait for the first frame.
+
+        Calling it again while capturing does nothing, or raises :class:`ConnectionLost`
+        while the camera is away (the capture thread keeps reopening it by itself).
+        """
+        if self._thread is not None and self._thread.is_alive():
+            self._check_alive()
+            return
         self._cap = self._open()
         self._stop.clear()
         self._last_frame_clock = self.clock.now()

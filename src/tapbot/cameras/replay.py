@@ -55,6 +55,9 @@ class ReplayCamera(Camera):
         self.size_px = (0, 0)
 
     def setup(self) -> None:
+        """Open the file (again: nothing changes, the timeline stays where it was)."""
+        if self._cap is not None:
+            return
         path = self.options.path
         if not path.is_file():
             raise ConfigError(f"replay video {path} does not exist",

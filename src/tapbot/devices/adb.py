@@ -469,10 +469,18 @@ class AdbDeviceLink(DeviceLink):
         self.start()
         logger.warning("adb: phone reconnected")
 
-    def _check_streams(self) -> None:
-        self.start()
-        if any(r.ended.is_set() for r in self._readers):
-            state = self.transport.state()
+    def _streams_alive(self, have_news: bool) -> None:
+        """After a stream ended: restart it when the phone is back, else ConnectionLost
+        (unless there is still something read before the loss to hand out first)."""
+        if not any(r.ended.is_set() for r in self._readers):
+            return
+        state = self.transport.state()
+        if state == "device":
+            logger.warning("adb: a stream ended while the phone is online; restarting it")
+            self._readers = []
+            self.start()
+            return
+        if not have_news:
             raise ConnectionLost(f"the phone's event stream ended (phone is {state})",
                                  hint="check its USB cable; the run resumes when it is back")
 
@@ -504,8 +512,7 @@ class AdbDeviceLink(DeviceLink):
             t = self._touch_clock.to_rig(device_t)
             if t > since:
                 out.append(TouchEvent(t=t, action=action, x_px=x, y_px=y))
-        if not out:
-            self._check_streams()
+        self._streams_alive(bool(out))
         return out
 
     def log_lines(self, since: float) -> list[tuple[float, str]]:
@@ -514,8 +521,7 @@ class AdbDeviceLink(DeviceLink):
         self._drain()
         out = [(self._log_clock.to_rig(t), text) for t, text in self._logs]
         out = [(t, text) for t, text in out if t > since]
-        if not out:
-            self._check_streams()
+        self._streams_alive(bool(out))
         return out
 
     def screenshot(self) -> np.ndarray:

@@ -88,6 +88,7 @@ class GrblRobotBackend(RobotBackend):
         self._link: GrblLink | None = None
         self.firmware: tuple[str, str] | None = None
         self.transcript: list[bytes] = []  # bytes written over all connections
+        self.was_connected = False  # set after the first successful setup
 
     # -- connection ------------------------------------------------------------------------
     @property
@@ -118,6 +119,7 @@ class GrblRobotBackend(RobotBackend):
         except BaseException:
             self._close_port()
             raise
+        self.was_connected = True
 
     def _close_port(self) -> None:
         if self._link is not None:
@@ -128,8 +130,25 @@ class GrblRobotBackend(RobotBackend):
         self._link = None
 
     def setup(self) -> None:
-        """Open the port, soft-reset, wait for the banner, unlock if needed, G21 G90."""
-        self._connect()
+        """Open the port, soft-reset, wait for the banner, unlock if needed, G21 G90.
+
+        Calling it again reconnects (the runner does so when it resumes a suspended run):
+        once connected before, a port that cannot be opened is :class:`ConnectionLost`
+        (the part is away) rather than a configuration error.
+        """
+        self._close_port()
+        if not self.was_connected:
+            self._connect()
+            return
+        try:
+            self._connect()
+        except GrblAlarm:
+            raise
+        except HardwareError as exc:
+            if isinstance(exc, ConnectionLost):
+                raise
+            raise ConnectionLost(f"robot port {self.options.port} is not back: {exc.message}",
+                                 hint="reconnect the controller's USB cable") from exc
 
     def reconnect(self) -> None:
         """Re-open a port that went away, retrying until ``reconnect_timeout_s``.

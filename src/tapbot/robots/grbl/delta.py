@@ -74,8 +74,14 @@ class DeltaGrblRobotBackend(GrblRobotBackend):
         self._at_home_pose = True
 
     def setup(self) -> None:
+        """Connect; the first time (no homing) the arms are taken to be at the home angles,
+        on a reconnect the controller's own joint position is kept."""
+        reconnecting = self.was_connected
         super().setup()
-        if not self.options.homing:
+        if reconnecting:
+            self._pos = self.request_position()
+            self._at_home_pose = True  # leave the current pose with one joint move
+        elif not self.options.homing:
             self._set_home()
 
     def home(self) -> None:

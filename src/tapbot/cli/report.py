@@ -89,12 +89,13 @@ def _compare(runs: tuple[str, str], out: Path | None, runs_dir: Path) -> None:
     for kind, (na, nb) in result.incidents_by_kind.items():
         table.add_row(f"incidents: {kind}", str(na), str(nb), f"{nb - na:+d}")
     for s in result.shifts:
-        if s.significant and s.p95_a is not None and s.p95_b is not None:
-            colour = "red" if (s.p95_delta or 0) > 0 else "green"
-            table.add_row(f"p95 {s.name} {s.flow}/{s.step}", f"{s.p95_a * 1000:.0f} ms",
-                          f"{s.p95_b * 1000:.0f} ms",
-                          f"[{colour}]{(s.p95_delta or 0) * 1000:+.0f} ms[/]")
+        if s.significant and None not in (s.p50_a, s.p50_b, s.p95_a, s.p95_b):
+            colour = "red" if (s.p95_delta or 0) + (s.p50_delta or 0) > 0 else "green"
+            for q, va, vb, d in (("p50", s.p50_a, s.p50_b, s.p50_delta),
+                                 ("p95", s.p95_a, s.p95_b, s.p95_delta)):
+                table.add_row(f"{q} {s.name} {s.flow}/{s.step}", f"{va * 1000:.0f} ms",
+                              f"{vb * 1000:.0f} ms", f"[{colour}]{(d or 0) * 1000:+.0f} ms[/]")
     console.print(table)
     n_sig = sum(s.significant for s in result.shifts)
     console.print(f"{n_sig} latency shift{'s' if n_sig != 1 else ''} that matter "
-                  f"(p95 moved >= 10 % and >= 5 ms); comparison: {path}")
+                  f"(p50 or p95 moved >= 10 % and >= 5 ms, beyond noise); comparison: {path}")

@@ -36,7 +36,9 @@ TREND_MIN_VALUES = 30  # values in each tenth of the run before a trend is shown
 def analyze(record: RunRecord) -> RunReport:
     """Compute the whole result of a run (no files written)."""
     incidents = sorted(record.incidents, key=lambda r: r.doc.t_onset)
-    entries = [_incident_entry(n, rec, record) for n, rec in enumerate(incidents, start=1)]
+    seqs = [s.seq for s in record.steps]
+    entries = [_incident_entry(n, rec, record, seqs)
+               for n, rec in enumerate(incidents, start=1)]
     problems = [Problem(where=w, problem=p) for w, p in record.problems]
     for entry in entries:
         for path in entry.missing_evidence:
@@ -186,7 +188,8 @@ def _checks(doc: Incident, thresholds: dict[str, float],
     return checks
 
 
-def _incident_entry(number: int, rec: IncidentRecord, record: RunRecord) -> IncidentEntry:
+def _incident_entry(number: int, rec: IncidentRecord, record: RunRecord,
+                    seqs: list[int]) -> IncidentEntry:
     doc = rec.doc
     t0 = record.t0
     thresholds = record.start.thresholds if record.start else {}
@@ -197,14 +200,14 @@ def _incident_entry(number: int, rec: IncidentRecord, record: RunRecord) -> Inci
         number=number, kind=doc.incident, t_onset=doc.t_onset - t0,
         t_end=None if doc.t_end is None else doc.t_end - t0,
         duration_s=None if doc.t_end is None else doc.t_end - doc.t_onset,
-        flow=doc.flow, step=doc.step, iteration=_iteration_of(doc, record.steps),
+        flow=doc.flow, step=doc.step, iteration=_iteration_of(doc, record.steps, seqs),
         message=doc.message, evidence=list(doc.evidence), missing_evidence=missing,
         checks=_checks(doc, thresholds, rec.extra), extra=rec.extra)
 
 
-def _iteration_of(doc: Incident, steps: list[StepDoc]) -> int | None:
-    """The iteration of the first step document of the same flow and step after the incident."""
-    seqs = [s.seq for s in steps] if steps else []
+def _iteration_of(doc: Incident, steps: list[StepDoc], seqs: list[int]) -> int | None:
+    """The iteration of the first step document of the same flow and step after the incident
+    (``seqs``: the steps' sequence numbers, ascending)."""
     i = bisect.bisect_left(seqs, doc.seq)
     for step in steps[i:i + 50]:
         if step.flow == doc.flow and step.step == doc.step:
@@ -259,14 +262,26 @@ def _measure_stats(record: RunRecord) -> list[MeasureStats]:
         arr = np.asarray(groups[key], dtype=float)
         t, v = arr[:, 0], arr[:, 1]
         p50, p95, p99 = (float(x) for x in np.percentile(v, [50, 95, 99]))
+        ordered = np.sort(v)
         early = v[t <= 0.1 * span] if span > 0 else v[:0]
         late = v[t >= 0.9 * span] if span > 0 else v[:0]
         stats.append(MeasureStats(
             name=key[0], unit=units[key], flow=key[1], step=key[2], count=len(v), p50=p50,
             p95=p95, p99=p99, mean=float(v.mean()), min=float(v.min()), max=float(v.max()),
+            p50_ci=quantile_interval(ordered, 0.5), p95_ci=quantile_interval(ordered, 0.95),
             early_p50=float(np.median(early)) if len(early) >= TREND_MIN_VALUES else None,
             late_p50=float(np.median(late)) if len(late) >= TREND_MIN_VALUES else None))
     return stats
+
+
+def quantile_interval(ordered: np.ndarray, q: float) -> tuple[float, float]:
+    """Distribution-free 95 % confidence interval of the ``q`` quantile from sorted values:
+    the order statistics at ranks n*q -/+ 1.96 * sqrt(n*q*(1-q)) (binomial approximation)."""
+    n = len(ordered)
+    half = 1.96 * np.sqrt(n * q * (1 - q))
+    lo = int(np.clip(np.floor(n * q - half), 0, n - 1))
+    hi = int(np.clip(np.ceil(n * q + half), 0, n - 1))
+    return float(ordered[lo]), float(ordered[hi])
 
 
 def _step_order(steps: list[StepDoc]) -> dict[tuple[str, str], tuple[int, int]]:

@@ -11,7 +11,7 @@ from tapbot.reports.model import Comparison, MeasureShift, MeasureStats, RunRepo
 
 logger = logging.getLogger(__name__)
 
-SIGNIFICANT_REL = 0.10  # a p95 shift matters when it is >= 10 % ...
+SIGNIFICANT_REL = 0.10  # a p50 or p95 shift matters when it is >= 10 % ...
 SIGNIFICANT_ABS_S = 0.005  # ... and >= 5 ms
 
 
@@ -38,13 +38,20 @@ def _shift(key: tuple[str, str, str], a: MeasureStats | None,
     p50_d = b.p50 - a.p50 if a and b else None
     p95_d = b.p95 - a.p95 if a and b else None
     rel = (p95_d / a.p95) if a and b and a.p95 > 0 and p95_d is not None else None
-    significant = (rel is not None and p95_d is not None and abs(rel) >= SIGNIFICANT_REL
-                   and abs(p95_d) >= SIGNIFICANT_ABS_S)
+    significant = bool(a and b and (_moved(a.p50, b.p50, a.p50_ci, b.p50_ci)
+                                    or _moved(a.p95, b.p95, a.p95_ci, b.p95_ci)))
     return MeasureShift(
         name=key[0], flow=key[1], step=key[2], count_a=a.count if a else 0,
         count_b=b.count if b else 0, p50_a=a.p50 if a else None, p50_b=b.p50 if b else None,
         p95_a=a.p95 if a else None, p95_b=b.p95 if b else None, p50_delta=p50_d,
         p95_delta=p95_d, p95_change=rel, significant=significant)
+
+
+def _moved(a: float, b: float, ci_a: tuple[float, float], ci_b: tuple[float, float]) -> bool:
+    """A shift that matters: >= 10 % and >= 5 ms, and the runs' 95 % intervals are disjoint
+    (so sampling noise alone does not explain it)."""
+    big = abs(b - a) >= SIGNIFICANT_ABS_S and a > 0 and abs(b - a) / a >= SIGNIFICANT_REL
+    return big and (ci_b[0] > ci_a[1] or ci_b[1] < ci_a[0])
 
 
 def write_compare_html(comparison: Comparison, out: Path) -> Path:

@@ -21,6 +21,7 @@ from tapbot.reports.record import RunRecord
 logger = logging.getLogger(__name__)
 
 MAX_WIDTH_PX = 640
+CLIP_MAX_WIDTH_PX = 480
 CONTEXT_S = 5.0  # frame-refs this close to an incident belong to it
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp"}
 CLIP_SUFFIXES = {".mp4", ".webm", ".gif"}
@@ -140,6 +141,8 @@ def write_clip(path: Path, frames: list[tuple[float | None, np.ndarray]], fps: i
     """An H.264 MP4 of ``frames`` (BGR images) at ``fps``, each frame shown until the next
     one's capture time (1 s when a time is unknown), the last held for ``hold_last_s``."""
     h, w = frames[0][1].shape[:2]
+    if w > CLIP_MAX_WIDTH_PX:
+        w, h = CLIP_MAX_WIDTH_PX, round(h * CLIP_MAX_WIDTH_PX / w)
     w2, h2 = w - w % 2, h - h % 2
     counts = []
     for (t, _), (t_next, _) in itertools.pairwise(frames):
@@ -150,10 +153,12 @@ def write_clip(path: Path, frames: list[tuple[float | None, np.ndarray]], fps: i
         stream = container.add_stream("libx264", rate=fps)
         stream.width, stream.height = w2, h2
         stream.pix_fmt = "yuv420p"
-        stream.options = {"crf": "28", "preset": "veryfast"}
+        # one thread per clip: the report writes several clips at once
+        stream.options = {"crf": "28", "preset": "veryfast", "threads": "1"}
         pts = 0
         for n, (_, image) in zip(counts, frames, strict=True):
-            img = cv2.resize(image, (w2, h2)) if image.shape[:2] != (h2, w2) else image
+            img = (cv2.resize(image, (w2, h2), interpolation=cv2.INTER_AREA)
+                   if image.shape[:2] != (h2, w2) else image)
             frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="bgr24")
             for _ in range(n):
                 frame.pts = pts

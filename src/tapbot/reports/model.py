@@ -113,6 +113,8 @@ class MeasureStats(_Model):
     mean: float
     min: float
     max: float
+    p50_ci: tuple[float, float] = Field(description="distribution-free 95 % interval of p50")
+    p95_ci: tuple[float, float] = Field(description="distribution-free 95 % interval of p95")
     early_p50: float | None = Field(
         None, description="p50 in the first tenth of the run (None: under 30 values)")
     late_p50: float | None = Field(
@@ -164,7 +166,8 @@ class MeasureShift(_Model):
     p50_delta: float | None
     p95_delta: float | None
     p95_change: float | None = Field(description="relative p95 change, (b - a) / a")
-    significant: bool = Field(description="p95 moved by >= 10 % and >= 5 ms")
+    significant: bool = Field(description="p50 or p95 moved by >= 10 % and >= 5 ms, beyond "
+                                          "both runs' 95 % intervals")
 
 
 class Comparison(_Model):

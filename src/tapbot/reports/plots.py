@@ -98,7 +98,7 @@ def timeline_plot(path: Path, span_s: float, latency: np.ndarray | None,
     _mark_incidents(ax2, incidents, div, labels=False)
     ax2.set_xlabel(f"run time ({unit})")
     ax2.set_xlim(0, max(span_s, 1e-9) / div)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.08, right=0.99, top=0.93, bottom=0.13, hspace=0.12)
     fig.savefig(path, metadata={"Date": None})
     plt.close(fig)
 
@@ -130,6 +130,6 @@ def measure_plot(path: Path, stats: MeasureStats, series: np.ndarray, span_s: fl
     ax2.set_xlabel(f"run time ({tunit})")
     ax2.set_ylabel(unit)
     ax2.legend(fontsize=7, frameon=False, ncols=3, loc="upper right")
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.08, right=0.99, top=0.95, bottom=0.18, wspace=0.25)
     fig.savefig(path, metadata={"Date": None})
     plt.close(fig)

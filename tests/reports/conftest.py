@@ -1,0 +1,17 @@
+"""Synthetic runs written with the real document models; their drawn values are the truth."""
+
+import pytest
+
+from tapbot.reports.synthetic import make_run
+
+
+@pytest.fixture(scope="session")
+def faulty_run(tmp_path_factory):
+    """20 simulated minutes with 4 incidents (crash, freeze, crash, freeze)."""
+    folder = tmp_path_factory.mktemp("runs") / "run-faulty"
+    return make_run(folder, 1200.0, incidents=4, seed=3, run_id="run-faulty")
+
+
+@pytest.fixture
+def clean_run(tmp_path):
+    return make_run(tmp_path / "run-clean", 300.0, incidents=0, seed=4, run_id="run-clean")

@@ -112,13 +112,14 @@ def _grid(profile: DeviceProfile, n: int, margin: float) -> list[tuple[float, fl
 
 
 def holder_markers_mm(camera: Camera) -> dict[int, list[tuple[float, float]]] | None:
-    """The holder's marker layout when the camera knows it (an optional capability:
-    ``camera.marker_layout()`` -> items with ``id`` and ``corners_mm`` in screen mm)."""
-    layout = getattr(camera, "marker_layout", None)
-    if not callable(layout):
+    """The holder's marker layout when the camera knows it: an optional capability, a
+    ``markers_mm`` attribute ``{id: [TL, TR, BR, BL]}`` in screen mm (empty: no markers)."""
+    layout = getattr(camera, "markers_mm", None)
+    if callable(layout):
+        layout = layout()
+    if not isinstance(layout, dict) or not layout:
         return None
-    markers = {int(m.id): [tuple(c) for c in m.corners_mm] for m in layout()}
-    return markers or None
+    return {int(k): [(float(x), float(y)) for x, y in v] for k, v in layout.items()}
 
 
 def calibrate_camera(camera: Camera, link: DeviceLink | None, profile: DeviceProfile,

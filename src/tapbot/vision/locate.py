@@ -85,32 +85,46 @@ def layout_from_mm(layout_mm: Mapping[int, np.ndarray | list], screen_px: tuple[
     return out
 
 
-def find_markers(image: np.ndarray, layout: Mapping[int, np.ndarray]) -> ScreenPose | None:
+def find_markers(image: np.ndarray, layout: Mapping[int, np.ndarray], *,
+                 max_residual_px: float = 3.0) -> ScreenPose | None:
     """Fit camera -> screen from the ArUco markers of ``layout`` seen in ``image``.
 
     ``layout`` maps a marker id to its 4 corners (TL, TR, BR, BL as printed) in screen px.
-    Returns ``None`` when fewer than one known marker (4 corners) is seen; with two or more
-    markers the fit is robust to one misdetected corner set.
+    Returns ``None`` when no known marker is seen, or when fewer than 75 % of the corners fit
+    one homography within ``max_residual_px`` screen px (markers that do not belong to the
+    layout); an id seen twice is ignored. With two or more markers the fit is robust to a
+    misdetected marker.
     """
     gray = to_gray(image)
     corners, ids, _ = _detector().detectMarkers(gray)
     if ids is None:
         return None
+    flat = [int(i) for i in ids.ravel()]
     cam, scr = [], []
-    for c, mid in zip(corners, ids.ravel(), strict=True):
-        if int(mid) in layout:
+    for c, mid in zip(corners, flat, strict=True):
+        if mid in layout and flat.count(mid) == 1:  # an id seen twice is ambiguous: skip it
             cam.append(np.asarray(c, dtype=np.float64).reshape(4, 2))
-            scr.append(np.asarray(layout[int(mid)], dtype=np.float64).reshape(4, 2))
+            scr.append(np.asarray(layout[mid], dtype=np.float64).reshape(4, 2))
     if not cam:
         return None
     src, dst = np.vstack(cam), np.vstack(scr)
     method = cv2.RANSAC if len(cam) >= 2 else 0
-    m, _ = cv2.findHomography(src, dst, method, 3.0)
+    m, _ = cv2.findHomography(src, dst, method, max_residual_px)
     if m is None:
         return None
     h = Homography(m)
-    res = float(np.sqrt(np.mean(np.sum((h.apply(src) - dst) ** 2, axis=1))))
-    return ScreenPose(h, "markers", res, len(src))
+    err = np.hypot(*(h.apply(src) - dst).T)
+    inliers = err <= max_residual_px
+    if inliers.sum() < max(4, 0.75 * len(src)):
+        logger.info("markers disagree with the layout (%d of %d corners fit)", inliers.sum(),
+                    len(src))
+        return None
+    res = float(np.sqrt(np.mean(err[inliers] ** 2)))
+    return ScreenPose(h, "markers", res, int(inliers.sum()))
+
+
+#: Marker ids of the pattern shown on the screen start here, clear of a holder's ids (0..).
+PATTERN_FIRST_ID = 30
 
 
 def marker_pattern(screen_px: tuple[int, int], *, cols: int = 3, rows: int = 5,
@@ -118,14 +132,18 @@ def marker_pattern(screen_px: tuple[int, int], *, cols: int = 3, rows: int = 5,
     """A full-screen BGR image of ArUco markers on white, and its layout in screen px.
 
     Shown on the phone through ``DeviceLink.show_image`` it gives camera -> screen without
-    markers on the holder.
+    markers on the holder. Ids run from :data:`PATTERN_FIRST_ID` so they never clash with
+    the holder's own markers.
     """
+    if cols * rows > 50 - PATTERN_FIRST_ID:
+        raise VisionError(f"a {cols} x {rows} pattern needs more ids than DICT_4X4_50 has free",
+                          hint="use at most 20 markers")
     w, h = screen_px
     img = np.full((h, w), 255, np.uint8)
     side = int(size_frac * min(w, h))
     dictionary = cv2.aruco.getPredefinedDictionary(ARUCO_DICT)
     layout: dict[int, np.ndarray] = {}
-    mid = 0
+    mid = PATTERN_FIRST_ID
     for r in range(rows):
         for c in range(cols):
             cx = (c + 0.5) * w / cols

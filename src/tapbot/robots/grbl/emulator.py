@@ -193,10 +193,11 @@ class GrblEmulator:
                 self._clock.sleep(0.005)
                 continue
             with self._lock:
+                self._tick()  # a status report shows the machine as it is now
                 for b in data:
                     self._receive_byte(b)
-                self._tick()
                 self._process_lines()
+                self._tick()
                 if self._out and self._master is not None:
                     try:
                         n = os.write(self._master, bytes(self._out))

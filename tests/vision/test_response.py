@@ -11,11 +11,12 @@ from tapbot.rig import build_rig
 from tapbot.vision import (
     ChangeDetector,
     ScreenRectifier,
-    band_mask,
     combine_masks,
     finger_mask,
     first_change_after,
+    rect_mask,
     settle_time,
+    status_bar_mask,
     wait_until_static,
 )
 
@@ -29,7 +30,7 @@ def _masks(rect: ScreenRectifier, touch_px: tuple[float, float], px_per_mm: floa
     mm = px_per_mm * rect.scale  # view px per mm
     finger = finger_mask(shape, [rect.screen_to_view(*touch_px)], radius_px=5.5 * mm,
                          arm_direction=(0.0, 1.0), arm_length_px=30 * mm, arm_width_px=8 * mm)
-    status = band_mask(shape, 0, round(0.045 * shape[0]))
+    status = status_bar_mask(shape)
     return combine_masks(finger, status)
 
 
@@ -99,6 +100,25 @@ def test_exposure_blend_interpolates_inside_the_frame_interval():
     assert got is not None and got.t_frame == 0.06
     assert got.fraction == pytest.approx(0.4, abs=0.01)
     assert got.t_estimate == pytest.approx(0.06 - 0.004, abs=1e-4)
+    # the same frames stamped at the middle of the exposure: the change was 1 ms before t
+    mid = first_change_after(views, 0.01, exposure_s=0.01, stamp_at=0.5,
+                             detector=ChangeDetector(threshold=20))
+    assert mid.t_estimate == pytest.approx(0.06 + 0.005 - 0.004, abs=1e-4)
+
+
+def test_masks_cover_finger_arm_status_bar_and_declared_regions():
+    shape = (100, 50)
+    f = finger_mask(shape, [(25, 40)], radius_px=5, arm_direction=(0, 1), arm_length_px=30,
+                    arm_width_px=4)
+    assert f[40, 25] == 255 and f[40, 31] == 0 and f[65, 25] == 255 and f[75, 25] == 0
+    assert f[40, 20] == 255 and f[65, 22] == 0  # the arm is narrower than the finger
+    s = status_bar_mask(shape, 0.05)
+    assert s[:5].all() and not s[5:].any()
+    r = rect_mask(shape, [(10.5, 60, 5, 5)])
+    assert r[60:65, 10:16].all() and int(r.sum()) == 255 * 5 * 6
+    both = combine_masks(f, None, s, r)
+    assert both is not None and both[0, 0] == 255 and both[62, 12] == 255 and both[90, 5] == 0
+    assert combine_masks(None) is None
 
 
 def test_first_change_needs_a_reference_before_the_touch():

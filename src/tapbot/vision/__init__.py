@@ -25,7 +25,9 @@ from tapbot.vision.response import (
     combine_masks,
     finger_mask,
     first_change_after,
+    rect_mask,
     settle_time,
+    status_bar_mask,
     wait_until_static,
 )
 from tapbot.vision.template import TemplateMatch, match_template
@@ -59,8 +61,10 @@ __all__ = [
     "match_template",
     "normalise_text",
     "pose_drift",
+    "rect_mask",
     "screen_corners_px",
     "settle_time",
+    "status_bar_mask",
     "to_gray",
     "wait_until_static",
 ]

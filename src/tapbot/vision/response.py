@@ -26,7 +26,9 @@ __all__ = [
     "combine_masks",
     "finger_mask",
     "first_change_after",
+    "rect_mask",
     "settle_time",
+    "status_bar_mask",
     "wait_until_static",
 ]
 
@@ -70,14 +72,18 @@ def _views(views: Iterable[TimedView]) -> list[TimedView]:
 
 def first_change_after(views: Iterable[TimedView], t_touch: float, *,
                        detector: ChangeDetector | None = None, mask: np.ndarray | None = None,
-                       exposure_s: float = 0.0) -> ResponseTime | None:
+                       exposure_s: float = 0.0, stamp_at: float = 1.0) -> ResponseTime | None:
     """The first view after ``t_touch`` that differs from the last view at or before it.
 
     ``views`` must include at least one view at or before ``t_touch`` (the reference).
     ``exposure_s`` > 0 enables interpolation from the change's magnitude: the fraction of the
     final change seen in the first changed view (measured on its changed pixels against the
-    next view) is the fraction of the exposure after the change. ``None`` if nothing changed.
+    next view) is the fraction of the exposure after the change. ``stamp_at`` says where in
+    its exposure a frame's timestamp lies (1 = end, 0.5 = middle). ``None`` if nothing changed.
     """
+    if not 0.0 <= stamp_at <= 1.0:
+        raise VisionError(f"stamp_at must be in [0, 1], got {stamp_at}",
+                          hint="1 if frames are stamped at the end of the exposure, 0.5 middle")
     seq = _views(views)
     det = detector or ChangeDetector()
     before = [i for i, (t, _) in enumerate(seq) if t <= t_touch + 1e-12]
@@ -96,8 +102,9 @@ def first_change_after(views: Iterable[TimedView], t_touch: float, *,
         t_est = t
         if exposure_s > 0 and i + 1 < len(seq):
             fraction = _blend_fraction(ref, view, seq[i + 1][1], det, mask)
-            if fraction is not None:
-                t_est = max(t_prev, t - fraction * exposure_s)
+            if fraction is not None and fraction < 0.98:  # blended: changed mid-exposure
+                t_start = t - stamp_at * exposure_s
+                t_est = max(t_prev, t_start + (1.0 - fraction) * exposure_s)
         return ResponseTime(t_frame=t, t_prev=t_prev, t_estimate=t_est,
                             area_px=change.area_px, fraction=fraction)
     return None
@@ -195,6 +202,36 @@ def finger_mask(shape: tuple[int, int], fingers_px: Sequence[tuple[float, float]
         if arm_length_px > 0 and arm_width_px > 0:
             end = (round(x + d[0] * arm_length_px), round(y + d[1] * arm_length_px))
             cv2.line(mask, c, end, 255, max(1, round(float(arm_width_px))))
+    return mask
+
+
+def rect_mask(shape: tuple[int, int], boxes: Iterable[tuple[float, float, float, float]]
+              ) -> np.ndarray:
+    """A mask (255 = ignore) over rectangles ``(x, y, w, h)`` in view px: regions a flow
+    declares animated (a video, a spinner, a clock)."""
+    h, w = int(shape[0]), int(shape[1])
+    mask = np.zeros((h, w), np.uint8)
+    for box in boxes:
+        if len(box) != 4 or box[2] < 0 or box[3] < 0:
+            raise VisionError(f"a region must be (x, y, w, h) with w, h >= 0, got {box!r}",
+                              hint="give animated regions in view px")
+        x, y, bw, bh = (float(v) for v in box)
+        x0, y0 = max(0, int(np.floor(x))), max(0, int(np.floor(y)))
+        x1, y1 = min(w, int(np.ceil(x + bw))), min(h, int(np.ceil(y + bh)))
+        if x1 > x0 and y1 > y0:
+            mask[y0:y1, x0:x1] = 255
+    return mask
+
+
+def status_bar_mask(shape: tuple[int, int], height_frac: float = 0.045) -> np.ndarray:
+    """A mask (255 = ignore) over the status bar (clock, battery, notifications): the top
+    ``height_frac`` of the view."""
+    if not 0 <= height_frac < 1:
+        raise VisionError(f"height_frac must be in [0, 1), got {height_frac}",
+                          hint="use about 0.04 for a phone's status bar")
+    h, w = int(shape[0]), int(shape[1])
+    mask = np.zeros((h, w), np.uint8)
+    mask[: int(np.ceil(height_frac * h)), :] = 255
     return mask
 
 

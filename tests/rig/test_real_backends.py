@@ -102,3 +102,45 @@ def test_real_hardware_refuses_the_twin_clock(tmp_path):
                      device={"type": "sim"})
     with pytest.raises(ConfigError, match="virtual clock"):
         build_rig(path)
+
+
+def test_a_pulled_robot_cable_pauses_and_the_rig_reopens_when_it_is_back(tmp_path):
+    from tapbot.core.errors import ConnectionLost
+
+    make_video(tmp_path / "deck.avi")
+    link = tmp_path / "ttyGRBL"
+    tap = TouchPath(points=((0.0, PointMm(50, 60)), (0.05, PointMm(50, 60))))
+    with GrblEmulator(instant=True, link_path=link) as emu:
+        rig = build_rig(write_rig(tmp_path, {"type": "grbl", "port": str(link)},
+                                  {"type": "replay", "path": "deck.avi"}))
+        rig.open()
+        emu.unplug()
+        with pytest.raises(ConnectionLost):
+            rig.robot.perform(tap)
+        link.unlink()
+        with pytest.raises(ConnectionLost):  # what the runner's suspender sees while away
+            rig.open()
+        emu.replug()
+        rig.open()  # back: the runner resumes
+        rig.robot.perform(tap)
+        rig.close()
+        assert emu.lines.count("G1 X50.000 Y60.000 F15000") == 1  # the tap after replug
+
+
+def test_an_alarm_stops_the_rig_with_what_to_do(tmp_path):
+    from tapbot.robots.grbl import GrblAlarm
+
+    make_video(tmp_path / "deck.avi")
+    with GrblEmulator(instant=True) as emu:
+        rig = build_rig(write_rig(tmp_path, {"type": "grbl", "port": emu.path},
+                                  {"type": "replay", "path": "deck.avi"}))
+        rig.open()
+        emu.trigger_alarm(1)
+        n = len(emu.lines)
+        with pytest.raises(GrblAlarm, match="hard limit"):
+            rig.robot.perform(TouchPath(points=((0.0, PointMm(50, 60)),
+                                                (0.05, PointMm(50, 60)))))
+        with pytest.raises(GrblAlarm, match="re-home"):
+            rig.close()  # parking is refused by the locked controller: said, not hidden
+        assert emu.mpos == [0.0, 0.0, 8.0]  # nothing moved after the alarm
+        assert all(line.startswith("G1") for line in emu.lines[n:])  # no unlock was sent

@@ -156,7 +156,7 @@ def soak(
             else f"{compiled.iterations} iterations")
     outcome = execute(compiled, rig_path=rig, out=out, seed=compiled.seed, resume=resume,
                       banner=f"tapbot soak: {compiled.name} for {what} (seed {compiled.seed})")
-    console.print(f"documents: {outcome.docs_path}")
+    console.print(f"documents: {outcome.docs_path}", soft_wrap=True)
     raise typer.Exit(0 if outcome.stop.verdict == "PASS" else 1)
 
 
@@ -166,10 +166,12 @@ def dry_run_report(plan: Plan, rig_path: Path | None) -> None:
     runner = Runner(the_rig, Dispatcher(), run_id="dry-run")
     runner.validate([e.flow for e in plan.entries])
     for entry in plan.entries:
-        console.print(f"[bold]{entry.flow.name}[/] (weight {entry.weight:g}, "
-                      f"{len(entry.flow.steps)} steps) from {entry.flow.source}")
+        console.print(f"{entry.flow.name} (weight {entry.weight:g}, "
+                      f"{len(entry.flow.steps)} steps) from {entry.flow.source}",
+                      markup=False, highlight=False, soft_wrap=True)
         for i, step in enumerate(entry.flow.steps, start=1):
-            console.print(f"  {i:3d}. {step.describe()}", markup=False, highlight=False)
+            console.print(f"  {i:3d}. {step.describe()}", markup=False, highlight=False,
+                          soft_wrap=True)
     console.print("dry run: the plan validates; nothing moved")
 
 

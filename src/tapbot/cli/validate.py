@@ -33,11 +33,11 @@ def validate(
             if _is_plan(path):
                 plan = load_plan(path)
                 console.print(f"{path}: ok (plan '{plan.name}', {len(plan.entries)} flows)",
-                              markup=False, highlight=False)
+                              markup=False, highlight=False, soft_wrap=True)
             else:
                 flow = compile_flow_file(path)
                 console.print(f"{path}: ok (flow '{flow.name}', {len(flow.steps)} steps)",
-                              markup=False, highlight=False)
+                              markup=False, highlight=False, soft_wrap=True)
         except FlowValidationError as exc:
             bad += 1
             for issue in exc.issues:

@@ -42,6 +42,7 @@ from tapbot.flows.yamlflow import (
 
 THRESHOLD_KEYS = {
     "unresponsive_after": "unresponsive_after_s",
+    "stall_max": "stall_max_s",
     "frozen_frame": "frozen_frame_s",
     "anr": "anr_s",
     "instant_response": "instant_response_s",

@@ -72,6 +72,12 @@ class _RebootSeen(Exception):
         self.view = view
 
 
+class _AppExitSeen(Exception):
+    def __init__(self, view: View) -> None:
+        super().__init__("app exit")
+        self.view = view
+
+
 class _FlowAbandoned(Exception):
     """The rest of this iteration is skipped (after a recovery)."""
 
@@ -134,6 +140,9 @@ class Runner:
         self._last_touch: tuple[float, float | None] | None = None  # (t_down, latency)
         self._budget = Budget()
         self._dark_since: float | None = None
+        self._launcher_ref: np.ndarray | None = None
+        self._in_app = False
+        self._in_app_since = 0.0
         self._t_log = 0.0
         self.incident_kinds: Counter[str] = Counter()
         self.steps_done = 0
@@ -272,6 +281,7 @@ class Runner:
             rig.open()
             self._t_background = self.clock.now()
             self._t_log = self.clock.now()
+            self._learn_launcher()
             body()
             if self._stop_requested:
                 reason = "stopped"
@@ -316,6 +326,7 @@ class Runner:
                 self._suspend(exc)
                 if self._stop_requested:
                     return
+                self._recover_home()  # the iteration starts over from the launcher
 
     def _suspend(self, exc: ConnectionLost) -> None:
         """Pause until every part answers again (Bluesky-style suspender)."""
@@ -372,6 +383,13 @@ class Runner:
         except _CrashSeen as crash:
             self._step_doc(flow, iteration, index, step, "failed", t_start, crash.sighting.kind)
             self._handle_crash(crash, flow)
+            return False
+        except _AppExitSeen as exit_seen:
+            self._incident("app-exit", exit_seen.view.t, exit_seen.view.t,
+                           "the app closed to the launcher by itself",
+                           evidence_view=exit_seen.view)
+            self._step_doc(flow, iteration, index, step, "failed", t_start, "app-exit")
+            self._recover_home()
             return False
         except _RebootSeen as reboot:
             self._step_doc(flow, iteration, index, step, "failed", t_start, "reboot")
@@ -544,6 +562,7 @@ class Runner:
             return self._probe_freeze(stroke, step.kind, watch, t_down)
         latency = watch.latency_s(hit.t)
         self._last_touch = (t_down, latency)
+        self._note_screen(step)
         self._emit(Measurement(run_id=self.run_id, t=self.clock.now(), name="response_latency",
                                value=latency, unit="s", t_start=t_down, flow=self._flow,
                                step=self._step))
@@ -560,6 +579,18 @@ class Runner:
                                        name="settle_time", value=t_settled - t_down, unit="s",
                                        t_start=t_down, flow=self._flow, step=self._step))
         return message
+
+    def _note_screen(self, step) -> None:
+        """After a touch that changed the screen: are we in an app now (not the launcher)?"""
+        if isinstance(step, PressKey) and step.key in ("home", "back"):
+            self._in_app = False  # going home is expected; back may leave the app
+            return
+        if self._launcher_ref is None:
+            return
+        view = self.observer.view_at(self.clock.now())
+        self._in_app = self.detector.compare(self._launcher_ref, view.image,
+                                             self._status_mask).changed
+        self._in_app_since = view.t
 
     def _expect_response(self, step: S.ExpectResponse) -> str:
         if self._last_touch is None:
@@ -833,8 +864,12 @@ class Runner:
             _, t_down, _ = self._perform(stroke, f"{gesture}-probe")
             hit = self._await(watch.changed, t_down, self.thresholds.unresponsive_after_s)
             if hit is not None:
+                silent = hit.t - onset
+                if silent <= self.thresholds.stall_max_s:
+                    return self._incident("stall", onset, hit.t,
+                                          f"the response took {silent:.2f} s")
                 return self._incident("freeze", onset, hit.t,
-                                      f"no response to touch for {hit.t - onset:.2f} s")
+                                      f"no response to touch for {silent:.2f} s")
             self._scan_background()
         self._incident("freeze", onset, None,
                        f"no response to touch for over {self.clock.now() - onset:.0f} s")
@@ -849,6 +884,16 @@ class Runner:
         if now <= self._t_background:
             return
         views = self.observer.views(self._t_background, now, self.background_interval_s)
+        if self.rig.link is not None and views:
+            try:
+                booting = self.rig.link.boot_state() != "booted"
+            except TapbotError:
+                booting = False
+            if booting:
+                onset = self._dark_since if self._dark_since is not None else views[0].t
+                self._dark_since = None
+                self._t_background = now
+                raise _RebootSeen(onset, views[0])
         for view in views:
             sighting = look_for_crash(view.t, view.image)
             if sighting is not None:
@@ -858,12 +903,18 @@ class Runner:
             if float(view.image.mean()) < DARK_LEVEL:
                 if self._dark_since is None:
                     self._dark_since = view.t
-                elif view.t - self._dark_since >= 1.0:
+                elif view.t - self._dark_since >= 0.5:
                     onset, self._dark_since = self._dark_since, None
                     self._t_background = view.t
                     raise _RebootSeen(onset, view)
             else:
                 self._dark_since = None
+            if self._in_app and view.t > self._in_app_since and self._launcher_ref is not None \
+                    and not self.detector.compare(
+                    self._launcher_ref, view.image, self._status_mask).changed:
+                self._in_app = False
+                self._t_background = view.t
+                raise _AppExitSeen(view)
         self._t_background = now
 
     def _classify(self, sighting: DialogSighting) -> None:
@@ -897,6 +948,7 @@ class Runner:
     def _handle_crash(self, crash: _CrashSeen, flow: Flow | None = None) -> None:
         onset = crash.sighting.t
         kind = crash.sighting.kind
+        self._in_app = False  # dismissing the dialog lands on the launcher
         what = "an app-not-responding" if kind == "anr" else "an app-stopped"
         home = self._stroke(PressKey(key="home"))
         for _ in range(3):
@@ -918,6 +970,7 @@ class Runner:
         """Wait out the reboot (link boot state, or the screen lighting up), then unlock."""
         t_end = self.clock.now() + self.thresholds.reboot_wait_s
         link = self.rig.link
+        self._in_app = False
         while self.clock.now() < t_end:
             self.clock.sleep(1.0)
             if link is not None:
@@ -946,11 +999,24 @@ class Runner:
         except TapbotError:
             logger.exception("unlocking after a reboot failed")
 
+    def _learn_launcher(self) -> None:
+        """Go home and remember the launcher's look (to see an app close by itself)."""
+        try:
+            self._perform(self._stroke(PressKey(key="home")), "home")
+            self._settle()
+        except TapbotError:
+            logger.exception("could not go home at the start of the run")
+            return
+        self._launcher_ref = self.observer.view_at(self.clock.now()).image
+        self._in_app = False
+        self._t_background = self.clock.now()
+
     def _recover(self, flow: Flow | None = None) -> None:
         """Back to a known state after an incident: the launcher."""
         self._recover_home()
 
     def _recover_home(self) -> None:
+        self._in_app = False
         try:
             self._perform(self._stroke(PressKey(key="home")), "recover-home")
             self._settle()

@@ -1,0 +1,131 @@
+"""A long soak on the twin: wall time, speed, resident memory per simulated hour, incidents,
+and (with faults) recall and precision per fault kind against the twin's ground truth.
+
+    python bench/soak_24h.py [--duration 24h] [--seed 1] [--faults none|demo|all]
+
+Targets (issue 5): a healthy phone gives zero incidents over 24 simulated hours; the default
+mix soaks 24 h in <= 10 min wall on 2 cores with flat resident memory; with every fault kind
+injected, recall and precision >= 0.95 per kind. Documents go to a temporary folder (JSON Lines
+and the SQLite store, as in ``tapbot soak``). The last lines are the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from tapbot.cli.durations import parse_duration
+from tapbot.core.clock import wall_perf
+from tapbot.core.documents import Dispatcher, Incident
+from tapbot.flows import DEMO_MIX, Plan
+from tapbot.rig import build_rig
+from tapbot.runner import Runner, RunSummary
+from tapbot.store import Artifacts, JsonlWriter, SqlStore
+
+#: Incident kinds the monitors report for each injected fault kind.
+DETECTS = {"freeze": {"freeze"}, "crash": {"crash"}, "anr": {"anr"}, "stall": {"stall"},
+           "close": {"app-exit"}, "reboot": {"reboot"}, "glitch": {"glitch"}}
+FAULTS = {
+    "none": {},
+    "demo": {"freeze_per_hour": 4.0, "crash_per_hour": 3.0},
+    "all": {"per_hour": {k: 2.0 for k in DETECTS}},
+}
+
+
+def rss_mb() -> float:
+    """Resident memory of this process now (Linux /proc)."""
+    with open("/proc/self/statm") as fh:
+        pages = int(fh.read().split()[1])
+    return pages * 4096 / 1e6
+
+
+class HourlyMemory:
+    """A subscriber noting resident memory at each simulated hour."""
+
+    def __init__(self) -> None:
+        self.t0: float | None = None
+        self.samples: list[tuple[int, float]] = []
+
+    def __call__(self, doc: BaseModel) -> None:
+        t = doc.t  # type: ignore[attr-defined]
+        if self.t0 is None:
+            self.t0 = t
+        hour = int((t - self.t0) // 3600)
+        if not self.samples or hour > self.samples[-1][0]:
+            self.samples.append((hour, rss_mb()))
+
+
+def score(truth_faults, incidents: list[Incident], t_stop: float, slack_s: float = 1.5
+          ) -> dict[str, tuple[float, float, int, int]]:
+    """Recall and precision per injected kind: a fault is found when an incident of a kind
+    that detects it overlaps its window (+- slack); an incident is right when it overlaps a
+    fault it can detect."""
+    out = {}
+    for kind, detects in DETECTS.items():
+        faults = [f for f in truth_faults if f.kind == kind]
+        reported = [i for i in incidents if i.incident in detects]
+        if not faults and not reported:
+            continue
+
+        def overlaps(f, i) -> bool:
+            f_end = f.t_end if f.t_end is not None else t_stop
+            i_end = i.t_end if i.t_end is not None else t_stop
+            return i.t_onset <= f_end + slack_s and i_end >= f.t_start - slack_s
+
+        found = sum(any(overlaps(f, i) for i in reported) for f in faults)
+        right = sum(any(overlaps(f, i) for f in faults) for i in reported)
+        recall = found / len(faults) if faults else float("nan")
+        precision = right / len(reported) if reported else float("nan")
+        out[kind] = (recall, precision, len(faults), len(reported))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", default="24h")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--faults", choices=sorted(FAULTS), default="none")
+    args = parser.parse_args()
+    duration_s = parse_duration(args.duration)
+    rig = build_rig(None, seed=args.seed, overrides={"device": {"faults": FAULTS[args.faults]}})
+    plan = Plan.from_mix(DEMO_MIX, name="bench-24h", seed=args.seed, duration_s=duration_s)
+    with tempfile.TemporaryDirectory() as tmp:
+        dispatcher = Dispatcher()
+        writer = JsonlWriter(Path(tmp) / "documents.jsonl")
+        store = SqlStore(f"sqlite:///{Path(tmp) / 'tapbot.db'}")
+        summary = RunSummary()
+        memory = HourlyMemory()
+        for sub in (writer, store, summary, memory):
+            dispatcher.subscribe(sub)
+        runner = Runner(rig, dispatcher, run_id="bench", artifacts=Artifacts(Path(tmp)))
+        t0 = wall_perf()
+        stop = runner.run_plan(plan)
+        wall = wall_perf() - t0
+        writer.close()
+        store.close()
+    kinds = Counter(i.incident for i in summary.incidents)
+    print(f"simulated {summary.sim_time_s:.0f} s in {wall:.1f} s wall "
+          f"({summary.sim_time_s / wall:.1f} sim s per wall s); steps {summary.steps}; "
+          f"touches measured {len(summary.latencies_s)}; verdict {stop.verdict}")
+    print("rss_mb_by_sim_hour: " + " ".join(f"h{h}={m:.0f}" for h, m in memory.samples))
+    if len(memory.samples) >= 3:
+        first = memory.samples[1][1]
+        last = memory.samples[-1][1]
+        print(f"rss_growth_after_hour_1: {100 * (last - first) / first:+.1f} %")
+    print(f"incidents: {sum(kinds.values())} " + " ".join(f"{k}={n}" for k, n in
+                                                          sorted(kinds.items())))
+    if args.faults != "none":
+        truth = rig.truth.faults
+        print(f"injected: {len(truth)} " + " ".join(
+            f"{k}={n}" for k, n in sorted(Counter(f.kind for f in truth).items())))
+        for kind, (r, p, n_f, n_i) in score(truth, summary.incidents, stop.t).items():
+            print(f"{kind:8s} recall {r:.2f} precision {p:.2f} (faults {n_f}, reported {n_i})")
+    print(f"wall_minutes_for_24h: {wall / 60 * 86400 / max(summary.sim_time_s, 1):.1f}")
+
+
+if __name__ == "__main__":
+    main()

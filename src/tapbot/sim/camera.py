@@ -146,6 +146,8 @@ class SimCamera(Camera):
         self._composites: OrderedDict[Hashable, np.ndarray] = OrderedDict()
         self._frames: OrderedDict[int, Frame] = OrderedDict()
         self._luts: dict[int, np.ndarray] = {}
+        self._tool_cache: dict[tuple, tuple[int, int, np.ndarray, np.ndarray] | None] = {}
+        self._deck_to_ideal = self._screen_to_camera.matrix @ world.deck_to_screen().matrix
         self._noise = self._make_noise()
         ppm = profile.px_per_mm[1] * self._cam_px_per_screen_px
         self._px_per_mm = ppm
@@ -214,9 +216,14 @@ class SimCamera(Camera):
         c = np.asarray(self._c)
         nd = (p - c) / self._f
         n = nd.copy()
+        k1, k2 = self._k
         for _ in range(iterations):
-            r2 = (n * n).sum(axis=1, keepdims=True)
-            n = nd / (1 + self._k[0] * r2 + self._k[1] * r2 * r2)
+            r2 = n[:, 0] ** 2 + n[:, 1] ** 2
+            step = nd / (1 + k1 * r2 + k2 * r2 * r2)[:, None]
+            moved = float(np.abs(step - n).max()) if len(n) else 0.0
+            n = step
+            if moved * self._f < 1e-7:  # converged to well under a micro-pixel
+                break
         return c + n * self._f
 
     def project_screen_px(self, points: np.ndarray) -> np.ndarray:
@@ -322,8 +329,11 @@ class SimCamera(Camera):
         iw, ih = self.size_px
         bank = []
         for _ in range(_NOISE_BANK):
-            n = np.round(rng.normal(0.0, sigma, (ih, iw, 3))).clip(-255, 255).astype(np.int16)
-            bank.append((n.clip(0, 255).astype(np.uint8), (-n).clip(0, 255).astype(np.uint8)))
+            n = rng.standard_normal((ih, iw, 3), dtype=np.float32)
+            n *= sigma
+            n = np.rint(n, out=n)
+            bank.append((np.clip(n, 0, 255).astype(np.uint8),
+                         np.clip(-n, 0, 255).astype(np.uint8)))
         return bank
 
     # ------------------------------------------------------------------ the screen
@@ -336,11 +346,12 @@ class SimCamera(Camera):
             return img
         screen = self.world.phone.screen_at(t, self._render_scale)
         img = self._background.copy()
+        # (a transparent border would keep the background, but is ~8x slower than a copy
+        # through the screen's mask)
+        warped = cv2.remap(screen, self._map1, self._map2, cv2.INTER_LINEAR,
+                           borderMode=cv2.BORDER_CONSTANT)
         roi = img[self._roi]
-        out = cv2.remap(screen, self._map1, self._map2, cv2.INTER_LINEAR, roi,
-                        cv2.BORDER_TRANSPARENT)
-        if out is not roi and not np.shares_memory(out, img):
-            roi[:] = out
+        cv2.copyTo(warped, self._screen_mask, roi)
         img.setflags(write=False)
         self._store(key, img)
         self.renders += 1
@@ -411,85 +422,114 @@ class SimCamera(Camera):
 
     # ------------------------------------------------------------------ the tool
 
-    def _tool_shapes(self, pose: ToolPose) -> list[tuple[str, np.ndarray, float]]:
-        """The tool seen from above: (kind, camera px points, radius px), back to front."""
-        shapes: list[tuple[str, np.ndarray, float]] = []
+    def _tool_points(self, pose: ToolPose) -> np.ndarray:
+        """The tool's outline points in deck mm (x, y, z): carriage corners, then per finger
+        its arm's four corners, then per finger its tip centre and a point on its rim."""
         cx, cy, cz = pose.carriage
         w, h = CARRIAGE_SIZE_MM
         by = cy + CARRIAGE_OFFSET_MM
-        block = np.array([[cx - w / 2, by - h / 2, cz], [cx + w / 2, by - h / 2, cz],
-                          [cx + w / 2, by + h / 2, cz], [cx - w / 2, by + h / 2, cz]])
-        shapes.append(("carriage", self.project_deck(block), 0.0))
-        r_mm = FINGER_DIAMETER_MM / 2
+        pts = [(cx - w / 2, by - h / 2, cz), (cx + w / 2, by - h / 2, cz),
+               (cx + w / 2, by + h / 2, cz), (cx - w / 2, by + h / 2, cz)]
+        a, r = ARM_WIDTH_MM / 2, FINGER_DIAMETER_MM / 2
         for x, y, z in pose.fingers:
-            a = ARM_WIDTH_MM / 2
             top = z + 0.5 * (cz - z)
-            arm = np.array([[x - a, y + r_mm * 0.5, top], [x + a, y + r_mm * 0.5, top],
-                            [x + a, by - h / 2, cz], [x - a, by - h / 2, cz]])
-            shapes.append(("arm", self.project_deck(arm), 0.0))
+            pts += [(x - a, y + r * 0.5, top), (x + a, y + r * 0.5, top),
+                    (x + a, by - h / 2, cz), (x - a, by - h / 2, cz)]
         for x, y, z in pose.fingers:
-            c = self.project_deck(np.array([[x, y, z], [x + r_mm, y, z]]))
-            shapes.append(("tip", c[:1], float(np.hypot(*(c[1] - c[0])))))
-        return shapes
+            pts += [(x, y, z), (x + r, y, z)]
+        return np.asarray(pts, dtype=np.float64)
 
-    @staticmethod
-    def _draw_shapes(img: np.ndarray, shapes: list[tuple[str, np.ndarray, float]],
-                     origin: tuple[int, int], mask: np.ndarray | None = None) -> None:
-        ox, oy = origin
-        for kind, pts, r in shapes:
-            p = np.round((pts - (ox, oy)) * 16).astype(np.int32)
-            if kind == "tip":
-                centre = (int(p[0, 0]), int(p[0, 1]))
-                rad = max(16, round(r * 16))
-                cv2.circle(img, centre, rad, _SKIN, -1, cv2.LINE_AA, 4)
-                if mask is not None:
-                    cv2.circle(mask, centre, rad, 255, -1, cv2.LINE_AA, 4)
-            else:
-                colour = _CARRIAGE if kind == "carriage" else _ARM
-                cv2.fillPoly(img, [p], colour, cv2.LINE_AA, 4)
-                if mask is not None:
-                    cv2.fillPoly(mask, [p], 255, cv2.LINE_AA, 4)
+    def _project_fast(self, p: np.ndarray) -> np.ndarray:
+        """:meth:`project_deck` for a few points, with the deck -> camera map cached."""
+        m = self._deck_to_ideal
+        d = p[:, 0] * m[2, 0] + p[:, 1] * m[2, 1] + m[2, 2]
+        u = (p[:, 0] * m[0, 0] + p[:, 1] * m[0, 1] + m[0, 2]) / d
+        v = (p[:, 0] * m[1, 0] + p[:, 1] * m[1, 1] + m[1, 2]) / d
+        height = self.options.camera_height_mm
+        s = height / np.maximum(height - (p[:, 2] - self.world.glass_z_mm), 1.0)
+        cx, cy = self._c
+        ideal = np.stack([cx + (u - cx) * s, cy + (v - cy) * s], axis=1)
+        return self.distort_px(ideal) if any(self._k) else ideal
+
+    def _draw_pose(self, cam: np.ndarray, nf: int, layer: np.ndarray, mask: np.ndarray,
+                   origin: tuple[int, int]) -> None:
+        """Draw one pose (projected points ``cam``) into ``layer`` (colour over black) and
+        ``mask`` (coverage), back to front: carriage, arms, fingertips."""
+        q = np.round((cam - origin) * 16).astype(np.int32)
+        polys = [(q[0:4], _CARRIAGE)] + [(q[4 + 4 * i: 8 + 4 * i], _ARM) for i in range(nf)]
+        for poly, colour in polys:
+            cv2.fillPoly(layer, [poly], colour, cv2.LINE_AA, 4)
+            cv2.fillPoly(mask, [poly], 255, cv2.LINE_AA, 4)
+        tips = cam[4 + 4 * nf:]
+        for i in range(nf):
+            c, rim = tips[2 * i], tips[2 * i + 1]
+            rad = max(16, round(float(np.hypot(*(rim - c))) * 16))
+            centre = (int(q[4 + 4 * nf + 2 * i, 0]), int(q[4 + 4 * nf + 2 * i, 1]))
+            cv2.circle(layer, centre, rad, _SKIN, -1, cv2.LINE_AA, 4)
+            cv2.circle(mask, centre, rad, 255, -1, cv2.LINE_AA, 4)
+
+    def _tool_layer(self, poses: list[ToolPose], shape: tuple[int, int]
+                    ) -> tuple[int, int, np.ndarray, np.ndarray] | None:
+        """The tool averaged over ``poses``: (x0, y0, colour * coverage, 1 - coverage)."""
+        nf = len(poses[0].fingers)
+        cams = [self._project_fast(self._tool_points(p)) for p in poses]
+        pts = np.concatenate(cams)
+        pad = 2 + max(float(np.hypot(*(c[-1] - c[-2]))) for c in cams)
+        ih, iw = shape
+        x0 = max(0, math.floor(pts[:, 0].min() - pad))
+        y0 = max(0, math.floor(pts[:, 1].min() - pad))
+        x1 = min(iw, math.ceil(pts[:, 0].max() + pad) + 1)
+        y1 = min(ih, math.ceil(pts[:, 1].max() + pad) + 1)
+        if x1 <= x0 or y1 <= y0:
+            return None
+        h, w = y1 - y0, x1 - x0
+        layer = np.zeros((h, w, 3), np.uint8)
+        mask = np.zeros((h, w), np.uint8)
+        if len(cams) == 1:
+            self._draw_pose(cams[0], nf, layer, mask, (x0, y0))
+            colour = layer.astype(np.float32)
+            cover = mask.astype(np.float32) * (1 / 255)
+        else:
+            acc = np.zeros((h, w, 3), np.float32)
+            cov = np.zeros((h, w), np.float32)
+            for cam in cams:
+                layer[:] = 0
+                mask[:] = 0
+                self._draw_pose(cam, nf, layer, mask, (x0, y0))
+                cv2.accumulate(layer, acc)
+                cv2.accumulate(mask, cov)
+            colour = acc * (1 / len(cams))
+            cover = cov * (1 / (255 * len(cams)))
+        return x0, y0, colour, (1.0 - cover)[..., None]
 
     def _draw_tool(self, img: np.ndarray, s0: float, s1: float) -> None:
         world = self.world
         first, last = world.tool_pose_at(s0), world.tool_pose_at(s1)
         if first is None or last is None:
             return
-        a = self.project_deck(np.array([*first.fingers, first.carriage]))
-        b = self.project_deck(np.array([*last.fingers, last.carriage]))
-        travel = float(np.hypot(*(b - a).T).max()) if len(a) else 0.0
-        if travel < 0.25:
-            self._draw_shapes(img, self._tool_shapes(last), (0, 0))
+        a = self._project_fast(self._tool_points(first))
+        b = self._project_fast(self._tool_points(last))
+        travel = float(np.hypot(*(b - a).T).max())
+        if travel < 0.25:  # still: the same drawing as last time, most of the time
+            key = tuple(np.round(a.ravel(), 3))
+            cached = self._tool_cache.get(key)
+            if cached is None:
+                cached = self._tool_layer([last], img.shape[:2])
+                self._tool_cache[key] = cached
+                if len(self._tool_cache) > 8:
+                    self._tool_cache.pop(next(iter(self._tool_cache)))
+            drawn = cached
+        else:
+            # instants from the window's start to its end, about 1.5 px of travel apart
+            n = min(_MAX_TOOL_SAMPLES, math.ceil(travel / 1.5) + 1)
+            poses = [world.tool_pose_at(s0 + i / (n - 1) * (s1 - s0)) for i in range(n)]
+            drawn = self._tool_layer([p for p in poses if p is not None], img.shape[:2])
+        if drawn is None:
             return
-        # instants from the window's start to its end, about a pixel of travel apart
-        n = min(_MAX_TOOL_SAMPLES, math.ceil(travel) + 1)
-        poses = [world.tool_pose_at(s0 + i / (n - 1) * (s1 - s0)) for i in range(n)]
-        all_shapes = [self._tool_shapes(p) for p in poses if p is not None]
-        pts = np.concatenate([np.concatenate([s[1] - s[2], s[1] + s[2]]) for shapes in
-                              all_shapes for s in shapes])
-        ih, iw = img.shape[:2]
-        x0 = max(0, math.floor(pts[:, 0].min()) - 2)
-        y0 = max(0, math.floor(pts[:, 1].min()) - 2)
-        x1 = min(iw, math.ceil(pts[:, 0].max()) + 3)
-        y1 = min(ih, math.ceil(pts[:, 1].max()) + 3)
-        if x1 <= x0 or y1 <= y0:
-            return
-        h, w = y1 - y0, x1 - x0
-        acc = np.zeros((h, w, 3), np.float32)
-        cover = np.zeros((h, w), np.float32)
-        layer = np.zeros((h, w, 3), np.uint8)
-        mask = np.zeros((h, w), np.uint8)
-        for shapes in all_shapes:
-            layer[:] = 0
-            mask[:] = 0
-            self._draw_shapes(layer, shapes, (x0, y0), mask)
-            acc += layer
-            cover += mask
-        k = len(all_shapes)
-        alpha = (cover / (255.0 * k))[..., None]
-        roi = img[y0:y1, x0:x1]
-        # antialiased edges: layer colour was drawn over black, so acc holds colour * coverage
-        roi[:] = np.clip(roi * (1.0 - alpha) + acc / k + 0.5, 0, 255).astype(np.uint8)
+        x0, y0, colour, keep = drawn
+        roi = img[y0:y0 + colour.shape[0], x0:x0 + colour.shape[1]]
+        # antialiased and blurred edges: colour was drawn over black (premultiplied)
+        roi[:] = np.clip(roi * keep + colour + 0.5, 0, 255).astype(np.uint8)
 
     # ------------------------------------------------------------------ frames
 

@@ -331,9 +331,23 @@ class AdbutilsTransport:
         except self._adbutils.AdbError as exc:
             raise ConnectionLost(f"adb: '{command}' failed: {exc}") from exc
 
+    def _open_stream(self, command: str) -> Any:
+        """A shell on a pty when adbd offers it (``shell,pty:``): a program writing to a pty
+        flushes every line, where on a pipe ``getevent`` would hold events back in its
+        buffer. Older adbd without service arguments gets a plain ``shell:``."""
+        device = self._device()
+        try:
+            conn = device.open_transport()
+            conn.send_command("shell,pty:" + command)
+            conn.check_okay()
+            return conn
+        except self._adbutils.AdbError:
+            logger.info("adb: no pty shell on this device; streaming over a plain shell")
+        return device.shell(command, stream=True)
+
     def stream(self, command: str) -> Iterator[str]:
         try:
-            conn = self._device().shell(command, stream=True)
+            conn = self._open_stream(command)
         except self._adbutils.AdbError as exc:
             raise ConnectionLost(f"adb: cannot start '{command}': {exc}") from exc
         buf = b""

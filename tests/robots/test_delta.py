@@ -111,3 +111,18 @@ def test_a_reconnected_delta_keeps_the_controllers_joint_position():
         b.move_to(96.0, 108.0, 100.0)
         assert len(emu.lines) == n + 1  # leaves the recovered pose with one joint move
         b.stop()
+
+
+def test_delta_move_along_solves_every_leg_first_and_streams_them():
+    clock = VirtualClock()
+    port = LoopbackGrblPort(clock)
+    b = DeltaGrblRobotBackend(options("loop://"), clock, opener=lambda _o: port)
+    b.setup()
+    b.finger_up(0, 10.0)
+    n = len(port.lines)
+    with pytest.raises(SafetyError):
+        b.move_along([(102.0, 100.0), (400.0, 100.0)], [20.0, 20.0])
+    assert len(port.lines) == n  # the unreachable second leg stopped the first one too
+    b.move_along([(102.0, 100.0), (102.0, 103.0)], [20.0, 20.0])
+    assert len(port.lines) == n + 5  # 2 mm + 3 mm in 1 mm segments
+    assert b._pos == (102.0, 103.0, 10.0)

@@ -88,3 +88,16 @@ def test_the_tap_lands_where_the_calibration_says():
     robot.perform(to_touch_path(GESTURES["tap"], CALIBRATION))
     assert port.lines[0] == "G1 X74.000 Y105.500 F15000"
     assert port.lines[1:] == ["G1 Z5.000 F1200", "G1 Z8.000 F1200"]
+
+
+def test_move_along_streams_a_drag_and_waits_once_at_the_end():
+    robot, port = make()
+    robot.setup()
+    backend = robot.backend
+    port.written.clear()
+    port.lines.clear()
+    backend.move_along([(10.0, 0.0), (20.0, 5.0), (30.0, 5.0)], [100.0, 200.0, 300.0])
+    assert port.lines == ["G1 X10.000 Y0.000 F6000", "G1 X20.000 Y5.000 F12000",
+                          "G1 X30.000 Y5.000 F18000"]
+    written = bytes(port.written)
+    assert written.index(b"?") > written.rindex(b"G1")  # no stop for status between legs

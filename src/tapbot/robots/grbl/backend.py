@@ -8,7 +8,7 @@ reports ``Idle``, so the front-end's contact timestamp follows the real landing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -204,6 +204,18 @@ class GrblRobotBackend(RobotBackend):
 
     def move_to(self, x_mm: float, y_mm: float, speed_mm_s: float) -> None:
         self._run([gcode.move_xy(x_mm, y_mm, speed_mm_s)])
+
+    def move_along(self, points_mm: Sequence[tuple[float, float]],
+                   speeds_mm_s: Sequence[float]) -> None:
+        """Move through every point in turn (each leg at its speed) and return when the
+        last is reached. The legs are streamed together, so the controller's planner blends
+        the corners instead of stopping at every point: a swipe keeps its speed. An optional
+        capability beyond :class:`RobotBackend` (the front-end may use it for drags).
+        """
+        if len(points_mm) != len(speeds_mm_s):
+            raise HardwareError("move_along needs one speed per point")
+        self._run([gcode.move_xy(x, y, v) for (x, y), v in zip(points_mm, speeds_mm_s,
+                                                                 strict=True)])
 
     def _finger(self, finger: int) -> None:
         if finger != 0:

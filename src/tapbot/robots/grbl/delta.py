@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
 
 from pydantic import Field
 
@@ -125,6 +126,29 @@ class DeltaGrblRobotBackend(GrblRobotBackend):
     def move_to(self, x_mm: float, y_mm: float, speed_mm_s: float) -> None:
         z = self._pos[2] if self._pos is not None else 0.0
         self._go((x_mm, y_mm, z), speed_mm_s)
+
+    def move_along(self, points_mm: Sequence[tuple[float, float]],
+                   speeds_mm_s: Sequence[float]) -> None:
+        """Stream every leg's joint segments together (see the Cartesian backend); all legs
+        are solved before anything is sent."""
+        if len(points_mm) != len(speeds_mm_s):
+            raise HardwareError("move_along needs one speed per point")
+        z = self._require_pos()[2]
+        start, home_pose = self._pos, self._at_home_pose
+        lines: list[str] = []
+        try:
+            for (x, y), v in zip(points_mm, speeds_mm_s, strict=True):
+                if not v > 0:
+                    raise HardwareError(f"speed must be positive, got {v} mm/s")
+                lines += self._segments((x, y, z), v)
+                self._pos = (x, y, z)
+                self._at_home_pose = False
+        finally:
+            self._pos, self._at_home_pose = start, home_pose
+        self._run(lines)
+        if points_mm:
+            self._pos = (points_mm[-1][0], points_mm[-1][1], z)
+            self._at_home_pose = False
 
     def finger_down(self, finger: int, z_mm: float) -> None:
         self._finger(finger)

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tapbot.core.clock import wall_perf
-from tapbot.reports import ReportError, analyze, load_run, resolve_run, write_html, write_junit
+from tapbot.reports import ReportError, analyze, load_run, write_html, write_junit
 from tapbot.reports.compare import compare, write_compare_html
 
 logger = logging.getLogger(__name__)
@@ -41,6 +41,9 @@ def report(
         help="output folder (default: <run folder>/report, or runs/compare-A-vs-B)",
         show_default=False)] = None,
     runs_dir: Annotated[Path, typer.Option(help="folder holding the runs")] = Path("runs"),
+    from_store: Annotated[bool, typer.Option(
+        "--from-store", help="read the documents from the SQL store (TAPBOT_DATABASE_URL or "
+        "<runs-dir>/tapbot.db) even when the run folder has them")] = False,
     compare_runs: Annotated[tuple[str, str] | None, typer.Option(
         "--compare", help="compare two runs: RUN_A (reference) RUN_B", show_default=False,
         metavar="RUN_A RUN_B")] = None,
@@ -55,8 +58,8 @@ def report(
         raise ReportError("no run given", hint="tapbot report RUN_ID, or tapbot report "
                                                 "--compare RUN_A RUN_B; runs live under ./runs")
     t0 = wall_perf()
-    run_dir = resolve_run(run, runs_dir)
-    record = load_run(run_dir)
+    record = load_run(run, runs_dir, from_store=from_store)
+    run_dir = record.folder or runs_dir / Path(run).name
     target = out or run_dir / REPORT_FOLDER
     result = analyze(record)
     if fmt is Format.html:
@@ -73,14 +76,14 @@ def report(
         else:
             path = write_junit(result, target / "junit.xml", run_folder=run_dir)
     console.print(f"verdict: {result.verdict.verdict}; report ({fmt.value}) of {record.run_id} "
-                  f"in {wall_perf() - t0:.1f} s: {path}", markup=False, highlight=False)
+                  f"in {wall_perf() - t0:.1f} s: {path}", markup=False, highlight=False,
+                  soft_wrap=True)
 
 
 def _compare(runs: tuple[str, str], out: Path | None, runs_dir: Path) -> None:
-    dirs = [resolve_run(r, runs_dir) for r in runs]
-    a, b = (analyze(load_run(d)) for d in dirs)
+    a, b = (analyze(load_run(r, runs_dir)) for r in runs)
     result = compare(a, b)
-    target = out or runs_dir / f"compare-{dirs[0].name}-vs-{dirs[1].name}"
+    target = out or runs_dir / f"compare-{a.run.run_id}-vs-{b.run.run_id}"
     path = write_compare_html(result, target)
     table = Table(title=f"A {a.run.run_id} ({result.verdict_a})  vs  B {b.run.run_id} "
                         f"({result.verdict_b})")
@@ -98,4 +101,5 @@ def _compare(runs: tuple[str, str], out: Path | None, runs_dir: Path) -> None:
     console.print(table)
     n_sig = sum(s.significant for s in result.shifts)
     console.print(f"{n_sig} latency shift{'s' if n_sig != 1 else ''} that matter "
-                  f"(p50 or p95 moved >= 10 % and >= 5 ms, beyond noise); comparison: {path}")
+                  f"(p50 or p95 moved >= 10 % and >= 5 ms, beyond noise); comparison: {path}",
+                  soft_wrap=True)

@@ -79,8 +79,10 @@ def run_info(record: RunRecord) -> RunInfo:
         started_wall=(datetime.fromtimestamp(start.wall, UTC).isoformat(timespec="seconds")
                       if start else None),
         stop_reason=record.stop.reason if record.stop else None,
+        resumes=len(record.resumes),
         thresholds=dict(start.thresholds) if start else {},
-        config={k: v for k, v in start.config.items() if k != "build"} if start else {},
+        config={k: v for k, v in start.config.items() if k not in ("build", "resumed")}
+        if start else {},
     )
 
 

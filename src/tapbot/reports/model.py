@@ -30,6 +30,7 @@ class RunInfo(_Model):
     duration_s: float = Field(description="recorded span: run-start to the last document")
     started_wall: str | None = Field(None, description="wall-clock start, ISO 8601 UTC")
     stop_reason: str | None = None
+    resumes: int = Field(0, description="times the run was resumed (tapbot soak --resume)")
     thresholds: dict[str, float] = Field(default_factory=dict)
     config: dict[str, Any] = Field(default_factory=dict)
 
@@ -188,3 +189,4 @@ def report_schema() -> dict[str, Any]:
     schema = RunReport.model_json_schema()
     schema["$id"] = "https://tapbot.dev/schemas/report-v1.json"
     return schema
+

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,8 @@ from tapbot.core.errors import StoreError
 logger = logging.getLogger(__name__)
 
 DOCUMENTS_FILE = "documents.jsonl"
+STORE_FILE = "tapbot.db"  # the SQLite store tapbot soak keeps next to its runs
+STORE_ENV = "TAPBOT_DATABASE_URL"
 _TOUCH = b'"kind":"touch"'
 
 _KINDS: dict[str, type[BaseModel]] = {
@@ -82,6 +85,7 @@ class RunRecord:
     documents: int = 0
     problems: list[tuple[str, str]] = field(default_factory=list)
     start_extra: dict[str, Any] = field(default_factory=dict)
+    resumes: list[float] = field(default_factory=list)
 
     @property
     def t0(self) -> float:
@@ -120,7 +124,11 @@ class RunRecord:
             self.incidents.append(IncidentRecord(doc, dict(extra or {})))
         elif isinstance(doc, RunStart):
             if self.start is not None:
-                self.problems.append(("documents", "more than one run-start; the first is used"))
+                if doc.config.get("resumed"):
+                    self.resumes.append(doc.t)
+                else:
+                    self.problems.append(("documents",
+                                          "more than one run-start; the first is used"))
                 return
             self.start = doc
             self.start_extra = dict(extra or {})
@@ -151,10 +159,73 @@ def resolve_run(run: str | Path, runs_dir: Path = Path("runs")) -> Path:
     raise RunNotFound(f"unknown run '{run}'", hint=hint)
 
 
-def load_run(run: str | Path, runs_dir: Path = Path("runs")) -> RunRecord:
-    """Load a run folder (or a run id under ``runs_dir``) into a :class:`RunRecord`."""
-    folder = resolve_run(run, runs_dir)
-    return load_documents(folder / DOCUMENTS_FILE, folder=folder)
+def load_run(run: str | Path, runs_dir: Path = Path("runs"), *,
+             store_url: str | None = None, from_store: bool = False) -> RunRecord:
+    """Load a run into a :class:`RunRecord`: from its folder's documents.jsonl (a folder path
+    or a run id under ``runs_dir``), else from the SQL store.
+
+    The store is ``store_url``, else ``TAPBOT_DATABASE_URL``, else ``runs_dir/tapbot.db`` when
+    that file exists. ``from_store`` skips the folder's documents (its artifacts are still
+    used when the folder exists).
+    """
+    url = store_url or os.environ.get(STORE_ENV)
+    sqlite = runs_dir / STORE_FILE
+    if url is None and sqlite.is_file():
+        url = f"sqlite:///{sqlite.resolve()}"
+    if not from_store:
+        try:
+            folder = resolve_run(run, runs_dir)
+        except RunNotFound:
+            if url is None:
+                raise
+        else:
+            return load_documents(folder / DOCUMENTS_FILE, folder=folder)
+    if url is None:
+        raise RunNotFound(f"no run store for '{run}': no {STORE_ENV} and no {sqlite}",
+                          hint="run tapbot soak first, or point --runs-dir at its --out")
+    run_id = Path(run).name
+    folder = runs_dir / run_id if (runs_dir / run_id).is_dir() else None
+    return load_from_store(run_id, url, folder)
+
+
+def load_from_store(run_id: str, url: str, folder: Path | None) -> RunRecord:
+    """Read a run's documents from the SQL store (as leniently as a documents file); evidence
+    paths resolve against ``folder`` when there is one."""
+    from sqlalchemy import select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from tapbot.store.db import DocumentRow, open_engine
+
+    shown = _without_password(url)
+    engine = open_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(select(DocumentRow.body).where(DocumentRow.run_id == run_id)
+                                .order_by(DocumentRow.seq, DocumentRow.id)).all()
+    except SQLAlchemyError as exc:
+        raise StoreError(f"{shown}: cannot read the documents of '{run_id}' "
+                         f"({exc.__class__.__name__}: {str(exc).splitlines()[0]})",
+                         hint="the store may be from an older tapbot; report from the run "
+                              "folder's documents.jsonl instead") from exc
+    finally:
+        engine.dispose()
+    if not rows:
+        raise RunNotFound(f"run '{run_id}' is not in the store {shown}",
+                          hint=f"check the run id, --runs-dir or {STORE_ENV}")
+    lines = [body.encode() if isinstance(body, str) else bytes(body) for (body,) in rows]
+    record = _load_lines(lines, f"store {shown} run {run_id}", "document", folder)
+    if folder is None:
+        record.problems.append(("artifacts", f"no run folder for {run_id}: evidence images "
+                                             "are not available"))
+    return record
+
+
+def _without_password(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        return f"{scheme}://{creds.split(':')[0]}@{host}"
+    return url
 
 
 def load_documents(path: Path, folder: Path | None = None) -> RunRecord:
@@ -164,7 +235,13 @@ def load_documents(path: Path, folder: Path | None = None) -> RunRecord:
             raw_lines = fh.read().splitlines()
     except OSError as exc:
         raise StoreError(f"{path}: cannot read the documents ({exc.strerror})") from exc
-    record = RunRecord(run_id=folder.name if folder else path.stem, folder=folder)
+    return _load_lines(raw_lines, str(path), path.name, folder)
+
+
+def _load_lines(raw_lines: list[bytes], source: str, where: str,
+                folder: Path | None) -> RunRecord:
+    """Parse documents one per item; ``where`` names them in problems (``where:n``)."""
+    record = RunRecord(run_id=folder.name if folder else source, folder=folder)
     unreadable = 0
     for n, raw in enumerate(raw_lines, start=1):
         if not raw.strip():
@@ -185,11 +262,11 @@ def load_documents(path: Path, folder: Path | None = None) -> RunRecord:
             if n == len(raw_lines) and problem.startswith("not JSON"):
                 problem = "torn last line (the run was cut off mid-write)"
             if unreadable <= 20:
-                record.problems.append((f"{path.name}:{n}", problem))
+                record.problems.append((f"{where}:{n}", problem))
     if unreadable > 20:
-        record.problems.append((path.name, f"{unreadable - 20} more unreadable lines"))
+        record.problems.append((where, f"{unreadable - 20} more unreadable documents"))
     if record.documents == 0:
-        raise StoreError(f"{path}: no readable tapbot document in {len(raw_lines)} lines",
+        raise StoreError(f"{source}: no readable tapbot document in {len(raw_lines)} lines",
                          hint="the file is from another tool, an incompatible tapbot, "
                               "or empty")
     if record.start is not None:
@@ -200,8 +277,8 @@ def load_documents(path: Path, folder: Path | None = None) -> RunRecord:
     if record.stop is None:
         record.problems.append(("documents", "no run-stop: the run did not finish or was cut "
                                              "off"))
-    logger.info("loaded %d documents of run %s (%d unreadable)", record.documents,
-                record.run_id, unreadable)
+    logger.info("loaded %d documents of run %s from %s (%d unreadable)", record.documents,
+                record.run_id, source, unreadable)
     return record
 
 

@@ -226,3 +226,15 @@ def test_setup_again_is_how_a_suspended_run_reconnects(tmp_path):
         b.move_to(6.0, 7.0, 50.0)
         assert emu.mpos == [6.0, 7.0, 0.0]
         b.stop()
+
+
+def test_a_status_report_the_controller_drops_is_polled_again(emu):
+    b = backend_for(emu.path, status_timeout_s=0.1)
+    b.setup()
+    emu.drop_status = 2
+    assert b.request_status().state == "Idle"
+    assert bytes(b"".join(b.transcript)).count(b"?") >= 4  # setup's poll + 2 lost + 1 answered
+    emu.drop_status = 10
+    with pytest.raises(ConnectionLost, match="no status report"):
+        b.request_status()
+    b.stop()

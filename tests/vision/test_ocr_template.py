@@ -52,6 +52,13 @@ def test_ocr_finds_at_least_95_percent_of_the_visible_labels(reader):
         cx, cy = msgs.center
         sx, sy = rect.screen_to_view(0.625 * 1080, (0.20 + 0.08 * 1080 / 2400 + 0.018) * 2400)
         assert abs(cx - sx) < 12 and abs(cy - sy) < 12
+    # the Settings list: its title and the first eight rows (all on screen)
+    from tapbot.sim.apps import SETTINGS_ROWS
+
+    _rig, _rect, view = _view(3, -2.0, app="Settings")
+    for label in ("Settings", *SETTINGS_ROWS[:8]):
+        total += 1
+        found += reader.find(view, label) is not None
     assert found / total >= 0.95, f"{found}/{total}"
 
 

@@ -72,3 +72,12 @@ def test_a_corrupt_documents_file_is_one_line_exit_2(tmp_path):
     res = run_cli("report", "run-x", "--runs-dir", str(tmp_path))
     assert res.returncode == 2 and "no readable tapbot document" in res.stderr
     assert len(res.stderr.strip().splitlines()) == 1
+
+
+def test_demo_writes_the_html_report_and_prints_its_path(tmp_path):
+    res = run_cli("demo", "--duration", "90s", "--seed", "2", "--out", str(tmp_path))
+    assert res.returncode == 0, res.stderr
+    line = next(li for li in res.stdout.splitlines() if li.startswith("report: "))
+    index = tmp_path.joinpath(*line.removeprefix("report: ").strip().split("/")[-3:])
+    assert index.name == "index.html" and index.is_file()
+    assert (index.parent / "report.json").is_file() and (index.parent / "junit.xml").is_file()

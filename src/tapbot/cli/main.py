@@ -17,6 +17,7 @@ from tapbot.cli.calibrate import calibrate_command
 from tapbot.cli.doctor import doctor as doctor_command
 from tapbot.cli.durations import format_duration, parse_duration
 from tapbot.cli.report import report as report_command
+from tapbot.cli.report import report_after_run
 from tapbot.cli.run import run as run_command
 from tapbot.cli.soak import execute
 from tapbot.cli.soak import soak as soak_command
@@ -78,6 +79,7 @@ def demo(
                       banner=f"tapbot demo: soaking the twin for {format_duration(duration_s)} "
                       f"simulated (seed {seed}, faults {'on' if faults else 'off'})")
     console.print(f"documents: {outcome.docs_path}")
+    console.print(report_after_run(outcome.docs_path.parent), markup=False, soft_wrap=True)
 
 
 def main() -> None:

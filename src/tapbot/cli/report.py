@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tapbot.core.clock import wall_perf
+from tapbot.core.errors import TapbotError
 from tapbot.reports import ReportError, analyze, load_run, write_html, write_junit
 from tapbot.reports.compare import compare, write_compare_html
 
@@ -31,6 +32,16 @@ def write_run_report(run_dir: Path, out: Path | None = None) -> Path:
     """Write the HTML report of the run in ``run_dir`` (default ``run_dir/report``); returns
     the path of index.html."""
     return write_html(load_run(run_dir), out or run_dir / REPORT_FOLDER)
+
+
+def report_after_run(run_dir: Path) -> str:
+    """Write the HTML report at the end of a run; the line to print (a failure to write the
+    report is reported, not raised: the run itself is done and recorded)."""
+    try:
+        return f"report: {write_run_report(run_dir)}"
+    except TapbotError as exc:
+        logger.warning("report of %s not written: %s", run_dir, exc)
+        return f"report not written: {exc} (retry with: tapbot report {run_dir})"
 
 
 def report(

@@ -302,3 +302,14 @@ def test_reboot_can_end_on_the_launcher_when_the_lock_screen_is_switched_off() -
     clock.advance_to(10.0)
     assert phone.display_key(10.0).app == "Launcher"
     assert phone.truth.faults[0].t_end == 7.0
+
+
+def test_a_finger_held_through_a_reboot_still_lifts_in_the_truth() -> None:
+    clock, phone = _phone({"kind": "reboot", "at_s": 2.0})
+    clock.advance_to(1.5)
+    phone.touch_down(1.5, 0.5 * W, 0.7 * H)
+    clock.advance_to(3.0)
+    phone.touch_up(3.0, 0.5 * W, 0.7 * H)
+    (touch,) = phone.truth.touches
+    assert touch.t_up == 3.0
+    assert [e.action for e in SimDeviceLink(phone, clock).touch_events(0.0)] == ["down", "up"]

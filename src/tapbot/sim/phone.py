@@ -1285,7 +1285,9 @@ class SimPhone:
         self._state = _State(mode="reboot", t_mode=self._visible_at(t0), toggles=old.toggles)
         self._leak = None
         self._stall = None
-        self._fingers.clear()
+        for touch in self._fingers.values():  # fingers on the glass stay, but go nowhere
+            touch.dead = True
+            touch.dragging = False
         self._dot_pos = {}
         self._push(self._visible_at(t0), _Event("show"))
         end = self._ui_boot_end(t0)

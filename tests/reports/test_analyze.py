@@ -89,3 +89,25 @@ def test_a_slowdown_with_uptime_shows_as_a_rising_p50(tmp_path):
     m = next(m for m in report.measures if m.step == "tap + (1)")
     # latencies grow linearly to twice their start value: the last tenth runs ~1.9x the first
     assert m.late_p50 / m.early_p50 == pytest.approx(1.9 / 1.05, rel=0.12)
+
+
+@pytest.mark.parametrize("kind, message, end, expected", [
+    # a touch freeze is a silence past stall_max_s (runs that record it)
+    ("freeze", "no response to touch for 3.32 s", 3.32, ("stall_max_s", 2.0, 3.32, True)),
+    ("freeze", "the animation stood still for 1.80 s", 1.8, ("frozen_frame_s", 0.7, 1.8, True)),
+    ("stall", "response took 450 ms, over the 300 ms budget", 0.45, ("budget", 0.3, 0.45, True)),
+    ("stall", "the response took 1.40 s", 1.4, ("unresponsive_after_s", 1.0, 1.4, True)),
+    ("glitch", "a flash with no touch", 0.1, ("glitch_max_s", 0.25, 0.1, True)),
+])
+def test_incident_checks_name_the_threshold_that_made_the_incident(kind, message, end,
+                                                                   expected):
+    from tapbot.core.documents import Incident
+    from tapbot.reports.analyze import _checks
+
+    thresholds = {"unresponsive_after_s": 1.0, "stall_max_s": 2.0, "frozen_frame_s": 0.7,
+                  "glitch_max_s": 0.25, "max_freeze_s": 60.0}
+    doc = Incident(run_id="r", t=end, incident=kind, t_onset=0.0, t_end=end, message=message)
+    checks = _checks(doc, thresholds, {})
+    first = checks[0]
+    assert (first.name, first.limit, first.measured, first.failing) == pytest.approx(expected)
+    assert checks[-1].name == f"{kind} allowed" and checks[-1].failing

@@ -121,6 +121,7 @@ _LIMIT_WORDS = {
     "glitch_max_s": "a change reverting by itself within",
     "anr_s": "an app answering input within",
     "response_budget_s": "a response within",
+    "stall_max_s": "a touch answered, if late, within",
 }
 
 
@@ -139,10 +140,10 @@ def _checks(doc: Incident, thresholds: dict[str, float],
 
     A document that carries ``limit_s`` and ``measured_s`` (or ``threshold``) is taken at its
     word. Otherwise: a freeze is judged by its length (a touch unanswered past
-    ``unresponsive_after_s``, an animation static past ``frozen_frame_s``; one that never ends
-    past ``max_freeze_s``); a stall by the budget its message names (or
-    ``response_budget_s``); a glitch by ``glitch_max_s``; every incident kind also fails a soak
-    by itself (zero tolerance).
+    ``stall_max_s``, or ``unresponsive_after_s`` in runs without it; an animation static past
+    ``frozen_frame_s``; one that never ends past ``max_freeze_s``); a stall by the budget its
+    message names (else ``response_budget_s`` or ``unresponsive_after_s``); a glitch by
+    ``glitch_max_s``; every incident kind also fails a soak by itself (zero tolerance).
     """
     kind = doc.incident
     duration = None if doc.t_end is None else doc.t_end - doc.t_onset
@@ -155,7 +156,8 @@ def _checks(doc: Incident, thresholds: dict[str, float],
         checks.append(_limit_check(name, float(extra["limit_s"]), measured,
                                    None if measured is None else measured > extra["limit_s"]))
     elif kind == "freeze":
-        names = (["unresponsive_after_s"] if "touch" in text
+        touch = "stall_max_s" if "stall_max_s" in thresholds else "unresponsive_after_s"
+        names = ([touch] if "touch" in text
                  else ["frozen_frame_s"] if "animation" in text
                  else ["unresponsive_after_s", "frozen_frame_s"])
         if duration is None:
@@ -170,9 +172,11 @@ def _checks(doc: Incident, thresholds: dict[str, float],
             scale = [1e-3 if m.group(i) == "ms" else 1.0 for i in (2, 4)]
             measured, limit = float(m.group(1)) * scale[0], float(m.group(3)) * scale[1]
             checks.append(_limit_check("budget", limit, measured, measured > limit))
-        else:
-            limit = thresholds.get("response_budget_s")
-            checks.append(_limit_check("response_budget_s", limit, duration,
+        else:  # a response after the phone was probed: later than unresponsive_after_s
+            name = ("response_budget_s" if "response_budget_s" in thresholds
+                    else "unresponsive_after_s")
+            limit = thresholds.get(name)
+            checks.append(_limit_check(name, limit, duration,
                                        None if limit is None or duration is None
                                        else duration > limit))
     elif kind == "glitch":

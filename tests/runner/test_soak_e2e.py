@@ -119,3 +119,55 @@ def test_same_seed_gives_identical_documents_apart_from_wall_clock():
     _, b, _ = soak(SCHEDULE[:2], 90.0, seed=11)
     assert strip(a) == strip(b)
     assert isinstance(a[-1], RunStop)
+
+
+#: One of every fault kind the monitors must report, and the incident kind that reports it.
+ALL_KINDS = [
+    ({"kind": "stall", "at_s": 20.0}, "stall"),
+    ({"kind": "anr", "at_s": 60.0}, "anr"),
+    ({"kind": "close", "at_s": 110.0}, "app-exit"),
+    ({"kind": "reboot", "at_s": 160.0}, "reboot"),
+    ({"kind": "crash", "at_s": 220.0}, "crash"),
+    ({"kind": "freeze", "at_s": 270.0, "duration_s": 4.0}, "freeze"),
+]
+
+
+@pytest.fixture(scope="module")
+def every_kind():
+    return soak([f for f, _ in ALL_KINDS], 330.0, seed=1)
+
+
+def test_every_fault_kind_is_reported_as_its_incident_kind_and_nothing_else(every_kind):
+    rig, docs, stop = every_kind
+    incidents = [d for d in docs if isinstance(d, Incident)]
+    truth = rig.truth.faults
+    assert [f.kind for f in truth] == [f["kind"] for f, _ in ALL_KINDS]
+    expected = dict((f["kind"], k) for f, k in ALL_KINDS)
+    matched = set()
+    for fault in truth:
+        end = fault.t_end if fault.t_end is not None else stop.t
+        hits = [i for i in incidents if i.incident == expected[fault.kind]
+                and i.t_onset <= end + 1.5
+                and (i.t_end if i.t_end is not None else stop.t) >= fault.t_start - 1.5]
+        assert hits, f"{fault} was not reported as {expected[fault.kind]}; got {incidents}"
+        matched.update(id(i) for i in hits)
+    assert all(id(i) in matched for i in incidents), "an incident matches no injected fault"
+    assert rig.robot.fingers_down == frozenset()
+
+
+def test_incidents_keep_a_clip_and_the_views_before_and_after(tmp_path):
+    from tapbot.store import Artifacts
+
+    rig = build_rig(None, seed=1, overrides={
+        "device": {"faults": {"schedule": [{"kind": "crash", "at_s": 15.0}]}}})
+    docs = []
+    dispatcher = Dispatcher()
+    dispatcher.subscribe(docs.append)
+    Runner(rig, dispatcher, run_id="ev", artifacts=Artifacts(tmp_path)).run_soak(
+        DEMO_MIX, 30.0, seed=1)
+    (crash,) = [d for d in docs if isinstance(d, Incident)]
+    clip = [p for p in crash.evidence if p.startswith("clips/")]
+    assert len(clip) >= 10  # about 2 s at 10 frames per second
+    assert any(p.endswith("-before.png") for p in crash.evidence)
+    assert any(p.endswith("-after.png") for p in crash.evidence)
+    assert all((tmp_path / p).is_file() for p in crash.evidence)

@@ -23,8 +23,11 @@ CRASH_WORDS = ("has stopped", "keeps stopping", "fatal exception", "crash")
 
 @dataclass
 class DialogSighting:
+    """A crash/ANR seen at ``t``: on screen (``box`` in view px) or in the device log
+    (``box`` None, ``text`` the log line)."""
+
     t: float
-    box: DialogBox
+    box: DialogBox | None
     kind: str = "crash"
     text: str = ""
 

@@ -73,9 +73,10 @@ class _RebootSeen(Exception):
 
 
 class _AppExitSeen(Exception):
-    def __init__(self, view: View) -> None:
+    def __init__(self, view: View, t: float | None = None) -> None:
         super().__init__("app exit")
         self.view = view
+        self.t = view.t if t is None else t
 
 
 class _FlowAbandoned(Exception):
@@ -143,6 +144,7 @@ class Runner:
         self._launcher_ref: np.ndarray | None = None
         self._in_app = False
         self._in_app_since = 0.0
+        self._last_mask: np.ndarray | None = None
         self._t_log = 0.0
         self.incident_kinds: Counter[str] = Counter()
         self.steps_done = 0
@@ -385,7 +387,7 @@ class Runner:
             self._handle_crash(crash, flow)
             return False
         except _AppExitSeen as exit_seen:
-            self._incident("app-exit", exit_seen.view.t, exit_seen.view.t,
+            self._incident("app-exit", exit_seen.t, exit_seen.view.t,
                            "the app closed to the launcher by itself",
                            evidence_view=exit_seen.view)
             self._step_doc(flow, iteration, index, step, "failed", t_start, "app-exit")
@@ -533,6 +535,7 @@ class Runner:
 
     def _perform(self, stroke: Stroke, gesture: str) -> tuple[TouchPath, float, float]:
         path = to_touch_path(stroke, self.rig.calibration)
+        self._last_mask = self._finger_mask(stroke)
         t_down, t_up = self.rig.robot.perform(path)
         p, mm = stroke.start, path.start
         self._emit(TouchDoc(run_id=self.run_id, t=self.clock.now(), gesture=gesture,
@@ -755,6 +758,11 @@ class Runner:
             self._scan_background()
 
     # -- watching ----------------------------------------------------------------------------
+    @property
+    def _tool_mask(self) -> np.ndarray:
+        """The status bar and where the hovering tool hides the screen (last touch)."""
+        return self._last_mask if self._last_mask is not None else self._status_mask
+
     def _make_status_mask(self) -> np.ndarray:
         w, h = self.rectifier.view_size_px
         mask = np.zeros((h, w), dtype=np.uint8)
@@ -885,6 +893,7 @@ class Runner:
             return
         views = self.observer.views(self._t_background, now, self.background_interval_s)
         if self.rig.link is not None and views:
+            self._scan_log(views[-1])
             try:
                 booting = self.rig.link.boot_state() != "booted"
             except TapbotError:
@@ -911,15 +920,37 @@ class Runner:
                 self._dark_since = None
             if self._in_app and view.t > self._in_app_since and self._launcher_ref is not None \
                     and not self.detector.compare(
-                    self._launcher_ref, view.image, self._status_mask).changed:
+                    self._launcher_ref, view.image, self._tool_mask).changed:
                 self._in_app = False
                 self._t_background = view.t
                 raise _AppExitSeen(view)
         self._t_background = now
 
+    def _scan_log(self, view: View) -> None:
+        """The device's crash/ANR/process-death lines (logcat through the link) since the
+        last look: they name what the camera may not see (a dialog under the tool)."""
+        try:
+            lines = self.rig.link.log_lines(self._t_log)  # type: ignore[union-attr]
+        except TapbotError:
+            return
+        if not lines:
+            return
+        self._t_log = max(t for t, _ in lines)
+        for t, line in lines:
+            kind = classify_text(line)
+            if kind is not None:
+                self._t_background = view.t
+                raise _CrashSeen(DialogSighting(t, None, kind, line), view)
+            if "has died" in line.lower() and self._in_app:
+                self._in_app = False
+                self._t_background = view.t
+                raise _AppExitSeen(view, t)
+
     def _classify(self, sighting: DialogSighting) -> None:
         """Crash or ANR: the device log when there is one, else the dialog's text by OCR."""
         link = self.rig.link
+        if sighting.box is None:
+            return
         if link is not None:
             try:
                 lines = link.log_lines(self._t_log)

@@ -31,6 +31,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from yaml.nodes import MappingNode, Node, SequenceNode
 
+from tapbot.core.errors import FlowError
 from tapbot.flows.steps import Flow, FlowMix
 from tapbot.flows.yamlflow import (
     FlowCompiler,
@@ -244,9 +245,9 @@ def _entry(item: Node, base: Path, compiler: FlowCompiler, issue, path: str
         return None
     m = {str(k.value): v for k, v in item.value}
     for knode, _ in item.value:
-        if knode.value not in ("flow", "library", "weight", "budget", "env"):
+        if knode.value not in ("flow", "library", "python", "weight", "budget", "env"):
             issue(knode, f"unknown key '{knode.value}' in a plan flow; expected flow, library, "
-                  "weight, budget, env")
+                  "python, weight, budget, env")
             return None
     weight = 1.0
     if "weight" in m:
@@ -275,9 +276,18 @@ def _entry(item: Node, base: Path, compiler: FlowCompiler, issue, path: str
     env: dict[str, str] = {}
     if "env" in m and isinstance(m["env"], MappingNode):
         env = {str(k.value): str(_plain(v)) for k, v in m["env"].value}
-    if ("flow" in m) == ("library" in m):
-        issue(item, "expected exactly one of flow: FILE or library: NAME")
+    if sum(k in m for k in ("flow", "library", "python")) != 1:
+        issue(item, "expected exactly one of flow: FILE, library: NAME or python: MODULE:FUNC")
         return None
+    if "python" in m:
+        from tapbot.flows.api import load_python_flow
+
+        try:
+            return PlanEntry(flow=load_python_flow(str(_plain(m["python"]))), weight=weight,
+                             budget=budget)
+        except FlowError as exc:
+            issue(m["python"], exc.message)
+            return None
     if "flow" in m:
         target = base / str(_plain(m["flow"]))
         where = m["flow"]

@@ -176,3 +176,14 @@ def test_the_default_opener_reads_through_opencv(tmp_path, started):
     wait_until(lambda: cam.ring.received == 5)
     assert cam.latest().size_px == (32, 24)
     cam.stop()
+
+
+def test_the_ring_holds_buffer_s_of_frames_but_never_more_than_max_buffer_mb():
+    clock = VirtualClock()
+    # a 1280 x 720 BGR frame is 2.7648 MB: 4 s at 60 fps = 240 frames = 664 MB fits 1024 MB
+    assert OpenCvCamera(options(size_px=(1280, 720), fps=60, buffer_s=4), clock).ring.capacity \
+        == 240
+    # 100 MB holds floor(100 / 2.7648) = 36 frames
+    small = OpenCvCamera(options(size_px=(1280, 720), fps=60, buffer_s=4, max_buffer_mb=100),
+                         clock)
+    assert small.ring.capacity == 36

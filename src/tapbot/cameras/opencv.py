@@ -48,7 +48,9 @@ class OpenCvCameraOptions(BaseModel):
     gain: float | None = None
     white_balance_k: float | None = Field(None, description="fixed white balance in kelvin")
     latency_s: float = Field(0.0, ge=0, description="capture-to-grab delay to subtract")
-    buffer_s: float = Field(20.0, gt=0, description="seconds of frames kept in memory")
+    buffer_s: float = Field(4.0, gt=0, description="seconds of frames kept in memory")
+    max_buffer_mb: float = Field(1024.0, gt=0, description="cap on the ring's memory (a 720p "
+                                                           "BGR frame is 2.8 MB)")
     first_frame_timeout_s: float = Field(5.0, gt=0)
     no_frame_timeout_s: float = Field(2.0, gt=0, description="silence before the camera "
                                                              "counts as lost")
@@ -97,7 +99,10 @@ class OpenCvCamera(Camera):
         self._cap: Capture | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
-        self.ring = FrameRing(max(2, math.ceil(options.buffer_s * options.fps)), options.fps)
+        frame_mb = options.size_px[0] * options.size_px[1] * 3 / 1e6
+        capacity = min(math.ceil(options.buffer_s * options.fps),
+                       math.floor(options.max_buffer_mb / frame_mb))
+        self.ring = FrameRing(max(2, capacity), options.fps)
         self.unsupported: list[str] = []
         self.reconnects = 0
         self._last_frame_clock: float | None = None

@@ -146,7 +146,8 @@ class SimCamera(Camera):
         self._composites: OrderedDict[Hashable, np.ndarray] = OrderedDict()
         self._frames: OrderedDict[int, Frame] = OrderedDict()
         self._luts: dict[int, np.ndarray] = {}
-        self._tool_cache: dict[tuple, tuple[int, int, np.ndarray, np.ndarray] | None] = {}
+        self._blends: dict[Hashable, np.ndarray] = {}
+        self._tool_cache: dict[ToolPose, tuple[int, int, np.ndarray, np.ndarray] | None] = {}
         self._deck_to_ideal = self._screen_to_camera.matrix @ world.deck_to_screen().matrix
         self._noise = self._make_noise()
         ppm = profile.px_per_mm[1] * self._cam_px_per_screen_px
@@ -384,18 +385,24 @@ class SimCamera(Camera):
         ranked = sorted(parts.items(), key=lambda kv: -kv[1])
         weights = tuple((k, round(w / total * 64)) for k, w in ranked)
         blend_key = ("blend", weights)
-        img = self._composites.get(blend_key)
+        img = self._blends.get(blend_key)
         if img is not None:
-            self._composites.move_to_end(blend_key)
             return img
         images = [self._composite(k, when[k]) for k, _ in ranked]  # may evict; keep refs
         img = images[0].copy()
-        roi = img[self._roi].astype(np.float32) * (weights[0][1] / 64)
+        roi = img[self._roi]
+        done = weights[0][1]
         for (_, w), other in zip(weights[1:], images[1:], strict=True):
-            roi += other[self._roi].astype(np.float32) * (w / 64)
-        img[self._roi] = np.clip(roi + 0.5, 0, 255).astype(np.uint8)
+            if w == 0:
+                continue
+            # running average: (done * roi + w * other) / (done + w)
+            cv2.addWeighted(roi, done / (done + w), other[self._roi], w / (done + w), 0.0,
+                            roi)
+            done += w
         img.setflags(write=False)
-        self._store(blend_key, img)
+        self._blends[blend_key] = img
+        if len(self._blends) > 8:
+            self._blends.pop(next(iter(self._blends)))
         return img
 
     def flicker_gain(self, s0: float, s1: float) -> float:
@@ -470,7 +477,8 @@ class SimCamera(Camera):
 
     def _tool_layer(self, poses: list[ToolPose], shape: tuple[int, int]
                     ) -> tuple[int, int, np.ndarray, np.ndarray] | None:
-        """The tool averaged over ``poses``: (x0, y0, colour * coverage, 1 - coverage)."""
+        """The tool averaged over ``poses``: (x0, y0, colour * coverage, 255 * (1 - coverage)),
+        both uint8 and three-channel, for a blend with two saturating OpenCV operations."""
         nf = len(poses[0].fingers)
         cams = [self._project_fast(self._tool_points(p)) for p in poses]
         pts = np.concatenate(cams)
@@ -487,8 +495,8 @@ class SimCamera(Camera):
         mask = np.zeros((h, w), np.uint8)
         if len(cams) == 1:
             self._draw_pose(cams[0], nf, layer, mask, (x0, y0))
-            colour = layer.astype(np.float32)
-            cover = mask.astype(np.float32) * (1 / 255)
+            colour = layer
+            keep = cv2.cvtColor(255 - mask, cv2.COLOR_GRAY2BGR)
         else:
             acc = np.zeros((h, w, 3), np.float32)
             cov = np.zeros((h, w), np.float32)
@@ -498,28 +506,28 @@ class SimCamera(Camera):
                 self._draw_pose(cam, nf, layer, mask, (x0, y0))
                 cv2.accumulate(layer, acc)
                 cv2.accumulate(mask, cov)
-            colour = acc * (1 / len(cams))
-            cover = cov * (1 / (255 * len(cams)))
-        return x0, y0, colour, (1.0 - cover)[..., None]
+            n = len(cams)
+            colour = np.clip(acc * (1 / n) + 0.5, 0, 255).astype(np.uint8)
+            keep1 = np.clip(255.0 - cov * (1 / n) + 0.5, 0, 255).astype(np.uint8)
+            keep = cv2.cvtColor(keep1, cv2.COLOR_GRAY2BGR)
+        return x0, y0, colour, keep
 
     def _draw_tool(self, img: np.ndarray, s0: float, s1: float) -> None:
         world = self.world
         first, last = world.tool_pose_at(s0), world.tool_pose_at(s1)
         if first is None or last is None:
             return
-        a = self._project_fast(self._tool_points(first))
-        b = self._project_fast(self._tool_points(last))
-        travel = float(np.hypot(*(b - a).T).max())
-        if travel < 0.25:  # still: the same drawing as last time, most of the time
-            key = tuple(np.round(a.ravel(), 3))
-            cached = self._tool_cache.get(key)
-            if cached is None:
-                cached = self._tool_layer([last], img.shape[:2])
-                self._tool_cache[key] = cached
+        if first == last:  # still: the same drawing as last time, most of the time
+            drawn = self._tool_cache.get(last, False)
+            if drawn is False:
+                drawn = self._tool_layer([last], img.shape[:2])
+                self._tool_cache[last] = drawn
                 if len(self._tool_cache) > 8:
                     self._tool_cache.pop(next(iter(self._tool_cache)))
-            drawn = cached
         else:
+            a = self._project_fast(self._tool_points(first))
+            b = self._project_fast(self._tool_points(last))
+            travel = float(np.hypot(*(b - a).T).max())
             # instants from the window's start to its end, about 1.5 px of travel apart
             n = min(_MAX_TOOL_SAMPLES, math.ceil(travel / 1.5) + 1)
             poses = [world.tool_pose_at(s0 + i / (n - 1) * (s1 - s0)) for i in range(n)]
@@ -529,7 +537,8 @@ class SimCamera(Camera):
         x0, y0, colour, keep = drawn
         roi = img[y0:y0 + colour.shape[0], x0:x0 + colour.shape[1]]
         # antialiased and blurred edges: colour was drawn over black (premultiplied)
-        roi[:] = np.clip(roi * keep + colour + 0.5, 0, 255).astype(np.uint8)
+        cv2.multiply(roi, keep, roi, scale=1 / 255)
+        cv2.add(roi, colour, roi)
 
     # ------------------------------------------------------------------ frames
 
@@ -573,6 +582,8 @@ class SimCamera(Camera):
 
     def stop(self) -> None:
         self._composites.clear()
+        self._blends.clear()
+        self._tool_cache.clear()
         self._frames.clear()
 
     def frames(self, since: float, until: float, min_interval_s: float = 0.0) -> list[Frame]:

@@ -6,6 +6,7 @@ Ground truth (:class:`GroundTruth`) is for tests and scorers only; monitors neve
 from tapbot.sim.camera import SimCamera, SimCameraOptions
 from tapbot.sim.faults import FAULT_KINDS, FaultEvent, FaultOptions
 from tapbot.sim.link import SimDeviceLink
+from tapbot.sim.markers import HolderMarker, holder_layout
 from tapbot.sim.phone import (
     LatencyOptions,
     Lognormal,
@@ -14,17 +15,20 @@ from tapbot.sim.phone import (
     SystemUiOptions,
 )
 from tapbot.sim.profiles import load_profile, profile_names
-from tapbot.sim.robot import SimRobot, SimRobotOptions, trapezoid_time
+from tapbot.sim.robot import SimRobot, SimRobotOptions, TravelLimitAlarm, trapezoid_time
+from tapbot.sim.score import ScoreReport, score_run
 from tapbot.sim.truth import GroundTruth, TruthFault, TruthResponse, TruthTouch
-from tapbot.sim.world import SimWorld
+from tapbot.sim.world import SimWorld, ToolPose
 
 __all__ = [
     "FAULT_KINDS",
     "FaultEvent",
     "FaultOptions",
     "GroundTruth",
+    "HolderMarker",
     "LatencyOptions",
     "Lognormal",
+    "ScoreReport",
     "SimCamera",
     "SimCameraOptions",
     "SimDeviceLink",
@@ -34,10 +38,14 @@ __all__ = [
     "SimRobotOptions",
     "SimWorld",
     "SystemUiOptions",
+    "ToolPose",
+    "TravelLimitAlarm",
     "TruthFault",
     "TruthResponse",
     "TruthTouch",
+    "holder_layout",
     "load_profile",
     "profile_names",
+    "score_run",
     "trapezoid_time",
 ]

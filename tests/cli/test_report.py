@@ -81,3 +81,17 @@ def test_demo_writes_the_html_report_and_prints_its_path(tmp_path):
     index = tmp_path.joinpath(*line.removeprefix("report: ").strip().split("/")[-3:])
     assert index.name == "index.html" and index.is_file()
     assert (index.parent / "report.json").is_file() and (index.parent / "junit.xml").is_file()
+
+
+def test_soak_writes_the_html_report_with_its_crash_in_the_gallery(tmp_path):
+    rig = tmp_path / "rig.yaml"
+    rig.write_text("devices:\n  - type: sim\n    faults:\n      schedule:\n"
+                   "        - {kind: crash, at_s: 10}\n")
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(f"seed: 1\nduration: 30s\nrig: {rig.name}\nflows:\n  - library: counter\n")
+    res = run_cli("soak", str(plan), "--out", str(tmp_path / "runs"))
+    assert res.returncode == 1, res.stderr
+    index = next((tmp_path / "runs").glob("run-*/report/index.html"))
+    assert f"report: {index}" in res.stdout.replace("\n", "")
+    html = index.read_text()
+    assert html.count('<article class="incident"') == 1 and "crash" in html

@@ -18,6 +18,7 @@ from rich.table import Table
 
 from tapbot.cli.durations import format_duration, parse_duration
 from tapbot.cli.progress import SoakProgress
+from tapbot.cli.report import report_after_run
 from tapbot.core.clock import VirtualClock, wall_perf
 from tapbot.core.documents import Dispatcher, RunStop
 from tapbot.core.errors import ConfigError
@@ -157,6 +158,7 @@ def soak(
     outcome = execute(compiled, rig_path=rig, out=out, seed=compiled.seed, resume=resume,
                       banner=f"tapbot soak: {compiled.name} for {what} (seed {compiled.seed})")
     console.print(f"documents: {outcome.docs_path}", soft_wrap=True)
+    console.print(report_after_run(outcome.docs_path.parent), markup=False, soft_wrap=True)
     raise typer.Exit(0 if outcome.stop.verdict == "PASS" else 1)
 
 

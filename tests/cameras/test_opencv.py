@@ -89,6 +89,8 @@ def test_frames_are_stamped_on_the_rig_clock_and_skipped_ones_are_counted(starte
     started.append(cam)
     cam.setup()
     wait_until(lambda: cam.ring.received == 20)
+    cam.setup()  # running and healthy: nothing happens
+    assert cam.reconnects == 0
     frames = cam.frames(-1.0, clock.now())
     assert [f.index for f in frames] == [*range(0, 5), *range(7, 22)]
     assert [int(f.image[0, 0, 0]) for f in frames] == list(range(20))
@@ -118,7 +120,6 @@ def test_a_camera_that_stops_is_connection_lost_then_resumes_keeping_old_frames(
     cam = OpenCvCamera(options(), clock, opener=opener)
     started.append(cam)
     cam.setup()
-    cam.setup()  # running and healthy: nothing happens
     wait_until(lambda: cam._lost)
     with pytest.raises(ConnectionLost, match="returns no frames"):
         cam.frames(0.0, clock.now())

@@ -126,7 +126,7 @@ def test_feed_hold_stops_motion_and_resume_finishes_it():
     with GrblEmulator(speedup=5.0) as emu:
         b = backend_for(emu.path)
         b.setup()
-        b.link.send("G1 X50.000 F3000")  # 1 s of machine time
+        b.link.send("G1 X50.000 F600")  # 5 s of machine time, 1 s of wall time
         b.link.drain()
         b.clock.sleep(0.05)
         b.feed_hold()
@@ -138,7 +138,7 @@ def test_feed_hold_stops_motion_and_resume_finishes_it():
         assert b.request_status().mpos[0] == x_held
         assert 0.0 < x_held < 50.0
         b.resume()
-        b.link.wait_idle(5.0)
+        b.link.wait_idle(10.0)
         assert b.request_position()[0] == 50.0
         b.stop()
 

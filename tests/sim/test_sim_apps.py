@@ -279,3 +279,28 @@ def test_every_app_draws_in_fractions_of_any_screen(profile: str) -> None:
     assert math.isclose(phone.truth.responses[-1].t_visible * phone.profile.refresh_hz,
                         round(phone.truth.responses[-1].t_visible * phone.profile.refresh_hz),
                         abs_tol=1e-6)
+
+
+@pytest.mark.parametrize(("app", "icon", "target", "median_ms"), [
+    ("Counter", 0, L.COUNTER_BUTTON, 70.0),
+    ("Dialer", 6, (L.DIALER_COLS[0], L.DIALER_ROWS[0]), 60.0),
+    ("Game", 7, None, 40.0),
+])
+def test_each_app_answers_with_its_own_latency_distribution(app, icon, target, median_ms) -> None:
+    clock, phone = _phone(transitions=False)
+    _tap(phone, clock, 1.0, *L.icon_center(icon))
+    t = 2.0
+    for i in range(300):
+        if app == "Dialer" and i % 2 == 1:  # key, delete, key, ...: never full
+            _tap(phone, clock, t, *L.DIALER_DEL)
+        elif app == "Game":
+            _tap(phone, clock, t, *L.game_ball(phone.display_key(t).content[0]))
+        else:
+            _tap(phone, clock, t, *target)
+        t += 0.5
+    clock.advance_to(t + 1.0)
+    ready = [r.t_ready - r.t_touch for r in phone.truth.responses if r.app == app and
+             r.t_touch >= 2.0]
+    assert len(ready) >= 250
+    assert float(np.median(ready)) * 1000 == pytest.approx(median_ms, rel=0.1)
+    assert all(r.t_visible >= r.t_ready for r in phone.truth.responses)

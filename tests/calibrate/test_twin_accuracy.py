@@ -26,7 +26,7 @@ def calibrated_twin(seed: int, rotation_deg: float = 0.0, robot: dict | None = N
         "device": {"rotation_deg": rotation_deg}, "robot": robot or {},
         "calibration": UNCALIBRATED})
     rig.camera.setup()
-    report = calibrate(robot_backend_robot=rig.robot, camera=rig.camera, link=rig.link,
+    report = calibrate(robot=rig.robot, camera=rig.camera, link=rig.link,
                        profile=rig.device, clock=rig.clock, rig_name=rig.name, options=options)
     return rig, report
 
@@ -113,7 +113,7 @@ def test_holder_markers_give_the_camera_pose_when_the_camera_shows_them():
     rig = build_rig(None, seed=9, overrides={"camera": {"markers": True, "size_px": (1280, 960)},
                                              "calibration": UNCALIBRATED})
     rig.camera.setup()
-    report = calibrate(robot_backend_robot=rig.robot, camera=rig.camera, link=rig.link,
+    report = calibrate(robot=rig.robot, camera=rig.camera, link=rig.link,
                        profile=rig.device, clock=rig.clock, rig_name=rig.name)
     assert report.camera is not None and report.camera.method == "markers"
     true_cs = rig.camera.true_camera_to_screen()

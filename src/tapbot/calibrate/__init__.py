@@ -15,6 +15,7 @@ from tapbot.calibrate.procedure import (
     CalibrationReport,
     calibrate,
     calibrate_camera,
+    calibrate_rig,
 )
 from tapbot.calibrate.store import UNCALIBRATED, calibration_path, save_calibration
 
@@ -30,6 +31,7 @@ __all__ = [
     "TouchSource",
     "calibrate",
     "calibrate_camera",
+    "calibrate_rig",
     "calibration_path",
     "check_spread",
     "fit_glass_plane",

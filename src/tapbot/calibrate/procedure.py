@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -50,7 +50,7 @@ from tapbot.vision.rectify import ScreenRectifier
 logger = logging.getLogger(__name__)
 
 __all__ = ["CalibrationOptions", "CalibrationRejected", "CalibrationReport", "calibrate",
-           "calibrate_camera", "holder_markers_mm"]
+           "calibrate_camera", "calibrate_rig", "holder_markers_mm"]
 
 
 class CalibrationOptions(BaseModel):
@@ -152,23 +152,31 @@ def calibrate_camera(camera: Camera, link: DeviceLink | None, profile: DevicePro
     return locate_screen(camera.latest().image, profile.screen_px)
 
 
-def calibrate(*, robot_backend_robot: Robot, camera: Camera, link: DeviceLink | None,
+def calibrate_rig(rig: Any, options: CalibrationOptions | None = None) -> CalibrationReport:
+    """:func:`calibrate` on a built rig (``tapbot.rig.Rig``; build it with
+    ``overrides={"calibration": UNCALIBRATED}`` when it has no calibration yet)."""
+    rig.camera.setup()
+    return calibrate(robot=rig.robot, camera=rig.camera, link=rig.link, profile=rig.device,
+                     clock=rig.clock, rig_name=rig.name, options=options)
+
+
+def calibrate(*, robot: Robot, camera: Camera, link: DeviceLink | None,
               profile: DeviceProfile, clock: Clock, rig_name: str,
               options: CalibrationOptions | None = None) -> CalibrationReport:
     """Run the whole procedure on a rig's parts and return the report.
 
-    ``robot_backend_robot`` is a robot front-end; calibration builds its own front-end on the
+    ``robot`` is a robot front-end; calibration builds its own front-end on the
     same backend, hovering at the probe start height (the glass height is what it measures).
     Raises :class:`CalibrationRejected` (with the report) when the fit is worse than
     ``limit_mm`` and :class:`CalibrationError` when no touch registers.
     """
     opts = options or CalibrationOptions()
-    env = robot_backend_robot.settings.envelope
+    env = robot.settings.envelope
     z_start = opts.z_start_mm if opts.z_start_mm is not None else min(10.0, env.z_mm[1])
     z_floor = opts.z_floor_mm if opts.z_floor_mm is not None else env.z_mm[0]
     settings = RobotSettings.model_validate(
-        {**robot_backend_robot.settings.model_dump(), "clearance_mm": 1.0, "overtravel_mm": 0.0})
-    robot = Robot(robot_backend_robot.backend, clock, settings, contact_z_mm=z_start - 1.0)
+        {**robot.settings.model_dump(), "clearance_mm": 1.0, "overtravel_mm": 0.0})
+    prober = Robot(robot.backend, clock, settings, contact_z_mm=z_start - 1.0)
     notes: list[str] = []
 
     pose: ScreenPose | None
@@ -191,12 +199,12 @@ def calibrate(*, robot_backend_robot: Robot, camera: Camera, link: DeviceLink | 
         source = CameraTouchSource(camera, ScreenRectifier(pose.camera_to_screen,
                                                            profile.screen_px, 0.25), clock)
 
-    robot.setup()
-    robot.home()
+    prober.setup()
+    prober.home()
     try:
-        probes = _probe_all(robot, source, profile, opts, z_start, z_floor, env)
+        probes = _probe_all(prober, source, profile, opts, z_start, z_floor, env)
     finally:
-        robot.park()
+        prober.park()
     src = np.array([p.screen_px for p in probes])
     dst = np.array([(p.robot_mm.x, p.robot_mm.y) for p in probes])
     fit = fit_screen_to_robot(src, dst, model=opts.model, outlier_mm=opts.outlier_mm)

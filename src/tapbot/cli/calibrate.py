@@ -120,7 +120,7 @@ def calibrate_command(
                   f"({options.points} probe points, {options.model})")
     the_rig.camera.setup()
     try:
-        report = calibrate(robot_backend_robot=the_rig.robot, camera=the_rig.camera,
+        report = calibrate(robot=the_rig.robot, camera=the_rig.camera,
                            link=the_rig.link, profile=the_rig.device, clock=the_rig.clock,
                            rig_name=the_rig.name, options=options)
     except CalibrationRejected as exc:

@@ -41,9 +41,11 @@ from tapbot.robots.robot import Robot, RobotSettings
 from tapbot.vision.locate import (
     ScreenPose,
     find_markers,
+    find_screen_quad,
     layout_from_mm,
     locate_screen,
     marker_pattern,
+    screen_corners_px,
 )
 from tapbot.vision.rectify import ScreenRectifier
 
@@ -133,23 +135,44 @@ def calibrate_camera(camera: Camera, link: DeviceLink | None, profile: DevicePro
             return pose
         logger.warning("the holder's markers were not seen; trying the screen itself")
     if link is not None:
-        image, layout = marker_pattern(profile.screen_px)
+        pose = _from_shown_pattern(camera, link, profile, clock)
+        if pose is not None:
+            return pose
+        clock.sleep(0.2)  # the phone's own screen is back from the next refresh
+        shot = link.screenshot()
+        return locate_screen(camera.latest().image, profile.screen_px, screenshot=shot)
+    return locate_screen(camera.latest().image, profile.screen_px)
+
+
+def _from_shown_pattern(camera: Camera, link: DeviceLink, profile: DeviceProfile,
+                        clock: Clock) -> ScreenPose | None:
+    """Show marker patterns (small markers first: more corners; then large ones for a camera
+    that resolves the screen coarsely), then a plain white screen (the bright quad)."""
+    w, h = profile.screen_px
+    for cols, rows, size in ((3, 5, 0.16), (2, 3, 0.30)):
+        image, layout = marker_pattern(profile.screen_px, cols=cols, rows=rows, size_frac=size)
         try:
             link.show_image(image)
         except HardwareError:
             logger.info("the device link cannot show a pattern; matching its screenshot")
-        else:
-            try:
-                clock.sleep(0.2)  # the pattern is on screen from the next refresh
-                pose = find_markers(camera.latest().image, layout)
-            finally:
-                link.clear_image()
-            if pose is not None:
-                return ScreenPose(pose.camera_to_screen, "pattern", pose.residual_px,
-                                  pose.n_points)
-        shot = link.screenshot()
-        return locate_screen(camera.latest().image, profile.screen_px, screenshot=shot)
-    return locate_screen(camera.latest().image, profile.screen_px)
+            return None
+        try:
+            clock.sleep(0.2)  # the pattern is on screen from the next refresh
+            pose = find_markers(camera.latest().image, layout)
+        finally:
+            link.clear_image()
+        if pose is not None:
+            return ScreenPose(pose.camera_to_screen, "pattern", pose.residual_px, pose.n_points)
+    link.show_image(np.full((h, w, 3), 255, np.uint8))
+    try:
+        clock.sleep(0.2)
+        quad = find_screen_quad(camera.latest().image)
+    finally:
+        link.clear_image()
+    if quad is None:
+        return None
+    return ScreenPose(Homography.fit(quad, screen_corners_px(profile.screen_px)), "white quad",
+                      0.0, 4)
 
 
 def calibrate_rig(rig: Any, options: CalibrationOptions | None = None) -> CalibrationReport:

@@ -238,3 +238,14 @@ def test_a_status_report_the_controller_drops_is_polled_again(emu):
     with pytest.raises(ConnectionLost, match="no status report"):
         b.request_status()
     b.stop()
+
+
+def test_a_target_beyond_the_controllers_travel_is_alarm_2_with_its_meaning():
+    with GrblEmulator(instant=True, travel_mm=(100.0, 100.0, 50.0)) as emu:
+        b = backend_for(emu.path)
+        b.setup()
+        with pytest.raises(GrblAlarm, match=r"ALARM:2: .*soft limit") as info:
+            b.move_to(150.0, 10.0, 100.0)
+        assert "unlock ($X)" in str(info.value)
+        assert emu.mpos == [0.0, 0.0, 0.0]
+        b.stop()

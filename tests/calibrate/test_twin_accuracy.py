@@ -63,8 +63,11 @@ def test_taps_land_within_0_3_mm_p95_after_calibration(seed, rotation_deg):
 
 
 @pytest.mark.skipif(not HAS_SHEAR, reason="the twin robot has no shear option yet")
-def test_taps_land_within_0_3_mm_p95_with_a_rotated_phone_and_1_percent_shear():
-    rig, report = calibrated_twin(4, 3.0, robot={"repeatability_mm": 0.05, "shear_pct": 1.0})
+@pytest.mark.parametrize("model", ["affine", "homography"])
+def test_taps_land_within_0_3_mm_p95_with_a_rotated_phone_and_1_percent_shear(model):
+    rig, report = calibrated_twin(4, 3.0, robot={"repeatability_mm": 0.05, "shear_pct": 1.0},
+                                  options=CalibrationOptions(model=model))
+    assert report.calibration.model == model
     err = tap_errors_mm(rig, report.calibration)
     assert np.percentile(err, 95) <= 0.3, np.percentile(err, 95)
 

@@ -89,3 +89,11 @@ def test_the_command_runs_on_a_machine_without_hardware_and_probes_the_emulator(
                                      "--probe"])
     assert result.exit_code == 1  # the camera and the phone are missing here
     assert "controller answered: Grbl 1.1h" in result.output
+
+
+def test_a_misspelt_option_is_reported_with_file_and_line_before_any_hardware(tmp_path):
+    path = tmp_path / "rig.yaml"
+    path.write_text("name: bench\nrobot:\n  type: grbl\n  port: /dev/ttyUSB0\n  buad: 9600\n")
+    result = CliRunner().invoke(app, ["doctor", "--rig", str(path)], env={"COLUMNS": "400"})
+    assert result.exit_code == 1
+    assert "rig.yaml:5: robot.buad: unknown key" in " ".join(result.output.split())

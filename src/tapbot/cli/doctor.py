@@ -221,6 +221,38 @@ def check_rig(config: RigConfig, base: Path, inv: Inventory) -> list[Finding]:
     return findings
 
 
+def validate_parts(path: Path) -> list[Finding]:
+    """Build each part from the rig file the way ``build_rig`` does (nothing connects), so a
+    misspelt option is reported with its file and line before any hardware is looked at."""
+    from tapbot.rig import rig as _rig  # noqa: F401  (registers every backend type)
+    from tapbot.rig.registry import CAMERA_TYPES, DEVICE_TYPES, ROBOT_TYPES, BuildContext, lookup
+    from tapbot.robots.robot import RobotSettings
+
+    config, doc = load_rig_config(path)
+    ctx = BuildContext(doc=doc, base_dir=path.parent, seed=config.seed)
+    findings: list[Finding] = []
+    device = config.devices[0]
+    robot_opts = config.robot.options()
+    keys = set(RobotSettings.model_fields)
+    steps = [
+        ("device", lambda: lookup(DEVICE_TYPES, device.type, ("devices", 0), ctx)(
+            {k: v for k, v in device.options().items() if k != "name"}, ctx, ("devices", 0))),
+        ("camera", lambda: lookup(CAMERA_TYPES, config.camera.type, ("camera",), ctx)(
+            config.camera.options(), ctx, ("camera",))),
+        ("robot", lambda: (ctx.validate(RobotSettings, {k: v for k, v in robot_opts.items()
+                                                         if k in keys}, ("robot",)),
+                           lookup(ROBOT_TYPES, config.robot.type, ("robot",), ctx)(
+                               {k: v for k, v in robot_opts.items() if k not in keys}, ctx,
+                               ("robot",)))),
+    ]
+    for part, build in steps:
+        try:
+            build()
+        except TapbotError as exc:
+            findings.append(Finding(False, part, str(exc)))
+    return findings
+
+
 def probe_robot(rig_path: Path) -> Finding:
     """Open the robot's port and wait for the banner (no homing, no motion)."""
     from tapbot.rig import build_rig
@@ -276,8 +308,11 @@ def doctor(
     if rig is None:
         return
     config, _ = load_rig_config(rig)
-    findings = check_rig(config, rig.parent, inv)
-    if probe and all(f.ok for f in findings if f.part == "robot"):
+    invalid = validate_parts(rig)
+    bad_parts = {f.part for f in invalid}
+    findings = invalid + [f for f in check_rig(config, rig.parent, inv)
+                          if f.part not in bad_parts]
+    if probe and all(f.ok for f in findings if f.part == "robot") and "robot" not in bad_parts:
         findings.append(probe_robot(rig))
     console.print(f"rig {config.name} ({rig}):")
     for f in findings:

@@ -15,8 +15,13 @@ from tapbot.flows.yamlflow import compile_flow_file
 
 LIBRARY_DIR = Path(__file__).parent / "library"
 
-#: The demo's weighted mix of library flows.
-DEMO_WEIGHTS: dict[str, float] = {"counter": 3.0, "video": 2.0, "messages": 1.0}
+#: ``tapbot demo``'s weighted mix: a flow for every app of the twin.
+DEMO_WEIGHTS: dict[str, float] = {
+    "counter": 2.0, "video": 2.0, "messages": 1.0, "message": 1.0, "call": 1.0,
+    "browse": 1.0, "music": 1.0, "game": 1.0, "settings": 1.0,
+}
+#: The basic mix (counter, video, messages) the runner's end-to-end tests are written for.
+BASIC_WEIGHTS: dict[str, float] = {"counter": 3.0, "video": 2.0, "messages": 1.0}
 
 
 @cache
@@ -30,7 +35,13 @@ def demo_mix() -> list[FlowMix]:
     return [FlowMix(flow=library_flow(n), weight=w) for n, w in DEMO_WEIGHTS.items()]
 
 
+def basic_mix() -> list[FlowMix]:
+    """Counter, video and messages with :data:`BASIC_WEIGHTS`."""
+    return [FlowMix(flow=library_flow(n), weight=w) for n, w in BASIC_WEIGHTS.items()]
+
+
 COUNTER = library_flow("counter")
 VIDEO = library_flow("video")
 MESSAGES = library_flow("messages")
-DEMO_MIX: list[FlowMix] = demo_mix()
+#: The basic mix as a constant (tests and benchmarks that need a fixed, short mix use it).
+DEMO_MIX: list[FlowMix] = basic_mix()

@@ -108,7 +108,7 @@ def library_dir() -> Path:
 
 
 def library_flows() -> list[str]:
-    return sorted(p.stem for p in library_dir().glob("*.yaml"))
+    return sorted(p.stem for p in library_dir().glob("*.yaml") if not p.name.endswith(".keys.yaml"))
 
 
 def load_plan(path: Path | str, *, duration_s: float | None = None,

@@ -104,3 +104,17 @@ def test_text_selectors_without_ocr_are_refused_before_anything_moves(twin, monk
     with pytest.raises(FlowError, match=r"t.yaml:3:3: .*needs OCR"):
         run(runner, "---\n- tapOn: {point: \"12.5%, 20%\"}\n- tapOn: Messages\n")
     assert rig.truth.touches == []
+
+
+def test_real_ocr_reads_launcher_labels_and_taps_where_they_are(twin):
+    pytest.importorskip("rapidocr_onnxruntime")
+    rig, runner, docs = twin()
+    stop = run(runner, "---\n- assertVisible: Settings\n"
+               "- assertNotVisible: {text: Spreadsheet, timeout: 0}\n"
+               "- tapOn: {text: Settings, expect: none}\n")
+    assert stop.verdict == "PASS", [d for d in docs if isinstance(d, Incident)]
+    # the label is drawn centred under the Settings icon (launcher index 5)
+    fx, fy = icon_center(LAUNCHER_APPS.index("Settings"))
+    touch = rig.truth.touches[-1]
+    assert abs(touch.x_px - fx * W) < 40
+    assert fy * H < touch.y_px < fy * H + 0.1 * H  # below the icon, on its label

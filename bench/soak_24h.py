@@ -28,7 +28,8 @@ from tapbot.store import Artifacts, JsonlWriter, SqlStore
 
 #: Incident kinds the monitors report for each injected fault kind.
 DETECTS = {"freeze": {"freeze"}, "crash": {"crash"}, "anr": {"anr"}, "stall": {"stall"},
-           "close": {"app-exit"}, "reboot": {"reboot"}, "glitch": {"glitch"}}
+           "close": {"app-exit"}, "reboot": {"reboot"}, "glitch": {"glitch"},
+           "dead_zone": {"unresponsive-touch"}}
 FAULTS = {
     "none": {},
     "demo": {"freeze_per_hour": 4.0, "crash_per_hour": 3.0},

@@ -171,3 +171,12 @@ def test_incidents_keep_a_clip_and_the_views_before_and_after(tmp_path):
     assert any(p.endswith("-before.png") for p in crash.evidence)
     assert any(p.endswith("-after.png") for p in crash.evidence)
     assert all((tmp_path / p).is_file() for p in crash.evidence)
+
+
+def test_a_dead_zone_is_reported_as_unresponsive_touch_while_it_lasts():
+    rig, docs, _ = soak([{"kind": "dead_zone", "at_s": 30.0, "duration_s": 40.0,
+                             "region": [0.3, 0.55, 0.7, 0.7]}], 120.0, seed=1)
+    (zone,) = rig.truth.faults
+    incidents = [d for d in docs if isinstance(d, Incident)]
+    assert incidents and all(i.incident == "unresponsive-touch" for i in incidents)
+    assert all(zone.t_start <= i.t_onset <= zone.t_end for i in incidents)

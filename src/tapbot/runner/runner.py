@@ -562,6 +562,12 @@ class Runner:
         hit = self._await(watch.changed, t_down, self.thresholds.unresponsive_after_s)
         if hit is None:
             self._scan_background()  # a crash dialog explains the silence
+            if not self._digitizer_felt(t_down):
+                self._incident("unresponsive-touch", t_down, None,
+                               f"the touch at ({stroke.start.x:.0f}, {stroke.start.y:.0f}) px "
+                               "changed nothing and the phone's digitizer did not report it")
+                self._recover_home()
+                raise _FlowAbandoned("unresponsive touch")
             return self._probe_freeze(stroke, step.kind, watch, t_down)
         latency = watch.latency_s(hit.t)
         self._last_touch = (t_down, latency)
@@ -582,6 +588,18 @@ class Runner:
                                        name="settle_time", value=t_settled - t_down, unit="s",
                                        t_start=t_down, flow=self._flow, step=self._step))
         return message
+
+    def _digitizer_felt(self, t_down: float, window_s: float = 0.05) -> bool:
+        """Whether the device link's touch log (getevent) has a finger-down at ``t_down``;
+        True when there is no link to ask."""
+        link = self.rig.link
+        if link is None:
+            return True
+        try:
+            events = link.touch_events(t_down - window_s)
+        except (TapbotError, NotImplementedError):
+            return True
+        return any(e.action == "down" and abs(e.t - t_down) <= window_s for e in events)
 
     def _note_screen(self, step) -> None:
         """After a touch that changed the screen: are we in an app now (not the launcher)?"""

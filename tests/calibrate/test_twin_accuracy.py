@@ -125,3 +125,23 @@ def test_holder_markers_give_the_camera_pose_when_the_camera_shows_them():
     err = np.hypot(*(report.calibration.camera_to_screen_h.apply(true_cs.inverse().apply(pts))
                      - pts).T)
     assert err.max() < 6.0, err.max()  # about 2 camera px at 1280x960 (lens distortion incl.)
+
+
+@pytest.mark.skipif("k1" not in __import__("tapbot.sim", fromlist=["SimCameraOptions"])
+                    .SimCameraOptions.model_fields, reason="the twin camera has no lens model")
+def test_a_strongly_distorting_lens_is_calibrated_out():
+    from tapbot.calibrate import calibrate_camera
+    from tapbot.vision import RadialDistortion
+
+    rig = build_rig(None, seed=10, overrides={"camera": {"size_px": (1280, 960), "k1": -0.15},
+                                              "calibration": UNCALIBRATED})
+    rig.camera.setup()
+    pose = calibrate_camera(rig.camera, rig.link, rig.device, rig.clock, None)
+    assert pose.method == "pattern" and pose.distortion is not None
+    assert pose.distortion.kappa * 1280**2 == pytest.approx(-0.15, abs=0.02)  # f = width
+    w, h = rig.device.screen_px
+    pts = np.array([[x, y] for x in np.linspace(0, w - 1, 9) for y in np.linspace(0, h - 1, 17)])
+    seen = rig.camera.distort_px(rig.camera.true_screen_to_camera().apply(pts))  # truth
+    err = np.hypot(*(pose.camera_to_screen.apply(pose.distortion.undistort(seen)) - pts).T)
+    assert err.max() / rig.device.px_per_mm[0] < 0.15  # mm, everywhere on the screen
+    assert isinstance(RadialDistortion.from_list(pose.distortion.to_list()), RadialDistortion)

@@ -130,7 +130,7 @@ def calibrate_camera(camera: Camera, link: DeviceLink | None, profile: DevicePro
     """Camera px -> screen px: holder markers, a shown pattern, the screenshot, the quad."""
     if markers_mm:
         layout = layout_from_mm(markers_mm, profile.screen_px, profile.screen_mm)
-        pose = find_markers(camera.latest().image, layout)
+        pose = find_markers(camera.latest().image, layout, fit_distortion=True)
         if pose is not None:
             return pose
         logger.warning("the holder's markers were not seen; trying the screen itself")
@@ -158,11 +158,12 @@ def _from_shown_pattern(camera: Camera, link: DeviceLink, profile: DeviceProfile
             return None
         try:
             clock.sleep(0.2)  # the pattern is on screen from the next refresh
-            pose = find_markers(camera.latest().image, layout)
+            pose = find_markers(camera.latest().image, layout, fit_distortion=True)
         finally:
             link.clear_image()
         if pose is not None:
-            return ScreenPose(pose.camera_to_screen, "pattern", pose.residual_px, pose.n_points)
+            return ScreenPose(pose.camera_to_screen, "pattern", pose.residual_px, pose.n_points,
+                              pose.distortion)
     link.show_image(np.full((h, w, 3), 255, np.uint8))
     try:
         clock.sleep(0.2)
@@ -250,7 +251,8 @@ def calibrate(*, robot: Robot, camera: Camera, link: DeviceLink | None,
         residual_mm=round(fit.rms_mm, 4), max_residual_mm=round(fit.max_mm, 4),
         source="measured", model=opts.model, glass_plane=plane, points=points,
         created_at=wall_time(), profile=profile_fingerprint(profile),
-        camera_method=pose.method if pose else None)
+        camera_method=pose.method if pose else None,
+        camera_distortion=tuple(pose.distortion.to_list()) if pose and pose.distortion else None)
     report = CalibrationReport(cal, probes, fit, pose, notes)
     rejected = int((~inl).sum())
     if rejected:

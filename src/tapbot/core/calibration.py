@@ -67,6 +67,9 @@ class Calibration(BaseModel):
     profile: str | None = Field(None, description="fingerprint of the device profile")
     camera_method: str | None = Field(
         None, description="how camera -> screen was found: markers, pattern, screenshot, quad")
+    camera_distortion: tuple[float, float, float] | None = Field(
+        None, description="radial lens distortion (kappa 1/px^2, cx, cy); camera_to_screen then "
+        "maps undistorted camera px")
 
     @property
     def screen_to_robot_h(self) -> Homography:

@@ -3,6 +3,7 @@ find text, images and dialogs."""
 
 from tapbot.vision.change import Change, ChangeDetector, band_mask, disk_mask
 from tapbot.vision.dialog import DialogBox, find_dialog
+from tapbot.vision.lens import RadialDistortion, fit_homography_with_distortion
 from tapbot.vision.locate import (
     PoseDrift,
     PoseWatch,
@@ -38,6 +39,7 @@ __all__ = [
     "DialogBox",
     "PoseDrift",
     "PoseWatch",
+    "RadialDistortion",
     "ResponseTime",
     "ScreenPose",
     "ScreenRectifier",
@@ -53,6 +55,7 @@ __all__ = [
     "find_screen_quad",
     "finger_mask",
     "first_change_after",
+    "fit_homography_with_distortion",
     "layout_from_mm",
     "locate_screen",
     "locate_touch_feedback",

@@ -24,6 +24,7 @@ import numpy as np
 
 from tapbot.core.errors import VisionError
 from tapbot.core.geometry import Homography
+from tapbot.vision.lens import RadialDistortion, fit_homography_with_distortion
 from tapbot.vision.rectify import to_gray
 
 logger = logging.getLogger(__name__)
@@ -52,9 +53,10 @@ class ScreenPose:
     """A camera px -> screen px map, how it was found and how well it fits (screen px)."""
 
     camera_to_screen: Homography
-    method: str  # "markers" | "screenshot" | "quad"
+    method: str  # "markers" | "pattern" | "screenshot" | "quad" | "white quad"
     residual_px: float
     n_points: int
+    distortion: RadialDistortion | None = None  # when set, camera_to_screen maps ideal px
 
 
 def screen_corners_px(screen_px: tuple[int, int]) -> np.ndarray:
@@ -86,14 +88,16 @@ def layout_from_mm(layout_mm: Mapping[int, np.ndarray | list], screen_px: tuple[
 
 
 def find_markers(image: np.ndarray, layout: Mapping[int, np.ndarray], *,
-                 max_residual_px: float = 3.0) -> ScreenPose | None:
+                 max_residual_px: float = 2.0, fit_distortion: bool = False
+                 ) -> ScreenPose | None:
     """Fit camera -> screen from the ArUco markers of ``layout`` seen in ``image``.
 
     ``layout`` maps a marker id to its 4 corners (TL, TR, BR, BL as printed) in screen px.
     Returns ``None`` when no known marker is seen, or when fewer than 75 % of the corners fit
-    one homography within ``max_residual_px`` screen px (markers that do not belong to the
+    one homography within ``max_residual_px`` camera px (markers that do not belong to the
     layout); an id seen twice is ignored. With two or more markers the fit is robust to a
-    misdetected marker.
+    misdetected marker. ``fit_distortion`` also fits the lens's radial distortion when there
+    are enough corners and it explains them better (see :mod:`tapbot.vision.lens`).
     """
     gray = to_gray(image)
     corners, ids, _ = _detector().detectMarkers(gray)
@@ -108,19 +112,42 @@ def find_markers(image: np.ndarray, layout: Mapping[int, np.ndarray], *,
     if not cam:
         return None
     src, dst = np.vstack(cam), np.vstack(scr)
+    # robust fit screen -> camera, so the outlier threshold is in camera px (what detection
+    # errors are measured in, whatever the camera's resolution); looser while the lens's
+    # distortion is not modelled yet
+    loose = max_residual_px * (4.0 if fit_distortion else 1.0)
     method = cv2.RANSAC if len(cam) >= 2 else 0
-    m, _ = cv2.findHomography(src, dst, method, max_residual_px)
+    m, _ = cv2.findHomography(dst, src, method, loose)
     if m is None:
         return None
-    h = Homography(m)
-    err = np.hypot(*(h.apply(src) - dst).T)
-    inliers = err <= max_residual_px
+    err = np.hypot(*(Homography(m).apply(dst) - src).T)
+    inliers = err <= loose
     if inliers.sum() < max(4, 0.75 * len(src)):
         logger.info("markers disagree with the layout (%d of %d corners fit)", inliers.sum(),
                     len(src))
         return None
-    res = float(np.sqrt(np.mean(err[inliers] ** 2)))
-    return ScreenPose(h, "markers", res, int(inliers.sum()))
+    distortion = None
+    if fit_distortion:
+        gray_h, gray_w = gray.shape
+        h, distortion, res = fit_homography_with_distortion(src[inliers], dst[inliers],
+                                                            (gray_w, gray_h))
+        predicted = h.inverse().apply(dst)
+        if distortion is not None:
+            predicted = distortion.distort(predicted)
+        tight = np.hypot(*(predicted - src).T) <= max_residual_px
+        if tight.sum() < max(4, 0.75 * len(src)):
+            logger.info("markers disagree with the layout (%d of %d corners fit)", tight.sum(),
+                        len(src))
+            return None
+        if tight.sum() < inliers.sum():
+            inliers = tight
+            h, distortion, res = fit_homography_with_distortion(src[inliers], dst[inliers],
+                                                                (gray_w, gray_h))
+    else:
+        h = Homography.fit(src[inliers], dst[inliers])
+        scr_err = np.hypot(*(h.apply(src[inliers]) - dst[inliers]).T)
+        res = float(np.sqrt(np.mean(scr_err**2)))
+    return ScreenPose(h, "markers", res, int(inliers.sum()), distortion)
 
 
 #: Marker ids of the pattern shown on the screen start here, clear of a holder's ids (0..).

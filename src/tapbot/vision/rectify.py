@@ -12,8 +12,10 @@ import math
 import cv2
 import numpy as np
 
+from tapbot.core.calibration import Calibration
 from tapbot.core.errors import VisionError
 from tapbot.core.geometry import Homography
+from tapbot.vision.lens import RadialDistortion
 
 __all__ = ["ScreenRectifier", "to_gray"]
 
@@ -50,11 +52,13 @@ class ScreenRectifier:
     ``camera_to_screen`` maps camera px to device screen px (``Calibration.camera_to_screen_h``);
     ``screen_px`` is the device screen's ``(width, height)``. The view is
     ``view_size_px = (round(W * scale), round(H * scale))``; areas the camera does not see are
-    black.
+    black. With a lens ``distortion`` the homography maps *ideal* camera px and the view is
+    resampled through precomputed maps (``cv2.remap``).
     """
 
     def __init__(
-        self, camera_to_screen: Homography, screen_px: tuple[int, int], scale: float = 0.25
+        self, camera_to_screen: Homography, screen_px: tuple[int, int], scale: float = 0.25,
+        distortion: RadialDistortion | None = None,
     ) -> None:
         if not isinstance(camera_to_screen, Homography):
             raise VisionError(
@@ -86,6 +90,24 @@ class ScreenRectifier:
         self._camera_to_view = self._screen_to_view @ camera_to_screen.matrix
         self.camera_to_screen = camera_to_screen
         self._rois: dict[tuple[int, ...], tuple[int, int, int, int, np.ndarray]] = {}
+        self.distortion = distortion
+        self._maps: tuple[np.ndarray, np.ndarray] | None = None
+        if distortion is not None and distortion.kappa != 0.0:
+            vw, vh = self.view_size_px
+            xs, ys = np.meshgrid(np.arange(vw, dtype=np.float64), np.arange(vh, dtype=np.float64))
+            view_pts = np.c_[xs.ravel(), ys.ravel()]
+            ideal = Homography(self._camera_to_view).inverse().apply(view_pts)
+            seen = distortion.distort(ideal).astype(np.float32)
+            self._maps = cv2.convertMaps(seen[:, 0].reshape(vh, vw), seen[:, 1].reshape(vh, vw),
+                                         cv2.CV_16SC2)
+
+    @classmethod
+    def for_calibration(cls, calibration: Calibration, screen_px: tuple[int, int],
+                        scale: float = 0.25) -> ScreenRectifier:
+        """The rectifier a calibration describes (its homography and lens distortion)."""
+        dist = (RadialDistortion.from_list(calibration.camera_distortion)
+                if calibration.camera_distortion else None)
+        return cls(calibration.camera_to_screen_h, screen_px, scale, dist)
 
     @property
     def camera_to_view(self) -> Homography:
@@ -120,6 +142,9 @@ class ScreenRectifier:
         """
         if not isinstance(image, np.ndarray) or image.ndim < 2:
             to_gray(image)  # raises the right VisionError
+        if self._maps is not None:
+            return cv2.remap(to_gray(image), self._maps[0], self._maps[1], cv2.INTER_LINEAR,
+                             borderMode=cv2.BORDER_CONSTANT, borderValue=0)
         x0, y0, x1, y1, warp = self._roi(image.shape)
         if x1 <= x0 or y1 <= y0:  # the screen lies outside this image
             return np.zeros((self.view_size_px[1], self.view_size_px[0]), np.uint8)

@@ -1,0 +1,66 @@
+"""Radial lens distortion: fitted from marker corners with the homography, undone by the
+rectifier; scored against the twin camera's own lens model."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from tapbot.core import Homography
+from tapbot.vision import RadialDistortion, ScreenRectifier, fit_homography_with_distortion
+
+SIZE = (1280, 960)
+
+
+def test_distort_and_undistort_round_trip():
+    d = RadialDistortion(-0.15 / 1280**2, 640.0, 480.0)
+    pts = np.array([[0.0, 0.0], [1279.0, 959.0], [640.0, 480.0], [100.0, 800.0]])
+    assert np.allclose(d.undistort(d.distort(pts)), pts, atol=1e-6)
+    # barrel: a corner moves towards the centre by k1 r^3 / f^2 (hand-computed: 50.0 px)
+    r = np.hypot(640, 480)
+    assert np.hypot(*(d.distort(pts[:1]) - pts[:1])[0]) == pytest.approx(0.15 * r**3 / 1280**2)
+    assert RadialDistortion.from_list(d.to_list()) == d
+
+
+def test_fit_recovers_distortion_and_homography_from_corners():
+    truth_h = Homography(np.array([[2.9, 0.12, -1500.0], [-0.1, 2.95, -300.0], [0, 0, 1.0]]))
+    truth_d = RadialDistortion(-0.08 / 1280**2, 640.0, 480.0)
+    rng = np.random.default_rng(3)
+    screen = np.c_[rng.uniform(0, 1080, 60), rng.uniform(0, 2400, 60)]
+    seen = truth_d.distort(truth_h.inverse().apply(screen)) + rng.normal(0, 0.05, (60, 2))
+    h, d, _ = fit_homography_with_distortion(seen, screen, SIZE)
+    assert d is not None and d.kappa * 1280**2 == pytest.approx(-0.08, abs=0.003)
+    grid = np.array([[x, y] for x in (0, 540, 1079) for y in (0, 1200, 2399)], float)
+    cam = truth_d.distort(truth_h.inverse().apply(grid))
+    assert np.abs(h.apply(d.undistort(cam)) - grid).max() < 1.0
+    # without distortion in the data the plain homography is kept
+    plain = truth_h.inverse().apply(screen) + rng.normal(0, 0.05, (60, 2))
+    _, d0, _ = fit_homography_with_distortion(plain, screen, SIZE)
+    assert d0 is None
+
+
+def test_rectifier_undoes_the_distortion():
+    w, h = 360, 640
+    screen = np.zeros((h, w), np.uint8)
+    for i in range(0, w, 40):
+        cv2.line(screen, (i, 0), (i, h - 1), 255, 3)
+    for j in range(0, h, 40):
+        cv2.line(screen, (0, j), (w - 1, j), 255, 3)
+    screen = cv2.GaussianBlur(screen, (0, 0), 1.5)
+    s2c = Homography.fit(np.array([[-0.5, -0.5], [w - 0.5, -0.5], [w - 0.5, h - 0.5],
+                                   [-0.5, h - 0.5]]),
+                         np.array([[380.0, 60.0], [900.0, 80.0], [880.0, 900.0], [400.0, 890.0]]))
+    dist = RadialDistortion(-0.15 / 1280**2, 640.0, 480.0)
+    # render the distorted camera image: for each camera px, where is it on the screen?
+    xs, ys = np.meshgrid(np.arange(SIZE[0], dtype=np.float64), np.arange(SIZE[1], dtype=np.float64))
+    ideal = dist.undistort(np.c_[xs.ravel(), ys.ravel()])
+    on_screen = s2c.inverse().apply(ideal).astype(np.float32)
+    cam = cv2.remap(screen, on_screen[:, 0].reshape(SIZE[1], SIZE[0]),
+                    on_screen[:, 1].reshape(SIZE[1], SIZE[0]), cv2.INTER_LINEAR)
+    with_lens = ScreenRectifier(s2c.inverse(), (w, h), 1.0, dist).view(cam)
+    without = ScreenRectifier(s2c.inverse(), (w, h), 1.0).view(cam)
+    inner = (slice(20, h - 20), slice(20, w - 20))
+    err_lens = np.abs(with_lens[inner].astype(int) - screen[inner].astype(int)).mean()
+    err_plain = np.abs(without[inner].astype(int) - screen[inner].astype(int)).mean()
+    assert err_lens < 4.0 < 3 * err_lens < err_plain, (err_lens, err_plain)

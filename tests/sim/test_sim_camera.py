@@ -34,7 +34,7 @@ def _rig(noise: float = 0.0, phone_cls: type[SimPhone] = SimPhone, **cam: object
 
 
 def test_frames_of_an_interval_have_exact_times_and_indices() -> None:
-    clock, *_rest = _rig()
+    clock, *_rest = _rig(phase_s=0.0)
     camera = _rest[2]
     clock.advance_to(1.0)
     frames = camera.frames(0.5, 1.0)
@@ -45,8 +45,19 @@ def test_frames_of_an_interval_have_exact_times_and_indices() -> None:
     assert camera.frames(1.0, 1.0) == []
 
 
+def test_the_frame_clock_has_a_phase_against_the_display() -> None:
+    clock, _, _, camera, _ = _rig(phase_s=0.0037)  # frames fall between refreshes
+    clock.advance_to(1.0)
+    frames = camera.frames(0.5, 1.0)
+    assert [f.index for f in frames] == list(range(30, 60))  # 0.5037 .. 0.9870 s
+    assert all(f.t == pytest.approx(f.index / 60 + 0.0037, abs=1e-12) for f in frames)
+    assert camera.latest().index == 59
+    with pytest.raises(ValueError, match="phase_s"):
+        SimCameraOptions(fps=240.0, phase_s=0.005)
+
+
 def test_thinning_keeps_frames_on_a_grid_fixed_to_the_frame_sequence() -> None:
-    clock, _, _, camera, _ = _rig()
+    clock, _, _, camera, _ = _rig(phase_s=0.0)
     clock.advance_to(1.0)
     frames = camera.frames(0.5, 1.0, min_interval_s=0.1)
     assert [f.index for f in frames] == [36, 42, 48, 54, 60]

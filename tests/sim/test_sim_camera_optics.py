@@ -138,7 +138,7 @@ def test_a_moving_finger_smears_by_speed_times_exposure() -> None:
 
 
 def test_a_refresh_inside_the_exposure_blends_the_two_screens() -> None:
-    clock, _, camera, _ = _rig(_BlinkPhone, fps=30.0, exposure_s=1 / 60, k1=0.0)
+    clock, _, camera, _ = _rig(_BlinkPhone, fps=30.0, exposure_s=1 / 60, k1=0.0, phase_s=0.0)
     clock.advance_to(1.0)
     # frame 3 at 0.1 s integrates [0.09167, 0.10833]: 0.1 s is a refresh; [0.0917, 0.1) is
     # period 5 (odd, black) and [0.1, 0.1083) period 6 (white): half and half
@@ -147,7 +147,7 @@ def test_a_refresh_inside_the_exposure_blends_the_two_screens() -> None:
     assert img[cy, cx, 0] == pytest.approx(127.5, abs=1.0)
     # at 50 fps, frame 3 (0.06 s) with a 2 ms exposure lies inside period 3 (odd, black) and
     # frame 4 (0.08 s) inside period 4 (even, white): no blend
-    _, _, short, _ = _rig(_BlinkPhone, fps=50.0, exposure_s=0.002, k1=0.0)
+    _, _, short, _ = _rig(_BlinkPhone, fps=50.0, exposure_s=0.002, k1=0.0, phase_s=0.0)
     short.world.clock.advance_to(1.0)
     assert short.render(3).image[cy, cx, 0] == 0
     assert short.render(4).image[cy, cx, 0] == 255

@@ -1,7 +1,13 @@
 """The twin's camera: renders frames of the deck on demand from the world's state.
 
-A frame's timestamp is the **midpoint of its exposure**: frame ``k`` is stamped ``t = k / fps``
-and integrates the scene over ``[t - exposure_s/2, t + exposure_s/2]``. Over that window:
+A frame's timestamp is the **midpoint of its exposure**: frame ``k`` is stamped
+``t = k / fps + phase_s`` and integrates the scene over ``[t - exposure_s/2, t + exposure_s/2]``.
+``phase_s`` (in ``[0, 1/fps)``) is where the camera's frame clock sits against the display's
+refresh. A real camera is not locked to the phone's display; the default is 0 anyway (a camera in
+step with a 60 Hz display at 60 fps), because with a phase a change can show, blended, in a
+frame stamped up to ``exposure_s/2`` before it became visible: latency measured from frame
+stamps then errs in ``[-exposure_s/2, 1/fps + exposure_s/2)``, not ``[0, 1/fps)``. Over the
+exposure window:
 
 * the phone's display is integrated exactly: a refresh inside the window blends the two
   screens by the time each was shown;
@@ -86,6 +92,7 @@ class SimCameraOptions(BaseModel):
     fps: float = Field(60.0, ge=30, le=240)
     size_px: tuple[int, int] = (640, 480)
     exposure_s: float = Field(0.004, gt=0, description="exposure time; at most 1/fps")
+    phase_s: float = Field(0.0, ge=0, description="frame k is at k/fps + phase_s")
     noise_sigma: float = Field(2.0, ge=0)
     seed: int = Field(0, ge=0)
     screen_center_px: tuple[float, float] | None = None
@@ -107,6 +114,9 @@ class SimCameraOptions(BaseModel):
         w, h = self.size_px
         if w < 16 or h < 16:
             raise ValueError(f"size_px: must be at least 16 x 16, got {self.size_px}")
+        if self.phase_s >= 1.0 / self.fps:
+            raise ValueError(f"phase_s: must be below one frame period ({1.0 / self.fps:.5f} "
+                             f"s at {self.fps:g} fps), got {self.phase_s}")
         if self.exposure_s > 1.0 / self.fps + _EPS:
             raise ValueError(f"exposure_s: {self.exposure_s} s is longer than a frame at "
                              f"{self.fps:g} fps ({1.0 / self.fps:.5f} s)")
@@ -121,6 +131,7 @@ class SimCamera(Camera):
         self.world = world
         self.fps = float(options.fps)
         self.exposure_s = float(options.exposure_s)
+        self.phase_s = float(options.phase_s)
         self.size_px = (int(options.size_px[0]), int(options.size_px[1]))
         iw, ih = self.size_px
         profile = world.phone.profile
@@ -542,8 +553,12 @@ class SimCamera(Camera):
 
     # ------------------------------------------------------------------ frames
 
+    def frame_time(self, k: int) -> float:
+        """The capture time (exposure midpoint) of frame ``k``."""
+        return k / self.fps + self.phase_s
+
     def render(self, k: int) -> Frame:
-        """Frame ``k`` (exposure centred on ``k / fps``), from a small cache of recent
+        """Frame ``k`` (exposure centred on :meth:`frame_time`), from a small cache of recent
         frames."""
         frame = self._frames.get(k)
         if frame is not None:
@@ -556,7 +571,7 @@ class SimCamera(Camera):
         return frame
 
     def _render(self, k: int) -> tuple[Frame, bool]:
-        t = k / self.fps
+        t = self.frame_time(k)
         now = self.world.clock.now()
         half = self.exposure_s / 2
         s0 = t - half
@@ -593,13 +608,13 @@ class SimCamera(Camera):
             raise ValueError(f"until={until:.6f} s lies in the future (now is {now:.6f} s)")
         if until <= since:
             return []
-        k0 = max(0, math.floor(since * self.fps + _EPS) + 1)
-        k1 = math.floor(until * self.fps + _EPS)
+        k0 = max(0, math.floor((since - self.phase_s) * self.fps + _EPS) + 1)
+        k1 = math.floor((until - self.phase_s) * self.fps + _EPS)
         n = self.thinning_stride(min_interval_s) if min_interval_s > 0 else 1
         first = -(-k0 // n) * n  # the first multiple of n at or after k0
         return [self.render(k) for k in range(first, k1 + 1, n)]
 
     def latest(self) -> Frame:
-        """The frame at ``floor(now * fps)``."""
-        k = max(0, math.floor(self.world.clock.now() * self.fps + _EPS))
+        """The last frame captured at or before now (frame 0 before the first capture)."""
+        k = max(0, math.floor((self.world.clock.now() - self.phase_s) * self.fps + _EPS))
         return self.render(k)

@@ -10,7 +10,7 @@ from tapbot.core.clock import MonotonicClock, wall_perf
 from tapbot.core.geometry import PointMm
 from tapbot.core.paths import TouchPath
 from tapbot.robots import Robot, RobotSettings
-from tapbot.robots.grbl import GrblOptions, GrblRobotBackend
+from tapbot.robots.grbl import GrblOptions, GrblRobot
 from tapbot.robots.grbl.emulator import GrblEmulator
 from tapbot.robots.grbl.link import FlowControl
 
@@ -19,7 +19,7 @@ LINES = 2000
 
 def stream(flow: FlowControl) -> tuple[float, int, int]:
     with GrblEmulator(instant=True) as emu:
-        b = GrblRobotBackend(GrblOptions(port=emu.path, flow_control=flow), MonotonicClock())
+        b = GrblRobot(GrblOptions(port=emu.path, flow_control=flow), MonotonicClock())
         b.setup()
         t0 = wall_perf()
         for i in range(LINES):
@@ -32,7 +32,7 @@ def stream(flow: FlowControl) -> tuple[float, int, int]:
 
 def taps(n: int = 50) -> float:
     with GrblEmulator(instant=True) as emu:
-        b = GrblRobotBackend(GrblOptions(port=emu.path), MonotonicClock())
+        b = GrblRobot(GrblOptions(port=emu.path), MonotonicClock())
         robot = Robot(b, b.clock, RobotSettings(), contact_z_mm=5.0)
         robot.setup()
         path = TouchPath(points=((0.0, PointMm(50, 60)), (0.0, PointMm(50, 60))))

@@ -16,8 +16,8 @@ from tapbot.core.geometry import Homography, PointMm
 from tapbot.core.paths import TouchPath
 from tapbot.devices.adb import AdbDeviceLink
 from tapbot.rig import build_rig
-from tapbot.robots.grbl import GrblRobotBackend
-from tapbot.robots.grbl.delta import DeltaGrblRobotBackend
+from tapbot.robots.grbl import GrblRobot
+from tapbot.robots.grbl.delta import DeltaGrblRobot
 from tapbot.robots.grbl.emulator import GrblEmulator
 
 EXAMPLES = Path(__file__).parents[2] / "examples" / "rigs"
@@ -51,7 +51,7 @@ def test_a_real_rig_builds_from_yaml_without_touching_hardware(tmp_path):
                      {"type": "grbl", "port": "/dev/ttyUSB9", "finger": {"kind": "servo"}},
                      {"type": "opencv", "device": 3, "fps": 90})
     rig = build_rig(path)
-    assert isinstance(rig.robot.backend, GrblRobotBackend)
+    assert isinstance(rig.robot.backend, GrblRobot)
     assert rig.robot.backend.options.finger.kind == "servo"
     assert isinstance(rig.camera, OpenCvCamera) and rig.camera.fps == 90
     assert isinstance(rig.link, AdbDeviceLink)
@@ -74,8 +74,8 @@ def test_a_gantry_rig_on_the_emulator_opens_taps_and_parks(tmp_path):
 
 
 def test_the_example_rigs_are_valid_configs(tmp_path):
-    for name, backend in (("grbl-gantry.yaml", GrblRobotBackend),
-                          ("delta.yaml", DeltaGrblRobotBackend)):
+    for name, backend in (("grbl-gantry.yaml", GrblRobot),
+                          ("delta.yaml", DeltaGrblRobot)):
         doc = yaml.safe_load((EXAMPLES / name).read_text())
         cal_rel = doc["calibration"]["path"]
         (tmp_path / cal_rel).parent.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from tapbot.core.clock import MonotonicClock, VirtualClock
 from tapbot.core.errors import SafetyError
 from tapbot.robots.delta import DeltaGeometry
-from tapbot.robots.grbl.delta import DeltaGrblOptions, DeltaGrblRobotBackend
+from tapbot.robots.grbl.delta import DeltaGrblOptions, DeltaGrblRobot
 from tapbot.robots.grbl.emulator import GrblEmulator
 from tapbot.robots.grbl.fakes import LoopbackGrblPort
 
@@ -60,7 +60,7 @@ def options(port):
 def test_a_straight_move_is_cut_into_joint_segments_at_the_asked_speed():
     clock = VirtualClock()
     port = LoopbackGrblPort(clock)
-    b = DeltaGrblRobotBackend(options("loop://"), clock, opener=lambda _o: port)
+    b = DeltaGrblRobot(options("loop://"), clock, opener=lambda _o: port)
     b.setup()
     b.finger_up(0, 10.0)  # from the home pose: one joint move
     start = len(port.lines)
@@ -79,7 +79,7 @@ def test_a_straight_move_is_cut_into_joint_segments_at_the_asked_speed():
 def test_an_unreachable_move_sends_nothing():
     clock = VirtualClock()
     port = LoopbackGrblPort(clock)
-    b = DeltaGrblRobotBackend(options("loop://"), clock, opener=lambda _o: port)
+    b = DeltaGrblRobot(options("loop://"), clock, opener=lambda _o: port)
     b.setup()
     b.finger_up(0, 10.0)
     n = len(port.lines)
@@ -90,7 +90,7 @@ def test_an_unreachable_move_sends_nothing():
 
 def test_the_delta_backend_drives_the_emulator_and_reads_its_position_back():
     with GrblEmulator(instant=True) as emu:
-        b = DeltaGrblRobotBackend(options(emu.path), MonotonicClock())
+        b = DeltaGrblRobot(options(emu.path), MonotonicClock())
         b.setup()
         b.finger_up(0, 10.0)
         b.move_to(95.0, 108.0, 100.0)
@@ -101,7 +101,7 @@ def test_the_delta_backend_drives_the_emulator_and_reads_its_position_back():
 
 def test_a_reconnected_delta_keeps_the_controllers_joint_position():
     with GrblEmulator(instant=True) as emu:
-        b = DeltaGrblRobotBackend(options(emu.path), MonotonicClock())
+        b = DeltaGrblRobot(options(emu.path), MonotonicClock())
         b.setup()
         b.finger_up(0, 10.0)
         b.move_to(95.0, 108.0, 100.0)
@@ -116,7 +116,7 @@ def test_a_reconnected_delta_keeps_the_controllers_joint_position():
 def test_delta_move_along_solves_every_leg_first_and_streams_them():
     clock = VirtualClock()
     port = LoopbackGrblPort(clock)
-    b = DeltaGrblRobotBackend(options("loop://"), clock, opener=lambda _o: port)
+    b = DeltaGrblRobot(options("loop://"), clock, opener=lambda _o: port)
     b.setup()
     b.finger_up(0, 10.0)
     n = len(port.lines)

@@ -12,7 +12,7 @@ from tapbot.core.errors import ConnectionLost, HardwareError
 from tapbot.core.geometry import PointMm
 from tapbot.core.paths import TouchPath
 from tapbot.robots import Robot, RobotSettings
-from tapbot.robots.grbl import GrblAlarm, GrblError, GrblOptions, GrblRobotBackend
+from tapbot.robots.grbl import GrblAlarm, GrblError, GrblOptions, GrblRobot
 from tapbot.robots.grbl.emulator import GrblEmulator
 
 DATA = Path(__file__).parent.parent / "data" / "grbl"
@@ -27,7 +27,7 @@ def emu():
 
 
 def backend_for(path, **kw):
-    return GrblRobotBackend(GrblOptions(port=path, **{**FAST, **kw}), MonotonicClock())
+    return GrblRobot(GrblOptions(port=path, **{**FAST, **kw}), MonotonicClock())
 
 
 def test_the_driver_sends_the_emulator_exactly_the_golden_tap(emu):

@@ -16,7 +16,7 @@ from tapbot.core.clock import VirtualClock
 from tapbot.core.geometry import Homography, PointPx
 from tapbot.gestures import long_press, swipe, tap, to_touch_path
 from tapbot.robots import Robot, RobotSettings
-from tapbot.robots.grbl import GrblOptions, GrblRobotBackend, ServoFinger
+from tapbot.robots.grbl import GrblOptions, GrblRobot, ServoFinger
 from tapbot.robots.grbl.fakes import LoopbackGrblPort
 
 DATA = Path(__file__).parent.parent / "data" / "grbl"
@@ -38,7 +38,7 @@ def make(finger=None):
     clock = VirtualClock()
     port = LoopbackGrblPort(clock)
     options = GrblOptions(port="loop://", **({"finger": finger} if finger else {}))
-    backend = GrblRobotBackend(options, clock, opener=lambda _o: port)
+    backend = GrblRobot(options, clock, opener=lambda _o: port)
     robot = Robot(backend, clock, RobotSettings(park_mm=(0.0, 0.0)), contact_z_mm=5.0)
     return robot, port
 

@@ -8,7 +8,7 @@ import os
 import pytest
 
 from tapbot.core.clock import MonotonicClock
-from tapbot.robots.grbl import GrblOptions, GrblRobotBackend
+from tapbot.robots.grbl import GrblOptions, GrblRobot
 
 pytestmark = pytest.mark.hardware
 PORT = os.environ.get("TAPBOT_GRBL_PORT")
@@ -16,7 +16,7 @@ PORT = os.environ.get("TAPBOT_GRBL_PORT")
 
 @pytest.mark.skipif(not PORT, reason="set TAPBOT_GRBL_PORT to the controller's port")
 def test_a_real_controller_connects_moves_and_reports_where_it_is():
-    b = GrblRobotBackend(GrblOptions(port=PORT), MonotonicClock())
+    b = GrblRobot(GrblOptions(port=PORT), MonotonicClock())
     b.setup()
     try:
         x, y, _ = b.request_position()

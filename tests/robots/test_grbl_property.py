@@ -20,8 +20,8 @@ from tapbot.core.geometry import PointPx
 from tapbot.gestures import long_press, swipe, tap, to_touch_path
 from tapbot.robots import Envelope, Robot, RobotSettings
 from tapbot.robots.delta import DeltaGeometry
-from tapbot.robots.grbl import GrblOptions, GrblRobotBackend
-from tapbot.robots.grbl.delta import DeltaGrblOptions, DeltaGrblRobotBackend
+from tapbot.robots.grbl import GrblOptions, GrblRobot
+from tapbot.robots.grbl.delta import DeltaGrblOptions, DeltaGrblRobot
 from tapbot.robots.grbl.fakes import LoopbackGrblPort
 
 WORD = re.compile(r"([XYZF])([-+]?\d*\.?\d+)")
@@ -91,7 +91,7 @@ def test_no_written_gcode_leaves_the_envelope_or_goes_below_the_contact_depth(
     park = (data.draw(st.floats(*envelope.x_mm)), data.draw(st.floats(*envelope.y_mm)))
     clock = VirtualClock()
     port = LoopbackGrblPort(clock)
-    backend = GrblRobotBackend(GrblOptions(port="loop://"), clock, opener=lambda _o: port)
+    backend = GrblRobot(GrblOptions(port="loop://"), clock, opener=lambda _o: port)
     robot = Robot(backend, clock, RobotSettings(envelope=envelope, park_mm=park,
                                                 overtravel_mm=overtravel),
                   contact_z_mm=contact_z)
@@ -126,7 +126,7 @@ def test_no_delta_joint_move_lands_outside_the_envelope(data, strokes):
     options = DeltaGrblOptions(port="loop://", geometry=GEOMETRY, center_mm=(80, 80),
                                base_height_mm=260, home_angles_deg=(20, 20, 20),
                                segment_mm=2.0)
-    backend = DeltaGrblRobotBackend(options, clock, opener=lambda _o: port)
+    backend = DeltaGrblRobot(options, clock, opener=lambda _o: port)
     robot = Robot(backend, clock, RobotSettings(envelope=envelope, park_mm=(80, 80)),
                   contact_z_mm=contact_z)
     drive(robot, strokes, calibration)

@@ -25,8 +25,8 @@ from tapbot.rig.registry import (
     BuildContext,
     DeviceHandle,
 )
-from tapbot.robots.grbl.backend import GrblOptions, GrblRobotBackend
-from tapbot.robots.grbl.delta import DeltaGrblOptions, DeltaGrblRobotBackend
+from tapbot.robots.grbl.backend import GrblOptions, GrblRobot
+from tapbot.robots.grbl.delta import DeltaGrblOptions, DeltaGrblRobot
 
 
 def real_clock(ctx: BuildContext, section: tuple[str | int, ...], what: str) -> Clock:
@@ -42,15 +42,15 @@ def real_clock(ctx: BuildContext, section: tuple[str | int, ...], what: str) -> 
 
 
 def build_grbl_robot(options: dict[str, Any], ctx: BuildContext,
-                     section: tuple[str | int, ...]) -> GrblRobotBackend:
+                     section: tuple[str | int, ...]) -> GrblRobot:
     opts = ctx.validate(GrblOptions, options, section)
-    return GrblRobotBackend(opts, real_clock(ctx, section, "GRBL robot"))
+    return GrblRobot(opts, real_clock(ctx, section, "GRBL robot"))
 
 
 def build_delta_robot(options: dict[str, Any], ctx: BuildContext,
-                      section: tuple[str | int, ...]) -> DeltaGrblRobotBackend:
+                      section: tuple[str | int, ...]) -> DeltaGrblRobot:
     opts = ctx.validate(DeltaGrblOptions, options, section)
-    return DeltaGrblRobotBackend(opts, real_clock(ctx, section, "delta robot"))
+    return DeltaGrblRobot(opts, real_clock(ctx, section, "delta robot"))
 
 
 def build_opencv_camera(options: dict[str, Any], ctx: BuildContext,

@@ -5,7 +5,7 @@ streams lines without overrunning it, ``backend`` is the :class:`RobotBackend`, 
 ``emulator`` is a controller on a pseudo-terminal for tests and hardware-less users.
 """
 
-from tapbot.robots.grbl.backend import GrblOptions, GrblRobotBackend, open_serial
+from tapbot.robots.grbl.backend import GrblOptions, GrblRobot, open_serial
 from tapbot.robots.grbl.gcode import OutputFinger, ServoFinger, ZFinger
 from tapbot.robots.grbl.link import GrblLink
 from tapbot.robots.grbl.protocol import GrblAlarm, GrblError, Status, parse_status
@@ -15,7 +15,7 @@ __all__ = [
     "GrblError",
     "GrblLink",
     "GrblOptions",
-    "GrblRobotBackend",
+    "GrblRobot",
     "OutputFinger",
     "ServoFinger",
     "Status",

@@ -75,7 +75,7 @@ def open_serial(options: GrblOptions) -> SerialPort:
         raise HardwareError(f"cannot open robot port {options.port}: {text}", hint=hint) from exc
 
 
-class GrblRobotBackend(RobotBackend):
+class GrblRobot(RobotBackend):
     """GRBL 1.1 / grblHAL / FluidNC over serial; one finger (Z axis, servo or output)."""
 
     fingers = 1

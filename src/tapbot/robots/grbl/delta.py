@@ -18,7 +18,7 @@ from pydantic import Field
 from tapbot.core.clock import Clock
 from tapbot.core.errors import HardwareError
 from tapbot.robots.delta import DeltaGeometry
-from tapbot.robots.grbl.backend import GrblOptions, GrblRobotBackend, PortOpener, open_serial
+from tapbot.robots.grbl.backend import GrblOptions, GrblRobot, PortOpener, open_serial
 from tapbot.robots.grbl.gcode import ZFinger, num
 
 logger = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ class DeltaGrblOptions(GrblOptions):
     finger: ZFinger = Field(default_factory=ZFinger)
 
 
-class DeltaGrblRobotBackend(GrblRobotBackend):
+class DeltaGrblRobot(GrblRobot):
     """Joint-move delta robot; the effector tip is the finger (one finger)."""
 
     options: DeltaGrblOptions

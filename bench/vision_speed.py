@@ -22,13 +22,7 @@ import numpy as np
 
 from tapbot.core.clock import wall_perf
 from tapbot.rig import build_rig
-from tapbot.vision import (
-    ChangeDetector,
-    RadialDistortion,
-    ScreenRectifier,
-    TextReader,
-    match_template,
-)
+from tapbot.vision import ChangeDetector, ScreenRectifier, TextReader, match_template
 
 
 def _cpu_s() -> float:
@@ -79,15 +73,6 @@ def main() -> None:
           " [<= 6 ms]")
     med, p90, cpu = _time(lambda: rect.view(frames[0]), args.repeat)
     print(f"  of which rectify: {med:.2f} ms (p90 {p90:.2f}, cpu {cpu:.2f})")
-
-    lens = ScreenRectifier(rig.calibration.camera_to_screen_h, rig.device.screen_px, 0.5,
-                           RadialDistortion(-0.1 / 1920**2, 960.0, 540.0))
-
-    def rectify_lens_and_change() -> None:
-        det.compare(ref, lens.view(frames[next(k) % len(frames)]))
-
-    med, p90, cpu = _time(rectify_lens_and_change, args.repeat)
-    print(f"  same through a lens model (remap): {med:.2f} ms (p90 {p90:.2f}, cpu {cpu:.2f})")
 
     lview = rect.view(launcher)
     cx, cy = rect.screen_to_view(0.375 * 1080, 0.20 * 2400)  # the Video icon

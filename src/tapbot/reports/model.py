@@ -98,7 +98,6 @@ class FlowStats(_Model):
     steps: int
     failed_steps: int
     incidents: int
-    duration_s: float = Field(0.0, description="time spent in the flow's steps")
 
 
 class MeasureStats(_Model):

@@ -171,3 +171,13 @@ def test_one_finger_robot_has_no_pair_moves() -> None:
         robot.move_pair_to((10.0, 10.0), (30.0, 10.0), 100.0)
     with pytest.raises(HardwareError, match="one finger"):
         robot.pair_down(0.0)
+
+
+def test_a_calibration_through_the_true_shear_lands_taps_exactly() -> None:
+    _, world, robot = _robot(repeatability_mm=0.0, backlash_mm=0.0, shear_pct=1.0, fingers=1)
+    screen_to_machine = world.true_screen_to_robot().then(robot.true_machine_to_deck().inverse())
+    x_mm, y_mm = screen_to_machine.apply_point(800.0, 2000.0)
+    robot.move_to(x_mm, y_mm, 300.0)
+    robot.finger_down(0, 0.0)
+    touch = world.phone.truth.touches[0]
+    assert (touch.x_px, touch.y_px) == pytest.approx((800.0, 2000.0), abs=1e-6)

@@ -33,6 +33,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tapbot.core.errors import HardwareError
+from tapbot.core.geometry import Homography
 from tapbot.robots.base import RobotBackend
 from tapbot.sim.world import SimWorld, ToolPose
 
@@ -225,6 +226,12 @@ class SimRobot(RobotBackend):
             tips.append((*self._deck(cx + ox, cy + oy), ax.z[i]))
         carriage_z = max(ax.z) + CARRIAGE_ABOVE_TIP_MM
         return ToolPose(tuple(tips), (*self._deck(cx, cy), carriage_z))
+
+    def true_machine_to_deck(self) -> Homography:
+        """The gantry's true map from commanded (machine) XY to deck XY: its shear. A twin
+        calibration that maps screen px to robot mm is ``deck_to_machine`` after the world's
+        screen-to-deck map (backlash and noise aside)."""
+        return Homography(np.array([[1.0, self._k, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]))
 
     def true_finger_position(self, finger: int = 0) -> tuple[float, float, float]:
         """Where the finger's tip really is on the deck (x, y, z mm): for tests and truth."""

@@ -111,3 +111,19 @@ def test_incident_checks_name_the_threshold_that_made_the_incident(kind, message
     first = checks[0]
     assert (first.name, first.limit, first.measured, first.failing) == pytest.approx(expected)
     assert checks[-1].name == f"{kind} allowed" and checks[-1].failing
+
+
+def test_flow_time_is_the_time_spent_in_its_steps(faulty_run, tmp_path):
+    from tapbot.reports.synthetic import make_run
+
+    truth = make_run(tmp_path / "clean", 600.0, incidents=0, seed=6)
+    report = analyze(load_run(truth.folder))
+    lengths = {flow: {name: length for name, _, _, length in steps}
+               for flow, steps in FLOWS.items()}
+    record = load_run(truth.folder)
+    for f in report.flows:  # each step lasts its synthetic length
+        expected = sum(lengths[f.flow][s.step] for s in record.steps if s.flow == f.flow)
+        assert f.duration_s == pytest.approx(expected)
+    report = analyze(load_run(faulty_run.folder))
+    # the flows share the run: together they cannot take longer than it
+    assert sum(f.duration_s for f in report.flows) <= report.run.duration_s

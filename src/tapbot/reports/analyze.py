@@ -234,9 +234,11 @@ def _flow_stats(steps: list[StepDoc], entries: list[IncidentEntry]) -> list[Flow
     stats = []
     for flow in flow_order:
         passed = failed = unfinished = n_steps = n_failed = 0
+        spent = 0.0
         iterations = [v for (f, _), v in by_iteration.items() if f == flow]
         for its in iterations:
             n_steps += len(its)
+            spent += sum(s.t - s.t_start for s in its)
             bad = sum(s.status == "failed" for s in its)
             n_failed += bad
             if bad:
@@ -249,7 +251,8 @@ def _flow_stats(steps: list[StepDoc], entries: list[IncidentEntry]) -> list[Flow
         stats.append(FlowStats(flow=flow, iterations=len(iterations), passed=passed,
                                failed=failed, unfinished=unfinished,
                                pass_rate=passed / judged if judged else None, steps=n_steps,
-                               failed_steps=n_failed, incidents=incidents.get(flow, 0)))
+                               failed_steps=n_failed, incidents=incidents.get(flow, 0),
+                               duration_s=spent))
     return stats
 
 

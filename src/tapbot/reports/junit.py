@@ -42,8 +42,9 @@ def junit_tree(report: RunReport, evidence_root: str = "") -> ET.ElementTree:
     for name in names:
         stats = flows.get(name)
         incidents = by_flow.get(name, [])
+        seconds = stats.duration_s if stats is not None else run.duration_s
         case = ET.SubElement(suite, "testcase", classname=classname, name=name,
-                             time=f"{run.duration_s if name == RUN_LEVEL_CASE else 0:.3f}")
+                             time=f"{seconds:.3f}")
         if stats is not None:
             cprops = ET.SubElement(case, "properties")
             for key, value in (("iterations", stats.iterations), ("passed", stats.passed),

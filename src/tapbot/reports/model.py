@@ -98,6 +98,7 @@ class FlowStats(_Model):
     steps: int
     failed_steps: int
     incidents: int
+    duration_s: float = Field(0.0, description="time spent in the flow's steps")
 
 
 class MeasureStats(_Model):

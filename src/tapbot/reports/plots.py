@@ -81,20 +81,20 @@ def timeline_plot(path: Path, span_s: float, latency: np.ndarray | None,
         x, p50, p95 = binned_percentiles(latency[:, 0], latency[:, 1] * 1000, span_s)
         ax1.plot(x / div, p50, color="#1f6f43", lw=1.4, label="p50")
         ax1.plot(x / div, p95, color="#c25e00", lw=1.1, label="p95")
-        ax1.legend(loc="upper right", fontsize=7, frameon=False, ncols=2)
+        ax1.legend(loc="upper right", fontsize=7, framealpha=0.85, edgecolor="none", ncols=2)
     else:
         ax1.text(0.5, 0.5, "no response latency measured", transform=ax1.transAxes,
                  ha="center", va="center", color="#666")
     ax1.set_ylabel("response latency (ms)")
     ax1.set_ylim(bottom=0)
-    _mark_incidents(ax1, incidents, div, labels=len(incidents) <= 60)
+    _mark_incidents(ax1, incidents, div, labels=len(incidents) <= 25)
     n_bins = MAX_BINS if span_s > 0 else 1
     edges = np.linspace(0, max(span_s, 1e-9), n_bins + 1) / div
     ax2.hist(step_times / div, bins=edges, color="#8aa4c8", label="steps")
     if len(failed_times):
         ax2.hist(failed_times / div, bins=edges, color="#b3261e", label="failed steps")
     ax2.set_ylabel("steps")
-    ax2.legend(loc="upper right", fontsize=7, frameon=False, ncols=2)
+    ax2.legend(loc="upper right", fontsize=7, framealpha=0.85, edgecolor="none", ncols=2)
     _mark_incidents(ax2, incidents, div, labels=False)
     ax2.set_xlabel(f"run time ({unit})")
     ax2.set_xlim(0, max(span_s, 1e-9) / div)
@@ -129,7 +129,7 @@ def measure_plot(path: Path, stats: MeasureStats, series: np.ndarray, span_s: fl
     ax2.set_ylim(bottom=0)
     ax2.set_xlabel(f"run time ({tunit})")
     ax2.set_ylabel(unit)
-    ax2.legend(fontsize=7, frameon=False, ncols=3, loc="upper right")
+    ax2.legend(fontsize=7, framealpha=0.85, edgecolor="none", ncols=3, loc="upper right")
     fig.subplots_adjust(left=0.08, right=0.99, top=0.95, bottom=0.18, wspace=0.25)
     fig.savefig(path, metadata={"Date": None})
     plt.close(fig)

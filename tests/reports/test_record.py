@@ -113,3 +113,26 @@ def faulty_copy(faulty_run, tmp_path):
     dst = tmp_path / "run-copy"
     shutil.copytree(faulty_run.folder, dst, ignore=shutil.ignore_patterns("report"))
     return dst
+
+
+def test_a_run_cut_off_after_one_incident_still_reports_all_it_knows(tmp_path):
+    from tapbot.core.documents import Incident, RunStart
+    from tapbot.reports import write_html
+    from tapbot.store import JsonlWriter
+
+    folder = tmp_path / "run-cut"
+    writer = JsonlWriter(folder / "documents.jsonl")
+    writer(RunStart(run_id="run-cut", t=5.0, rig="twin", device="d", plan="p"))
+    writer(Incident(run_id="run-cut", t=6.0, incident="reboot", t_onset=5.5, t_end=None,
+                    message="the screen went dark", evidence=["frames/gone.png"]))
+    writer.close()
+    record = load_run(folder)
+    report = analyze(record)
+    assert report.verdict.verdict == "FAIL"
+    assert report.verdict.reasons == [
+        "1 reboot incident (#1); zero tolerance: any reboot fails a soak",
+        "the run did not complete (no run-stop document)"]
+    assert report.incidents[0].t_onset == 0.5 and report.incidents[0].duration_s is None
+    html = write_html(record, folder / "report").read_text()
+    assert html.count('<article class="incident"') == 1
+    assert "frames/gone.png <b class=\"missing\">(missing)</b>" in html

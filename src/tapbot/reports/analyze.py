@@ -97,12 +97,9 @@ def _verdict(record: RunRecord, entries: list[IncidentEntry]) -> Verdict:
                  else "" if checks else f"; zero tolerance: any {kind} fails a soak")
         reasons.append(f"{n} {kind} incident{'s' if n > 1 else ''} ({numbers}){limit}")
     stop = record.stop
-    if entries:
-        verdict = "FAIL"
-    elif stop is not None and stop.reason == "completed":
-        verdict = "PASS"
-    else:
-        verdict = "INCOMPLETE"
+    completed = stop is not None and stop.reason == "completed"
+    verdict = "FAIL" if entries else "PASS" if completed else "INCOMPLETE"
+    if not completed:
         reasons.append("the run did not complete ("
                        + (stop.reason if stop else "no run-stop document") + ")")
     recorded = stop.verdict if stop else None

@@ -76,7 +76,8 @@ def write_incident_media(record: RunRecord, entry: IncidentEntry, out: Path,
         return media
     frames: list[tuple[float | None, str, np.ndarray]] = []
     for t, rel, role in incident_frames(record, entry, claimed):
-        image = cv2.imread(str(record.folder / rel), cv2.IMREAD_COLOR)
+        src = record.folder / rel
+        image = cv2.imread(str(src), cv2.IMREAD_COLOR) if src.is_file() else None
         if image is None:
             continue  # listed in missing_evidence (or an unreadable context frame)
         frames.append((t, role, _shrink(image)))

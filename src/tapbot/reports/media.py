@@ -155,10 +155,10 @@ def write_clip(path: Path, frames: list[tuple[float | None, np.ndarray]], fps: i
         stream.width, stream.height = w2, h2
         stream.pix_fmt = "yuv420p"
         # one thread per clip: the report writes several clips at once
-        stream.options = {"crf": "28", "preset": "veryfast", "threads": "1"}
+        stream.options = {"crf": "26", "preset": "ultrafast", "threads": "1"}
         pts = 0
         for n, (_, image) in zip(counts, frames, strict=True):
-            img = (cv2.resize(image, (w2, h2), interpolation=cv2.INTER_AREA)
+            img = (cv2.resize(image, (w2, h2), interpolation=cv2.INTER_LINEAR)
                    if image.shape[:2] != (h2, w2) else image)
             frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="bgr24")
             for _ in range(n):

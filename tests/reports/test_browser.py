@@ -48,7 +48,8 @@ def _open(browser, index, width, height):
 
 
 def test_report_loads_without_errors_and_shows_every_incident(browser, report_page, faulty_run,
-                                                              request, tmp_path):
+                                                              request, tmp_path,
+                                                              tmp_path_factory):
     page, problems = _open(browser, report_page, 1280, 900)
     assert page.locator("article.incident").count() == len(faulty_run.incidents)
     assert page.locator("#verdict .word").inner_text() == "FAIL"
@@ -64,7 +65,7 @@ def test_report_loads_without_errors_and_shows_every_incident(browser, report_pa
     assert broken == []
     shot = tmp_path / "report-first-screen.png"
     page.screenshot(path=str(shot))
-    kept = request.config._tmp_path_factory.getbasetemp() / "report-first-screen.png"
+    kept = tmp_path_factory.getbasetemp() / "report-first-screen.png"
     shutil.copyfile(shot, kept)
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:

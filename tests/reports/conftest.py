@@ -15,3 +15,11 @@ def faulty_run(tmp_path_factory):
 @pytest.fixture
 def clean_run(tmp_path):
     return make_run(tmp_path / "run-clean", 300.0, incidents=0, seed=4, run_id="run-clean")
+
+
+SCREENSHOTS: list[str] = []  # filled by the browser tests, printed at the end of the run
+
+
+def pytest_terminal_summary(terminalreporter):
+    for path in SCREENSHOTS:
+        terminalreporter.write_line(f"browser: first screen of the report saved to {path}")

@@ -10,6 +10,8 @@ import pytest
 
 from tapbot.reports import load_run, write_html
 
+from .conftest import SCREENSHOTS
+
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -48,8 +50,7 @@ def _open(browser, index, width, height):
 
 
 def test_report_loads_without_errors_and_shows_every_incident(browser, report_page, faulty_run,
-                                                              request, tmp_path,
-                                                              tmp_path_factory):
+                                                              tmp_path, tmp_path_factory):
     page, problems = _open(browser, report_page, 1280, 900)
     assert page.locator("article.incident").count() == len(faulty_run.incidents)
     assert page.locator("#verdict .word").inner_text() == "FAIL"
@@ -67,9 +68,7 @@ def test_report_loads_without_errors_and_shows_every_incident(browser, report_pa
     page.screenshot(path=str(shot))
     kept = tmp_path_factory.getbasetemp() / "report-first-screen.png"
     shutil.copyfile(shot, kept)
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(f"\nbrowser: first screen of the report saved to {kept}")
+    SCREENSHOTS.append(str(kept))
     assert problems == []
     page.close()
 

@@ -61,6 +61,31 @@ def test_latency_from_camera_frames_is_within_one_frame_period_of_truth(fps):
     assert min(frame_errors) >= -1e-9 and max(frame_errors) <= period + 1e-9
 
 
+def test_exposure_interpolation_beats_the_frame_time_on_a_dephased_240_fps_camera():
+    # frames stamped mid-exposure, 4 ms exposures at 240 fps: every display change is caught
+    # half-way through some exposure; its blended fraction says where
+    rig = build_rig(None, seed=5, overrides={"camera": {"fps": 240.0, "phase_s": 0.0037}})
+    rig.open()
+    rig.link.launch_app("Counter")
+    rig.clock.sleep(1.0)
+    rect = ScreenRectifier(rig.calibration.camera_to_screen_h, rig.device.screen_px, SCALE)
+    mask = _masks(rect, COUNTER_BUTTON, rig.device.px_per_mm[1])
+    exposure = rig.camera.options.exposure_s  # a camera setting, not ground truth
+    est, raw = [], []
+    for _ in range(12):
+        t_down, _ = rig.robot.perform(to_touch_path(tap(PointPx(*COUNTER_BUTTON)),
+                                                    rig.calibration))
+        rig.clock.sleep(0.4)
+        views = [(f.t, rect.view(f.image)) for f in rig.camera.frames(t_down - 0.01,
+                                                                     t_down + 0.35)]
+        got = first_change_after(views, t_down, mask=mask, exposure_s=exposure, stamp_at=0.5)
+        truth = next(r for r in rig.truth.responses if abs(r.t_touch - t_down) < 1e-9)
+        est.append(got.t_estimate - truth.t_visible)
+        raw.append(got.t_frame - truth.t_visible)
+    assert np.percentile(np.abs(est), 95) < 0.2e-3  # 0.2 ms
+    assert np.percentile(np.abs(est), 95) < 0.5 * np.percentile(np.abs(raw), 95)
+
+
 def _fade(n: int, t0: float, dt: float, start: int, stop: int) -> list[tuple[float, np.ndarray]]:
     """Views of a square that brightens from frame ``start`` to ``stop`` in small steps."""
     out = []

@@ -114,7 +114,7 @@ class Runner:
         thresholds: Thresholds | None = None,
         artifacts: Artifacts | None = None,
         view_scale: float = 0.25,
-        background_interval_s: float = 0.3,
+        background_interval_s: float = 0.5,
         reader: object | None = None,
     ) -> None:
         self.rig = rig
@@ -847,7 +847,7 @@ class Runner:
             self.clock.sleep(min(1.0, t_end - self.clock.now()))
             self._scan_background()
 
-    def _watch(self, seconds: float, interval_s: float = 0.1) -> str:
+    def _watch(self, seconds: float, interval_s: float = 0.2) -> str:
         """The screen must keep changing for ``seconds``; a static stretch is a freeze."""
         watch = AnimationWatch(self.detector, mask=self._status_mask)
         t_scan = self.clock.now() - interval_s

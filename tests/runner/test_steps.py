@@ -107,7 +107,7 @@ def test_text_selectors_without_ocr_are_refused_before_anything_moves(twin, monk
 
 
 def test_real_ocr_reads_launcher_labels_and_taps_where_they_are(twin):
-    pytest.importorskip("rapidocr_onnxruntime")
+    pytest.importorskip("rapidocr")
     rig, runner, docs = twin()
     stop = run(runner, "---\n- assertVisible: Settings\n"
                "- assertNotVisible: {text: Spreadsheet, timeout: 0}\n"

@@ -1,6 +1,6 @@
 """Text on the screen view: OCR with rapidocr + onnxruntime, on demand and on regions.
 
-The detection, recognition and classifier models ship inside the ``rapidocr_onnxruntime``
+The detection, recognition and classifier models ship inside the ``rapidocr``
 wheel; they are loaded lazily, once per process, and nothing is downloaded at run time.
 OCR costs hundreds of milliseconds: run it when a flow asks, on a region where possible,
 never on every frame.
@@ -89,15 +89,19 @@ class TextReader:
             engine = _ENGINES.get(key)
             if engine is None:
                 try:
-                    from rapidocr_onnxruntime import RapidOCR
+                    from rapidocr import RapidOCR
                 except ImportError as exc:  # pragma: no cover - a dependency of tapbot
-                    raise VisionError("OCR needs the rapidocr_onnxruntime package",
-                                      hint="pip install rapidocr_onnxruntime") from exc
-                engine = RapidOCR(det_limit_type="max",
-                                  det_limit_side_len=self.det_limit_side_len,
-                                  use_cls=False, text_score=self.min_score,
-                                  intra_op_num_threads=self.threads,
-                                  inter_op_num_threads=1)
+                    raise VisionError("OCR needs the rapidocr package",
+                                      hint="pip install 'rapidocr>=3.4' onnxruntime") from exc
+                engine = RapidOCR(params={
+                    "Global.use_cls": False,
+                    "Global.text_score": self.min_score,
+                    "Global.log_level": "warning",
+                    "Det.limit_type": "max",
+                    "Det.limit_side_len": self.det_limit_side_len,
+                    "EngineConfig.onnxruntime.intra_op_num_threads": self.threads,
+                    "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+                })
                 _ENGINES[key] = engine
                 logger.info("OCR engine loaded (models from the rapidocr wheel)")
         return engine
@@ -116,9 +120,10 @@ class TextReader:
         crop = np.ascontiguousarray(image[y0:y0 + h, x0:x0 + w])
         if crop.ndim == 2:
             crop = np.repeat(crop[:, :, None], 3, axis=2)
-        result, _elapsed = self._engine()(crop)
+        out = self._engine()(crop)
+        found = [] if out.boxes is None else zip(out.boxes, out.txts, out.scores, strict=True)
         boxes = []
-        for quad, text, score in result or []:
+        for quad, text, score in found:
             pts = np.asarray(quad, dtype=np.float64).reshape(-1, 2)
             bx0, by0 = np.floor(pts.min(axis=0))
             bx1, by1 = np.ceil(pts.max(axis=0))

@@ -138,3 +138,14 @@ def test_a_narrow_card_is_not_a_dialog() -> None:
 def test_find_dialog_rejects_a_colour_image() -> None:
     with pytest.raises(VisionError, match="gray view"):
         find_dialog(np.zeros((H, W, 3), np.uint8))
+
+
+def test_a_heads_up_notification_banner_is_not_a_dialog() -> None:
+    # a bright banner hanging from the top of a dark app (the twin's NOTIF_RECT geometry)
+    view = np.full((H, W), 25, np.uint8)
+    h, w = view.shape
+    cv2.rectangle(view, (round(0.05 * w), round(0.045 * h)), (round(0.95 * w), round(0.13 * h)),
+                  245, -1)
+    cv2.putText(view, "New message", (round(0.08 * w), round(0.095 * h)),
+                cv2.FONT_HERSHEY_PLAIN, 0.8, 40, 1)
+    assert find_dialog(_noisy(view)) is None

@@ -16,6 +16,8 @@ MIN_MARGIN = 0.03  # the card stays this far from every edge
 MIN_WIDTH, MAX_WIDTH = 0.50, 0.95
 MIN_HEIGHT, MAX_HEIGHT = 0.08, 0.50
 MAX_CENTRE_OFFSET = 0.06  # |card centre x - view centre x| / view width
+MAX_CENTRE_OFFSET_Y = 0.20  # |card centre y - view centre y| / view height: a modal dialog is
+# centred; a heads-up notification (a bright card at the top) is not one
 # Appearance.
 BRIGHT_OF_PEAK = 0.80  # "bright" = at least this fraction of the view's near-peak brightness
 MIN_PEAK = 96  # a view darker than this has no near-white card at all
@@ -112,6 +114,8 @@ def _plausible_box(x: int, y: int, w: int, h: int, w_view: int, h_view: int) -> 
     if not MIN_WIDTH * w_view <= w <= MAX_WIDTH * w_view:
         return False
     if not MIN_HEIGHT * h_view <= h <= MAX_HEIGHT * h_view:
+        return False
+    if abs(y + h / 2.0 - h_view / 2.0) > MAX_CENTRE_OFFSET_Y * h_view:
         return False
     return abs(x + w / 2.0 - w_view / 2.0) <= MAX_CENTRE_OFFSET * w_view
 

@@ -3,7 +3,8 @@
 Only scoring tools and tests read the truth; this is one. The rules, so figures are comparable:
 
 * **Kinds.** An incident's kind is mapped to a truth fault kind by :data:`INCIDENT_TO_FAULT`
-  (``app-exit`` is the runner's name for the ``close`` fault); other kinds map to themselves.
+  (``app-exit`` is the runner's name for the ``close`` fault, ``unresponsive-touch`` for
+  ``dead_zone``); other kinds map to themselves.
   Incident kinds with no fault of that kind in the truth can only be false.
 * **Matching.** An incident matches a truth fault of the same kind when their time windows
   overlap once the fault's window is widened by ``tolerance_s`` on both sides (default
@@ -35,7 +36,7 @@ from tapbot.core.documents import Incident, Measurement, RunStart, RunStop
 from tapbot.sim.truth import GroundTruth, TruthFault
 
 #: Runner incident kind -> truth fault kind, where the names differ.
-INCIDENT_TO_FAULT: dict[str, str] = {"app-exit": "close"}
+INCIDENT_TO_FAULT: dict[str, str] = {"app-exit": "close", "unresponsive-touch": "dead_zone"}
 DEFAULT_TOLERANCE_S = 2.0
 LATENCY_NAME = "response_latency"
 

@@ -99,3 +99,26 @@ def test_probing_lowers_in_steps_until_a_touch_and_never_below_the_floor():
                              step_mm=0.25) is None
     downs = [c[2] for c in backend.calls if c[0] == "finger_down"]
     assert min(downs) >= 9.0
+
+
+def test_a_drag_goes_to_the_backend_as_one_stream_and_holds_are_waited_out():
+    streams = []
+
+    class Streaming(RecordingRobotBackend):
+        def move_along(self, points_mm, speeds_mm_s):
+            streams.append((list(points_mm), list(speeds_mm_s)))
+            super().move_along(points_mm, speeds_mm_s)
+
+    clock = VirtualClock()
+    robot = Robot(Streaming(), clock, RobotSettings(envelope=Envelope(
+        x_mm=(0, 100), y_mm=(0, 100), z_mm=(0, 40))), contact_z_mm=10.0)
+    # hold 0.5 s at (10, 10), then drag to (40, 10) through (20, 10) and (30, 10) in 0.3 s
+    path = TouchPath(points=(
+        (0.0, PointMm(10, 10)), (0.5, PointMm(10, 10)), (0.6, PointMm(20, 10)),
+        (0.7, PointMm(30, 10)), (0.8, PointMm(40, 10))))
+    t_down, t_up = robot.perform(path)
+    assert len(streams) == 1
+    assert streams[0][0] == [(20, 10), (30, 10), (40, 10)]
+    assert streams[0][1] == pytest.approx([100.0, 100.0, 100.0])  # 10 mm per 0.1 s
+    assert t_up - t_down >= 0.8 - 1e-9
+    assert robot.position == PointMm(40, 10)

@@ -9,6 +9,7 @@ contact right after ``finger_down`` returns.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 
 from tapbot.core.errors import HardwareError
 
@@ -53,6 +54,17 @@ class RobotBackend(ABC):
     @abstractmethod
     def request_position(self) -> tuple[float, float, float]:
         """Ask the hardware where it is: (x_mm, y_mm, z_mm of finger 0)."""
+
+    def move_along(self, points_mm: Sequence[tuple[float, float]],
+                   speeds_mm_s: Sequence[float]) -> None:
+        """Move through every point in turn, each leg at its speed (a drag on the glass).
+
+        This default makes one ``move_to`` per leg. Backends whose controller plans ahead
+        (GRBL) override it to stream the legs together, so a swipe keeps its speed instead of
+        stopping at every sample.
+        """
+        for (x, y), v in zip(points_mm, speeds_mm_s, strict=True):
+            self.move_to(x, y, v)
 
     # -- optional: two fingers (pinch / zoom) -------------------------------------------------
     def move_pair_to(self, a_mm: tuple[float, float], b_mm: tuple[float, float],

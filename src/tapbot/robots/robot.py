@@ -204,23 +204,38 @@ class Robot:
 
         The whole path is checked before anything moves. The finger travels to the first
         point at clearance, lands, follows the points at the speed their times ask (capped at
-        ``max_drag_speed_mm_s``), waits out the path's duration and lifts.
+        ``max_drag_speed_mm_s``), waits out the path's duration and lifts. Consecutive moving
+        legs go to the backend together (``move_along``); a stretch where the finger stays put
+        is a hold, waited out on the clock.
         """
         self.check_path(path)
         self.move_to(path.start)
         try:
             t_down = self.finger_down(path.finger)
+            legs: list[PointMm] = []
+            speeds: list[float] = []
+
+            def flush() -> None:
+                if legs:
+                    self.backend.move_along([(q.x, q.y) for q in legs], speeds)
+                    self._xy = legs[-1]
+                    legs.clear()
+                    speeds.clear()
+
             prev_t, prev_p = path.points[0]
             for t_rel, p in path.points[1:]:
                 dt = t_rel - prev_t
                 dist = prev_p.distance_to(p)
                 if dist > 1e-6:
-                    speed = min(dist / dt if dt > 0 else float("inf"),
-                                self.settings.max_drag_speed_mm_s)
-                    self.move_to(p, speed)
-                remaining = (t_down + t_rel) - self.clock.now()
-                self.clock.sleep(remaining)
+                    legs.append(p)
+                    speeds.append(min(dist / dt if dt > 0 else float("inf"),
+                                      self.settings.max_drag_speed_mm_s))
+                else:
+                    flush()
+                    self.clock.sleep((t_down + t_rel) - self.clock.now())
                 prev_t, prev_p = t_rel, p
+            flush()
+            self.clock.sleep((t_down + path.points[-1][0]) - self.clock.now())
         finally:
             t_up = self.finger_up(path.finger)
         return t_down, t_up

@@ -24,3 +24,20 @@ def test_a_yaml_file_reaches_the_backends(tmp_path):
     assert rig.robot.settings.travel_speed_mm_s == 120
     assert rig.device.screen_px == (720, 1600)
     assert rig.device.refresh_hz == 90
+
+
+def test_the_twin_calibration_includes_the_gantry_shear():
+    from tapbot.core import PointPx
+    from tapbot.core.paths import TouchPath
+
+    rig = build_rig(None, overrides={"robot": {"shear_pct": 1.0, "repeatability_mm": 0.0,
+                                               "backlash_mm": 0.0}})
+    rig.open()
+    target = PointPx(900.0, 2000.0)  # far from the origin, where 1 % shear shows most
+    mm = rig.calibration.screen_to_robot_mm(target)
+    rig.robot.perform(TouchPath(points=((0.0, mm), (0.05, mm))))
+    felt = rig.truth.touches[-1]
+    px_per_mm = rig.device.px_per_mm[0]
+    error_mm = ((felt.x_px - target.x) ** 2 + (felt.y_px - target.y) ** 2) ** 0.5 / px_per_mm
+    assert error_mm < 0.05
+    rig.close()

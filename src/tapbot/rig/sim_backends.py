@@ -78,7 +78,9 @@ def build_sim_robot(options: dict[str, Any], ctx: BuildContext,
     world = _world(ctx, section, "robot")
     options = dict(options)
     options.setdefault("seed", ctx.seed + 1)
-    return SimRobot(ctx.validate(SimRobotOptions, options, section), world)
+    robot = SimRobot(ctx.validate(SimRobotOptions, options, section), world)
+    ctx.shared["sim_robot"] = robot
+    return robot
 
 
 def build_sim_camera(options: dict[str, Any], ctx: BuildContext,
@@ -101,10 +103,14 @@ def twin_calibration(options: dict[str, Any], ctx: BuildContext,
     if not isinstance(camera, SimCamera):
         raise ConfigError("calibration type 'twin' needs the twin's camera (camera type: sim)")
     cam_to_screen: Homography = camera.true_camera_to_screen()
+    screen_to_robot = world.true_screen_to_robot()  # screen px -> deck mm
+    robot = ctx.shared.get("sim_robot")
+    if isinstance(robot, SimRobot):  # deck mm -> commanded mm: undo the gantry's shear
+        screen_to_robot = screen_to_robot.then(robot.true_machine_to_deck().inverse())
     return Calibration(
         rig="twin",
         device=world.phone.profile.name,
-        screen_to_robot=world.true_screen_to_robot().to_list(),
+        screen_to_robot=screen_to_robot.to_list(),
         camera_to_screen=cam_to_screen.to_list(),
         contact_z_mm=world.glass_z_mm,
         clearance_z_mm=world.glass_z_mm + 3.0,

@@ -15,7 +15,7 @@ from typing import Any
 TRUTH_FORMAT = 1
 
 
-@dataclass
+@dataclass(slots=True)
 class TruthTouch:
     """One touch the phone received (``x_px``, ``y_px``: where the finger really was).
 
@@ -36,7 +36,7 @@ class TruthTouch:
     reported_px: tuple[float, float] | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class TruthResponse:
     """A visible reaction to a touch: ready at ``t_ready``, on the display at ``t_visible``."""
 
@@ -48,7 +48,7 @@ class TruthResponse:
     what: str
 
 
-@dataclass
+@dataclass(slots=True)
 class TruthFault:
     """An injected fault; ``t_end`` is None while it lasts (e.g. a crash dialog still up)."""
 

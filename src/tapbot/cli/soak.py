@@ -19,6 +19,7 @@ from rich.table import Table
 from tapbot.cli.durations import format_duration, parse_duration
 from tapbot.cli.progress import SoakProgress
 from tapbot.cli.report import report_after_run
+from tapbot.cli.twin import save_truth
 from tapbot.core.clock import VirtualClock, wall_perf
 from tapbot.core.documents import Dispatcher, RunStop
 from tapbot.core.errors import ConfigError
@@ -89,6 +90,8 @@ def execute(plan: Plan, *, rig_path: Path | None, out: Path, seed: int,
         signal.signal(signal.SIGINT, previous)
         writer.close()
         store.close()
+        if the_rig.truth is not None:  # a twin run: its ground truth, for `tapbot twin score`
+            save_truth(the_rig.truth, run_dir, resumed=point is not None)
     wall_s = wall_perf() - wall0
     print_summary(summary, wall_s)
     return Outcome(stop=stop, summary=summary, docs_path=docs_path, wall_s=wall_s)

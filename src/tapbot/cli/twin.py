@@ -22,6 +22,24 @@ TRUTH_FILE = "twin-truth.json"
 DOCUMENTS_FILE = "documents.jsonl"
 
 
+def save_truth(truth: GroundTruth, run_dir: Path, *, resumed: bool = False) -> Path:
+    """Write a twin run's ground truth next to its documents, for ``tapbot twin score``.
+
+    A resumed run appends what the new process saw to what the earlier one saved.
+    """
+    path = run_dir / TRUTH_FILE
+    if resumed and path.is_file():
+        earlier = GroundTruth.from_json(path.read_text())
+        truth = GroundTruth(touches=earlier.touches + truth.touches,
+                            responses=earlier.responses + truth.responses,
+                            faults=earlier.faults + truth.faults)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(truth.to_json())
+    tmp.replace(path)  # never a half-written truth file
+    return path
+
+
 def resolve_run(run: str, runs_dir: Path) -> Path:
     """A run folder from a run id under ``runs_dir`` or a folder path."""
     as_path = Path(run)

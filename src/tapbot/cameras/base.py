@@ -40,6 +40,14 @@ class Camera(ABC):
         them). ``until`` must not lie in the future of the rig's clock.
         """
 
+    @staticmethod
+    def interval_is_empty(since: float, until: float, now: float) -> bool:
+        """Check a ``frames`` request against the clock: ``until`` in the future raises
+        ``ValueError``; returns True when ``(since, until]`` holds no time at all."""
+        if until > now + 1e-9:
+            raise ValueError(f"until={until:.6f} s lies in the future (now is {now:.6f} s)")
+        return until <= since
+
     def thinning_stride(self, min_interval_s: float) -> int:
         """Every how many frames a thinned request keeps one."""
         return max(1, round(min_interval_s * self.fps))

@@ -30,7 +30,6 @@ from tapbot.core.frames import Frame
 
 logger = logging.getLogger(__name__)
 
-_EPS = 1e-9
 
 
 class OpenCvCameraOptions(BaseModel):
@@ -244,9 +243,7 @@ class OpenCvCamera(Camera):
     def frames(self, since: float, until: float, min_interval_s: float = 0.0) -> list[Frame]:
         """Frames captured in ``(since, until]``, waiting briefly for ones still in flight."""
         now = self.clock.now()
-        if until > now + _EPS:
-            raise ValueError(f"until={until:.6f} s lies in the future (now is {now:.6f} s)")
-        if until <= since:
+        if self.interval_is_empty(since, until, now):
             return []
         self._check_alive()
         # a frame taken at <= until may still be on its way: wait up to two frame periods

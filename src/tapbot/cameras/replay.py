@@ -127,9 +127,7 @@ class ReplayCamera(Camera):
     def frames(self, since: float, until: float, min_interval_s: float = 0.0) -> list[Frame]:
         """Frames of the file whose rig time lies in ``(since, until]``."""
         now = self.clock.now()
-        if until > now + _EPS:
-            raise ValueError(f"until={until:.6f} s lies in the future (now is {now:.6f} s)")
-        if until <= since:
+        if self.interval_is_empty(since, until, now):
             return []
         first = self._last_index_at_or_before(since) + 1
         last = self._last_index_at_or_before(until)

@@ -194,9 +194,9 @@ def load_from_store(run_id: str, url: str, folder: Path | None) -> RunRecord:
     from sqlalchemy import select
     from sqlalchemy.exc import SQLAlchemyError
 
-    from tapbot.store.db import DocumentRow, open_engine
+    from tapbot.store.db import DocumentRow, open_engine, redact_url
 
-    shown = _without_password(url)
+    shown = redact_url(url)
     engine = open_engine(url)
     try:
         with engine.connect() as conn:
@@ -218,14 +218,6 @@ def load_from_store(run_id: str, url: str, folder: Path | None) -> RunRecord:
         record.problems.append(("artifacts", f"no run folder for {run_id}: evidence images "
                                              "are not available"))
     return record
-
-
-def _without_password(url: str) -> str:
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        creds, host = rest.rsplit("@", 1)
-        return f"{scheme}://{creds.split(':')[0]}@{host}"
-    return url
 
 
 def load_documents(path: Path, folder: Path | None = None) -> RunRecord:

@@ -175,13 +175,13 @@ def open_engine(url: str) -> Engine:
                 cur.close()
         Base.metadata.create_all(engine)
     except (SQLAlchemyError, ImportError) as exc:
-        raise StoreError(f"cannot open the database {_safe(url)}: {exc.__class__.__name__}: "
+        raise StoreError(f"cannot open the database {redact_url(url)}: {exc.__class__.__name__}: "
                          f"{str(exc).splitlines()[0]}",
                          hint=f"check {ENV_URL} or the runs folder") from exc
     return engine
 
 
-def _safe(url: str) -> str:
+def redact_url(url: str) -> str:
     """``url`` without a password."""
     if "@" in url and "://" in url:
         scheme, rest = url.split("://", 1)
@@ -247,7 +247,7 @@ def load_run_documents(url: str, run_id: str) -> Iterator[BaseModel]:
     finally:
         engine.dispose()
     if not rows:
-        raise StoreError(f"run '{run_id}' is not in the store {_safe(url)}",
+        raise StoreError(f"run '{run_id}' is not in the store {redact_url(url)}",
                          hint="check the run id, the --out folder or TAPBOT_DATABASE_URL")
     for (body,) in rows:
         yield parse_document(body)

@@ -6,13 +6,11 @@ intervals), never one mark per measurement.
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
+from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 
 from tapbot.reports.model import IncidentEntry, MeasureStats
@@ -22,15 +20,27 @@ logger = logging.getLogger(__name__)
 MAX_BINS = 96
 KIND_COLOURS = {"crash": "#b3261e", "freeze": "#7b3fbf", "stall": "#c25e00",
                 "glitch": "#00639b", "reboot": "#5c4033"}
-plt.rcParams.update({
-    "svg.fonttype": "none",  # text stays text: small files, crisp on phones
-    "font.size": 9,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.grid": True,
-    "grid.alpha": 0.3,
-    "svg.hashsalt": "tapbot",  # stable ids: the same run gives the same files
-})
+
+
+@functools.cache
+def _pyplot() -> Any:
+    """matplotlib's pyplot on the Agg backend, set up once; imported only when a report draws
+    (it takes ~0.4 s, which every ``tapbot`` command would otherwise pay at start-up)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({
+        "svg.fonttype": "none",  # text stays text: small files, crisp on phones
+        "font.size": 9,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.grid": True,
+        "grid.alpha": 0.3,
+        "svg.hashsalt": "tapbot",  # stable ids: the same run gives the same files
+    })
+    return plt
 
 
 def time_unit(span_s: float) -> tuple[float, str]:
@@ -74,6 +84,7 @@ def timeline_plot(path: Path, span_s: float, latency: np.ndarray | None,
                   incidents: list[IncidentEntry]) -> None:
     """The whole run: response latency p50/p95 over time, step throughput and failures,
     with every incident marked and numbered."""
+    plt = _pyplot()
     div, unit = time_unit(span_s)
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(9, 3.6), sharex=True,
                                    gridspec_kw={"height_ratios": [3, 2]})
@@ -110,6 +121,7 @@ def measure_plot(path: Path, stats: MeasureStats, series: np.ndarray, span_s: fl
     scale, unit = (1000.0, "ms") if stats.unit == "s" else (1.0, stats.unit)
     div, tunit = time_unit(span_s)
     t, v = series[:, 0], series[:, 1] * scale
+    plt = _pyplot()
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8, 2.5), gridspec_kw={"width_ratios": [1, 1.4]})
     bins = int(min(60, max(8, np.sqrt(len(v)))))
     ax1.hist(v, bins=bins, color="#8aa4c8")

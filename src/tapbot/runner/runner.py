@@ -55,6 +55,8 @@ CLIP_AFTER_S = 1.0  # ... to this long after it
 CLIP_INTERVAL_S = 0.1
 DARK_LEVEL = 12.0  # mean gray below this: the screen is off (a reboot)
 SUSPEND_POLL_S = 5.0
+MAX_VIEW_SCALE = 0.25  # monitors' view: at most a quarter of the screen's px ...
+MIN_VIEW_SCALE = 0.1  # ... and at least a tenth, however coarse the camera
 SUSPEND_LIMIT_S = 3600.0
 
 
@@ -113,7 +115,7 @@ class Runner:
         run_id: str,
         thresholds: Thresholds | None = None,
         artifacts: Artifacts | None = None,
-        view_scale: float = 0.25,
+        view_scale: float | None = None,
         background_interval_s: float = 0.5,
         reader: object | None = None,
     ) -> None:
@@ -124,8 +126,12 @@ class Runner:
         self.thresholds = thresholds or Thresholds()
         self._base_thresholds = self.thresholds
         self.artifacts = artifacts
-        self.rectifier = ScreenRectifier(
-            rig.calibration.camera_to_screen_h, rig.device.screen_px, view_scale)
+        if view_scale is None:  # as fine as the camera sees the screen, at most a quarter
+            sampling = ScreenRectifier.camera_sampling(rig.calibration.camera_to_screen_h,
+                                                       rig.device.screen_px)
+            view_scale = min(MAX_VIEW_SCALE, max(MIN_VIEW_SCALE, round(sampling, 2)))
+        self.rectifier = ScreenRectifier.for_calibration(rig.calibration, rig.device.screen_px,
+                                                         view_scale)
         self.observer = Observer(rig.camera, self.rectifier)
         self.detector = ChangeDetector()
         self.background_interval_s = background_interval_s
@@ -727,8 +733,8 @@ class Runner:
     def _full_view(self) -> np.ndarray:
         """The current screen at full device resolution (gray), for OCR and templates."""
         if self._full_rectifier is None:
-            self._full_rectifier = ScreenRectifier(
-                self.rig.calibration.camera_to_screen_h, self.rig.device.screen_px, 1.0)
+            self._full_rectifier = ScreenRectifier.for_calibration(
+                self.rig.calibration, self.rig.device.screen_px, 1.0)
         frame = self.observer.view_at(self.clock.now()).frame
         return self._full_rectifier.view(frame.image)
 

@@ -143,6 +143,18 @@ class ScreenRectifier:
                 if calibration.camera_distortion else None)
         return cls(calibration.camera_to_screen_h, screen_px, scale, dist)
 
+    @staticmethod
+    def camera_sampling(camera_to_screen: Homography, screen_px: tuple[int, int]) -> float:
+        """Camera px per screen px along the screen's height (where the camera sees it
+        coarsest): a view finer than this adds cost and no information."""
+        w, h = screen_px
+        to_cam = camera_to_screen.inverse()
+        left = to_cam.apply(np.array([[0.0, 0.0], [0.0, float(h)]]))
+        right = to_cam.apply(np.array([[float(w), 0.0], [float(w), float(h)]]))
+        seen = min(float(np.linalg.norm(left[1] - left[0])),
+                   float(np.linalg.norm(right[1] - right[0])))
+        return seen / h
+
     @property
     def camera_to_view(self) -> Homography:
         """The combined map camera px -> view px used by :meth:`view`."""

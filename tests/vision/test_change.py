@@ -139,3 +139,30 @@ def test_mismatched_shapes_raise_vision_error() -> None:
 def test_bad_detector_settings_raise_vision_error(kwargs: dict[str, int]) -> None:
     with pytest.raises(VisionError):
         ChangeDetector(**kwargs)
+
+
+def _frozen(img: np.ndarray) -> np.ndarray:
+    img.setflags(write=False)
+    return img
+
+
+def test_read_only_views_compare_as_fresh_ones() -> None:
+    """The detector's per-view cache (read-only views) gives what a fresh detector gives."""
+    views = [_frozen(_noisy(_ui_view(d), 2.0, i)) for i, d in enumerate("33473")]
+    cached = ChangeDetector()
+    for ref, cur in zip(views, views[1:], strict=False):
+        fresh = ChangeDetector().compare(ref.copy(), cur.copy())
+        assert cached.compare(ref, cur) == fresh
+        assert cached.compare(cur, ref) == ChangeDetector().compare(cur.copy(), ref.copy())
+    assert [cached.compare(views[0], v).changed for v in views] == [False, False, True, True,
+                                                                      False]
+
+
+def test_writeable_views_are_not_cached() -> None:
+    """A view that may be edited in place is blurred afresh each time."""
+    det = ChangeDetector()
+    ref = _ui_view("3")
+    cur = _ui_view("3")
+    assert not det.compare(ref, cur).changed
+    ref[:] = _ui_view("8")  # same array, new content
+    assert det.compare(ref, cur).changed

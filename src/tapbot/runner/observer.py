@@ -50,7 +50,9 @@ class Observer:
         view = self._cache.get(frame.index)
         if view is not None and view.t == frame.t:
             return view
-        view = View(frame.t, self.rectifier.view(frame.image), frame)
+        image = self.rectifier.view(frame.image)
+        image.setflags(write=False)  # shared by monitors; lets the detector cache its blur
+        view = View(frame.t, image, frame)
         self._cache[frame.index] = view
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -47,7 +48,13 @@ class ChangeDetector:
     in its ``(2 * tolerance_px + 1)``-square neighbourhood, i.e. lies above the dilated or below
     the eroded reference. Changed pixels form 8-connected blobs; the view changed when the
     largest blob has at least ``min_area_px`` pixels.
+
+    Views that are read-only (``view.flags.writeable`` false, as the runner's views are) are
+    prepared once: their blurred image and its dilated/eroded bounds are kept for the last few
+    views, so a view compared as ``cur`` and then as ``ref`` is blurred only once.
     """
+
+    _PREPARED = 8  # read-only views whose blur (and bounds) are kept
 
     def __init__(
         self, threshold: int = 24, min_area_px: int = 12, blur_px: int = 3, tolerance_px: int = 1
@@ -72,12 +79,38 @@ class ChangeDetector:
         self.tolerance_px = int(tolerance_px)
         k = 2 * self.tolerance_px + 1
         self._kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
+        # id(view) -> [view, blurred, upper bound, lower bound] (bounds filled on first use)
+        self._prepared: OrderedDict[int, list] = OrderedDict()
 
     def _blur(self, view: np.ndarray) -> np.ndarray:
         if self.blur_px == 0:
             return view
         k = self.blur_px
         return cv2.GaussianBlur(view, (k, k), 0, borderType=cv2.BORDER_REPLICATE)
+
+    def _entry(self, view: np.ndarray) -> list:
+        """The prepared entry of ``view``: cached by identity when ``view`` is read-only."""
+        key = id(view)
+        entry = self._prepared.get(key)
+        if entry is not None and entry[0] is view:
+            self._prepared.move_to_end(key)
+            return entry
+        entry = [view, self._blur(view), None, None]
+        if not view.flags.writeable:
+            self._prepared[key] = entry
+            if len(self._prepared) > self._PREPARED:
+                self._prepared.popitem(last=False)
+        return entry
+
+    def _bounds(self, entry: list) -> tuple[np.ndarray, np.ndarray]:
+        if entry[2] is None:
+            r = entry[1]
+            if self.tolerance_px > 0:
+                entry[2] = cv2.dilate(r, self._kernel, borderType=cv2.BORDER_REPLICATE)
+                entry[3] = cv2.erode(r, self._kernel, borderType=cv2.BORDER_REPLICATE)
+            else:
+                entry[2] = entry[3] = r
+        return entry[2], entry[3]
 
     def changed_pixels(
         self, ref: np.ndarray, cur: np.ndarray, mask: np.ndarray | None = None
@@ -98,13 +131,8 @@ class ChangeDetector:
                 f"{getattr(mask, 'shape', None)} {getattr(mask, 'dtype', type(mask).__name__)}",
                 hint="build it with disk_mask or band_mask on the view's shape",
             )
-        r = self._blur(ref)
-        c = self._blur(cur)
-        if self.tolerance_px > 0:
-            r_hi = cv2.dilate(r, self._kernel, borderType=cv2.BORDER_REPLICATE)
-            r_lo = cv2.erode(r, self._kernel, borderType=cv2.BORDER_REPLICATE)
-        else:
-            r_hi = r_lo = r
+        r_hi, r_lo = self._bounds(self._entry(ref))
+        c = self._entry(cur)[1]
         above = cv2.subtract(c, r_hi)  # saturating: 0 where cur <= ref max
         below = cv2.subtract(r_lo, c)
         diff = cv2.max(above, below)

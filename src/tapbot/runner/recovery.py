@@ -1,0 +1,97 @@
+"""Recovery after an incident: dismiss a crash/ANR dialog, wait out a reboot and unlock, go back
+to the launcher; and learning the launcher's look at the start of a run."""
+
+from __future__ import annotations
+
+import logging
+
+from tapbot.core.errors import RunAborted, TapbotError
+from tapbot.flows import steps as S
+from tapbot.flows.steps import Flow, PressKey
+from tapbot.runner.background import DARK_LEVEL
+from tapbot.runner.interrupts import CrashSeen, RebootSeen
+from tapbot.vision import find_dialog
+
+logger = logging.getLogger(__name__)
+
+
+class RecoveryMixin:
+    """Back to a known state (mixed into :class:`~tapbot.runner.Runner`)."""
+
+    def _handle_crash(self, crash: CrashSeen, flow: Flow | None = None) -> None:
+        onset = crash.sighting.t
+        kind = crash.sighting.kind
+        self._in_app = False  # dismissing the dialog lands on the launcher
+        what = "an app-not-responding" if kind == "anr" else "an app-stopped"
+        home = self._stroke(PressKey(key="home"))
+        for _ in range(3):
+            _, t_down, _ = self._perform(home, "recover-home")
+            gone = self._await(lambda img: find_dialog(img) is None, t_down, 2.0)
+            if gone is not None:
+                self._incident(kind, onset, gone.t,
+                               f"{what} dialog appeared; dismissed with home",
+                               evidence_view=crash.view)
+                self._t_background = gone.t
+                self._settle()
+                return
+        self._incident(kind, onset, None, f"{what} dialog cannot be dismissed",
+                       evidence_view=crash.view)
+        raise RunAborted(f"{what} dialog stayed after three presses of home",
+                         hint="look at the phone; the run stopped with the finger parked")
+
+    def _handle_reboot(self, reboot: RebootSeen) -> None:
+        """Wait out the reboot (link boot state, or the screen lighting up), then unlock."""
+        t_end = self.clock.now() + self.thresholds.reboot_wait_s
+        link = self.rig.link
+        self._in_app = False
+        while self.clock.now() < t_end:
+            self.clock.sleep(1.0)
+            if link is not None:
+                try:
+                    if link.boot_state() != "booted":
+                        continue
+                except TapbotError:
+                    continue
+            view = self.observer.view_at(self.clock.now())
+            if float(view.image.mean()) >= DARK_LEVEL:
+                break
+        self._settle(timeout_s=10.0)
+        self._incident("reboot", reboot.onset, self.clock.now(),
+                       "the screen went dark and the phone restarted",
+                       evidence_view=reboot.view)
+        self._unlock()
+        self._t_background = self.clock.now()
+
+    def _unlock(self) -> None:
+        """Swipe up from the bottom (Android's swipe-to-unlock), then go home."""
+        try:
+            up = S.Swipe(start=S.Point(x="50%", y="85%"), end=S.Point(x="50%", y="35%"),
+                         expect="none")
+            self._touch(up)
+            self._recover_home()
+        except TapbotError:
+            logger.exception("unlocking after a reboot failed")
+
+    def _learn_launcher(self) -> None:
+        """Go home and remember the launcher's look (to see an app close by itself)."""
+        try:
+            self._perform(self._stroke(PressKey(key="home")), "home")
+            self._settle()
+        except TapbotError:
+            logger.exception("could not go home at the start of the run")
+            return
+        self._launcher_ref = self.observer.view_at(self.clock.now()).image
+        self._in_app = False
+        self._t_background = self.clock.now()
+
+    def _recover(self, flow: Flow | None = None) -> None:
+        """Back to a known state after an incident: the launcher."""
+        self._recover_home()
+
+    def _recover_home(self) -> None:
+        self._in_app = False
+        try:
+            self._perform(self._stroke(PressKey(key="home")), "recover-home")
+            self._settle()
+        except TapbotError:
+            logger.exception("recovery to the launcher failed")

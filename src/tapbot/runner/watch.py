@@ -1,0 +1,98 @@
+"""Watching the screen over time: waiting for a change (await), for the screen to stop changing
+(settle), for a while (wait), and watching an animation that must keep moving (a freeze when it
+stands still)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import numpy as np
+
+from tapbot.monitors import AnimationWatch
+from tapbot.runner.interrupts import FlowAbandoned
+from tapbot.runner.observer import View
+
+logger = logging.getLogger(__name__)
+
+
+class WatchMixin:
+    """Settle, watch and await on the rig clock (mixed into :class:`~tapbot.runner.Runner`)."""
+
+    def _await(self, predicate: Callable[[np.ndarray], bool], t_from: float,
+               timeout_s: float, chunk_s: float = 0.1) -> View | None:
+        """The first view after ``t_from`` for which ``predicate`` holds, within ``timeout_s``.
+
+        Waits on the rig clock in small chunks, as frames arrive.
+        """
+        deadline = t_from + timeout_s
+        t_scan = t_from
+        while True:
+            target = min(deadline, t_scan + chunk_s)
+            self.clock.sleep(target - self.clock.now())
+            until = min(self.clock.now(), deadline)
+            hit = self.observer.first_change(t_scan, until, predicate)
+            if hit is not None:
+                return hit
+            if until >= deadline - 1e-9:
+                return None
+            t_scan = until
+
+    def _settle(self, interval_s: float = 0.1, timeout_s: float | None = None) -> float | None:
+        """Wait until the screen has not changed for ``settle_quiet_s``; returns the time of
+        the last change, or None when it kept changing until the timeout."""
+        timeout = self.thresholds.settle_timeout_s if timeout_s is None else timeout_s
+        start = self.clock.now()
+        last = self.observer.view_at(start)
+        t_last_change = last.t
+        t_scan = last.t
+        while True:
+            self.clock.sleep(interval_s)
+            for view in self.observer.views(t_scan, self.clock.now(), interval_s):
+                if self.detector.compare(last.image, view.image, self._status_mask).changed:
+                    t_last_change = view.t
+                last, t_scan = view, view.t
+                if view.t - t_last_change >= self.thresholds.settle_quiet_s:
+                    return t_last_change
+                if view.t - start >= timeout:
+                    return None
+
+    def _wait(self, seconds: float) -> None:
+        t_end = self.clock.now() + seconds
+        while self.clock.now() < t_end - 1e-9:
+            self.clock.sleep(min(1.0, t_end - self.clock.now()))
+            self._scan_background()
+
+    def _watch(self, seconds: float, interval_s: float = 0.2) -> str:
+        """The screen must keep changing for ``seconds``; a static stretch is a freeze."""
+        watch = AnimationWatch(self.detector, mask=self._status_mask)
+        t_scan = self.clock.now() - interval_s
+        t_end = self.clock.now() + seconds
+        while True:
+            self.clock.sleep(min(1.0, max(0.0, t_end - self.clock.now())) or interval_s)
+            for view in self.observer.views(t_scan, self.clock.now(), interval_s):
+                watch.feed(view.t, view.image)
+                t_scan = view.t
+                if watch.static_s(view.t) >= self.thresholds.frozen_frame_s:
+                    self._scan_background()
+                    return self._follow_frozen_animation(watch)
+            self._scan_background()
+            if self.clock.now() >= t_end - 1e-9:
+                return ""
+
+    def _follow_frozen_animation(self, watch: AnimationWatch, interval_s: float = 0.1) -> str:
+        onset = watch.last_change_t if watch.last_change_t is not None else self.clock.now()
+        t_scan = self.clock.now()
+        while self.clock.now() - onset < self.thresholds.max_freeze_s:
+            self.clock.sleep(0.5)
+            for view in self.observer.views(t_scan, self.clock.now(), interval_s):
+                t_scan = view.t
+                if watch.feed(view.t, view.image):
+                    return self._incident("freeze", onset, view.t,
+                                          f"the animation stood still for "
+                                          f"{view.t - onset:.2f} s")
+            self._scan_background()
+        self._incident("freeze", onset, None,
+                       f"the animation stood still for over {self.thresholds.max_freeze_s:.0f} s")
+        self._recover_home()
+        raise FlowAbandoned("frozen")

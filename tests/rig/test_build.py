@@ -41,3 +41,28 @@ def test_the_twin_calibration_includes_the_gantry_shear():
     error_mm = ((felt.x_px - target.x) ** 2 + (felt.y_px - target.y) ** 2) ** 0.5 / px_per_mm
     assert error_mm < 0.05
     rig.close()
+
+
+def test_the_twin_calibration_carries_the_camera_lens():
+    import numpy as np
+
+    from tapbot.vision import RadialDistortion
+
+    def truth_and_model(k1: float, k2: float = 0.0):
+        rig = build_rig(None, overrides={"camera": {"k1": k1, "k2": k2}})
+        cam = rig.camera
+        w, h = rig.device.screen_px
+        screen = np.array([[x, y] for x in np.linspace(0, w, 7) for y in np.linspace(0, h, 11)])
+        ideal = cam.true_screen_to_camera().apply(screen)
+        return rig.calibration.camera_distortion, ideal, cam.distort_px(ideal)
+
+    lens, ideal, seen = truth_and_model(-0.01)
+    assert lens is not None
+    # k1 only: the one-parameter model is the camera's own lens, to float precision
+    assert np.abs(RadialDistortion.from_list(lens).distort(ideal) - seen).max() < 1e-9
+    assert truth_and_model(0.0)[0] is None  # no lens, nothing to undo
+    # with k2 the least-squares model beats keeping k1 alone over the screen
+    lens, ideal, seen = truth_and_model(-0.02, 0.05)
+    k1_only = RadialDistortion(-0.02 / 640**2, 320.0, 240.0)  # f = image width (640 px)
+    fitted = np.abs(RadialDistortion.from_list(lens).distort(ideal) - seen).max()
+    assert fitted < 0.5 * np.abs(k1_only.distort(ideal) - seen).max()

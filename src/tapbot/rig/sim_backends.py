@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from tapbot.cameras.base import Camera
@@ -29,6 +31,8 @@ from tapbot.sim import (
     SimRobotOptions,
     SimWorld,
 )
+
+logger = logging.getLogger(__name__)
 
 
 class SimDeckOptions(BaseModel):
@@ -91,18 +95,48 @@ def build_sim_camera(options: dict[str, Any], ctx: BuildContext,
     return SimCamera(ctx.validate(SimCameraOptions, options, section), world)
 
 
+def twin_lens(camera: SimCamera) -> tuple[float, float, float] | None:
+    """The twin camera's lens in the calibration's one-parameter form ``(kappa, cx, cy)``
+    (``Calibration.camera_distortion``: seen = c + (ideal - c) * (1 + kappa * |ideal - c|^2)),
+    or ``None`` for a lens without distortion.
+
+    Exact for the twin's default lens (OpenCV ``k1`` only, square pixels: ``kappa = k1 / f^2``
+    about the principal point); with ``k2`` it is the least-squares ``kappa`` over the
+    screen's image and the worst error is logged.
+    """
+    k1, k2 = (float(v) for v in camera.distortion[:2])
+    if k1 == 0.0 and k2 == 0.0:
+        return None
+    f = float(camera.intrinsics[0, 0])
+    c = camera.intrinsics[:2, 2].astype(np.float64)
+    w, h = camera.world.phone.profile.screen_px
+    xs, ys = np.meshgrid(np.linspace(-0.5, w - 0.5, 17), np.linspace(-0.5, h - 0.5, 33))
+    q = camera.true_screen_to_camera().apply(np.c_[xs.ravel(), ys.ravel()]) - c
+    r2 = np.sum(q * q, axis=1, keepdims=True)
+    shift = q * (k1 * r2 / f**2 + k2 * (r2 / f**2) ** 2)  # OpenCV's radial terms, in px
+    basis = q * r2  # the model's shift per unit kappa
+    kappa = float(np.sum(basis * shift) / np.sum(basis * basis))
+    worst_px = float(np.abs(basis * kappa - shift).max())
+    if worst_px > 0.05:
+        logger.warning("the twin's lens is modelled to within %.2f camera px over the screen "
+                       "(k2 is not in the calibration's one-parameter model)", worst_px)
+    return kappa, float(c[0]), float(c[1])
+
+
 class TwinCalibrationOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
 def twin_calibration(options: dict[str, Any], ctx: BuildContext,
                      section: tuple[str | int, ...], camera: Camera) -> Calibration:
-    """The twin's true geometry as a calibration (measuring it is the calibrate room's job)."""
+    """The twin's true geometry as a calibration (measuring it is the calibrate room's job):
+    camera -> screen from *ideal* camera px, with the camera's lens in ``camera_distortion``."""
     ctx.validate(TwinCalibrationOptions, options, section)
     world = _world(ctx, section, "calibration")
     if not isinstance(camera, SimCamera):
         raise ConfigError("calibration type 'twin' needs the twin's camera (camera type: sim)")
     cam_to_screen: Homography = camera.true_camera_to_screen()
+    lens = twin_lens(camera)
     screen_to_robot = world.true_screen_to_robot()  # screen px -> deck mm
     robot = ctx.shared.get("sim_robot")
     if isinstance(robot, SimRobot):  # deck mm -> commanded mm: undo the gantry's shear
@@ -116,6 +150,7 @@ def twin_calibration(options: dict[str, Any], ctx: BuildContext,
         clearance_z_mm=world.glass_z_mm + 3.0,
         residual_mm=0.0,
         source="twin-truth",
+        camera_distortion=lens,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 
@@ -66,29 +67,58 @@ class Observer:
             got = self.views(t - 3 * period, t)
         return got[-1]
 
-    def first_change(self, t_from: float, t_to: float, changed, stride: int = 3
+    def frame_near(self, t: float) -> View | None:
+        """The view of the frame captured nearest ``t`` (within half a frame period), if any;
+        only that frame is rendered/rectified."""
+        half = 0.5 * self.frame_period_s
+        got = self.views(t - half, t + half)
+        return got[-1] if got else None
+
+    def first_change(self, t_from: float, t_to: float, changed, stride: int = 6
                      ) -> View | None:
         """The first view in ``(t_from, t_to]`` for which ``changed(view)`` holds.
 
-        Looks at every ``stride``-th frame, then bisects the last gap, so a response that stays
-        changed is found exactly while only a few frames are rectified.
+        Looks at every ``stride``-th frame counted back from the interval's last frame, then
+        bisects the gap before the first changed one, fetching only the frames it looks at: a
+        response that stays changed is found exactly while only a few frames are rectified.
         """
         period = self.frame_period_s
-        coarse = self.views(t_from, t_to, min_interval_s=stride * period * 0.999)
-        tail = self.views(max(t_from, t_to - period), t_to)
-        if tail and (not coarse or tail[-1].t > coarse[-1].t):
-            coarse.append(tail[-1])  # the interval's last frame is always examined
+        last = self.views(max(t_from, t_to - period), t_to)
+        if not last:
+            return None
+        coarse_t = [last[-1].t]
+        while coarse_t[-1] - stride * period > t_from + 0.5 * period:
+            coarse_t.append(coarse_t[-1] - stride * period)
         prev_t = t_from
-        for view in coarse:
+        for t in reversed(coarse_t):
+            view = last[-1] if t == coarse_t[0] else self.frame_near(t)
+            if view is None:
+                continue
             if changed(view.image):
-                fine = self.views(prev_t, view.t - period * 0.5)
-                lo, hi = 0, len(fine)  # first changed index in fine, or len(fine)
-                while lo < hi:
-                    mid = (lo + hi) // 2
-                    if changed(fine[mid].image):
-                        hi = mid
-                    else:
-                        lo = mid + 1
-                return fine[lo] if lo < len(fine) else view
+                return self._bisect(prev_t, view, changed)
             prev_t = view.t
         return None
+
+    def _bisect(self, t_unchanged: float, view: View, changed) -> View:
+        """The first changed view among the frames strictly between ``t_unchanged`` (where
+        nothing had changed yet) and ``view`` (changed), or ``view``; a response stays changed,
+        so bisection finds it, fetching only the frames it looks at."""
+        period = self.frame_period_s
+        n = max(0, math.ceil((view.t - t_unchanged) / period - 1e-6) - 1)
+        seen: dict[int, View | None] = {}
+
+        def before(i: int) -> View | None:  # the frame i periods before view
+            if i not in seen:
+                seen[i] = self.frame_near(view.t - i * period)
+            return seen[i]
+
+        lo, hi = 0, n  # index from the oldest gap frame; lo == n means view itself
+        while lo < hi:
+            mid = (lo + hi) // 2
+            v = before(n - mid)
+            if v is not None and changed(v.image):
+                hi = mid
+            else:
+                lo = mid + 1
+        found = before(n - lo) if lo < n else None
+        return found if found is not None else view

@@ -1,0 +1,77 @@
+"""Observer.first_change: finds the first changed frame exactly, looking at few frames."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from tapbot.cameras.base import Camera
+from tapbot.core.frames import Frame
+from tapbot.core.geometry import Homography
+from tapbot.runner.observer import Observer
+from tapbot.vision import ScreenRectifier
+
+FPS = 60.0
+
+
+class _StepCamera(Camera):
+    """Frames k / FPS; the screen turns white from frame ``k_change`` on. Counts fetches."""
+
+    def __init__(self, k_change: int, now: float) -> None:
+        self.fps = FPS
+        self.size_px = (8, 8)
+        self.k_change = k_change
+        self.now = now
+        self.fetched: list[int] = []
+
+    def setup(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+    def _frame(self, k: int) -> Frame:
+        self.fetched.append(k)
+        value = 255 if k >= self.k_change else 0
+        return Frame(image=np.full((8, 8), value, np.uint8), t=k / FPS, index=k)
+
+    def frames(self, since: float, until: float, min_interval_s: float = 0.0) -> list[Frame]:
+        if self.interval_is_empty(since, until, self.now):
+            return []
+        k0 = math.floor(since * FPS + 1e-9) + 1
+        k1 = math.floor(until * FPS + 1e-9)
+        n = self.thinning_stride(min_interval_s) if min_interval_s > 0 else 1
+        return [self._frame(k) for k in range(-(-k0 // n) * n, k1 + 1, n)]
+
+    def latest(self) -> Frame:
+        return self._frame(math.floor(self.now * FPS + 1e-9))
+
+
+def _observer(camera: Camera) -> Observer:
+    return Observer(camera, ScreenRectifier(Homography(np.eye(3)), (8, 8), 1.0))
+
+
+def _white(image: np.ndarray) -> bool:
+    return bool(image.mean() > 128)
+
+
+@pytest.mark.parametrize("t_from", [0.0, 0.004, 0.0123, 1 / FPS])
+@pytest.mark.parametrize("k_change", range(1, 40))
+def test_first_change_is_the_first_changed_frame(t_from: float, k_change: int) -> None:
+    t_to = 38.5 / FPS
+    camera = _StepCamera(k_change, now=t_to)
+    hit = _observer(camera).first_change(t_from, t_to, _white)
+    first_after = math.floor(t_from * FPS + 1e-9) + 1
+    if k_change > 38:
+        assert hit is None
+    else:
+        assert hit is not None and hit.frame.index == max(k_change, first_after)
+    # every 6th frame plus a bisection of one gap (3 frames), never every frame
+    assert len(set(camera.fetched)) <= math.ceil(38 / 6) + 3
+
+
+def test_nothing_in_an_empty_interval() -> None:
+    camera = _StepCamera(0, now=1.0)
+    assert _observer(camera).first_change(0.5, 0.5, _white) is None

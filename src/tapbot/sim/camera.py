@@ -351,19 +351,19 @@ class SimCamera(Camera):
     # ------------------------------------------------------------------ the screen
 
     def _composite(self, key: Hashable, t: float) -> np.ndarray:
-        """Background with the screen showing display state ``key`` (shown at ``t``)."""
+        """The screen's box of the image (:attr:`_roi`) showing display state ``key`` (shown
+        at ``t``) over the background; only this box differs between display states."""
         img = self._composites.get(key)
         if img is not None:
             self._composites.move_to_end(key)
             return img
         screen = self.world.phone.screen_at(t, self._render_scale)
-        img = self._background.copy()
+        img = self._background[self._roi].copy()
         # (a transparent border would keep the background, but is ~8x slower than a copy
         # through the screen's mask)
         warped = cv2.remap(screen, self._map1, self._map2, cv2.INTER_LINEAR,
                            borderMode=cv2.BORDER_CONSTANT)
-        roi = img[self._roi]
-        cv2.copyTo(warped, self._screen_mask, roi)
+        cv2.copyTo(warped, self._screen_mask, img)
         img.setflags(write=False)
         self._store(key, img)
         self.renders += 1
@@ -375,7 +375,8 @@ class SimCamera(Camera):
             self._composites.popitem(last=False)
 
     def _display(self, s0: float, s1: float) -> np.ndarray:
-        """The screen integrated over ``[s0, s1]``: display states blended by time shown."""
+        """The screen's box integrated over ``[s0, s1]``: display states blended by time
+        shown."""
         phone = self.world.phone
         if s1 - s0 <= _EPS:
             return self._composite(phone.display_key(s0), s0)
@@ -401,14 +402,12 @@ class SimCamera(Camera):
             return img
         images = [self._composite(k, when[k]) for k, _ in ranked]  # may evict; keep refs
         img = images[0].copy()
-        roi = img[self._roi]
         done = weights[0][1]
         for (_, w), other in zip(weights[1:], images[1:], strict=True):
             if w == 0:
                 continue
             # running average: (done * roi + w * other) / (done + w)
-            cv2.addWeighted(roi, done / (done + w), other[self._roi], w / (done + w), 0.0,
-                            roi)
+            cv2.addWeighted(img, done / (done + w), other, w / (done + w), 0.0, img)
             done += w
         img.setflags(write=False)
         self._blends[blend_key] = img
@@ -426,7 +425,7 @@ class SimCamera(Camera):
             return 1.0 + depth * math.cos(w * s0)
         return 1.0 + depth * (math.sin(w * s1) - math.sin(w * s0)) / (w * (s1 - s0))
 
-    def _apply_flicker(self, img: np.ndarray, gain: float) -> None:
+    def _apply_flicker(self, roi: np.ndarray, gain: float) -> None:
         level = round(gain * 1024)
         if level == 1024:
             return
@@ -435,7 +434,6 @@ class SimCamera(Camera):
             lut = np.clip(np.arange(256) * (level / 1024) + 0.5, 0, 255).astype(np.uint8)
             if len(self._luts) < 4096:
                 self._luts[level] = lut
-        roi = img[self._roi]
         cv2.copyTo(cv2.LUT(roi, lut), self._screen_mask, roi)
 
     # ------------------------------------------------------------------ the tool
@@ -578,10 +576,12 @@ class SimCamera(Camera):
         s1 = min(t + half, now)
         complete = t + half <= now + _EPS
         s1 = max(s1, s0)
-        img = self._display(s0, s1).copy()
+        img = self._background.copy()
+        roi = img[self._roi]
+        roi[:] = self._display(s0, s1)
         gain = self.flicker_gain(s0, s1)
         if gain != 1.0:
-            self._apply_flicker(img, gain)
+            self._apply_flicker(roi, gain)
         self._draw_tool(img, s0, s1)
         if self._noise:
             pos, neg = self._noise[k % len(self._noise)]

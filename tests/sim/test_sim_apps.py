@@ -115,6 +115,66 @@ def test_launcher_swipes_between_pages_and_page_two_opens_its_apps() -> None:
     assert _key(phone, clock, t_up + 1.0).content == (0,)
 
 
+@pytest.mark.parametrize("profile", ["twin-phone", "twin-classic"])
+def test_tapping_an_app_s_label_opens_it_like_its_icon(profile: str) -> None:
+    """Icon and label are one target (a real launcher's cell): OCR finds the label."""
+    for i, name in enumerate(L.LAUNCHER_APPS):
+        clock = VirtualClock()
+        phone = SimPhone(SimPhoneOptions(profile=profile), clock)
+        w, h = phone.profile.screen_px
+        fx, fy = L.icon_label_center(i, h / w)
+        assert fy > L.icon_center(i)[1] + L.ICON_SIZE_W * w / h / 2  # below the icon
+        clock.advance_to(1.0)
+        phone.touch_down(1.0, fx * w, fy * h)
+        clock.advance_to(1.05)
+        phone.touch_up(1.05, fx * w, fy * h)
+        clock.advance_to(3.0)
+        (touch,) = phone.truth.touches
+        assert touch.target == f"launcher:{name}"
+        (resp,) = phone.truth.responses
+        assert (resp.t_touch, resp.what, resp.app) == (1.0, f"open {name}", name)
+        assert phone.display_key(3.0).app == name
+
+
+def test_between_two_cells_and_below_a_label_nothing_opens() -> None:
+    clock, phone = _phone()
+    _, label_y = L.icon_label_center(0, H / W)
+    misses = [(0.25, label_y),  # between Counter's and Video's cells
+              (L.icon_center(0)[0], label_y + 0.04 * W / H)]  # under the label
+    for k, (fx, fy) in enumerate(misses):
+        _tap(phone, clock, 1.0 + k, fx, fy)
+    clock.advance_to(4.0)
+    assert [t.target for t in phone.truth.touches] == ["none", "none"]
+    assert phone.truth.responses == []
+    assert phone.display_key(4.0).app == L.LAUNCHER
+
+
+@pytest.mark.parametrize("profile", ["twin-phone", "twin-classic", "twin-max", "twin-mini"])
+def test_each_label_is_drawn_inside_its_icon_s_tap_target(profile: str) -> None:
+    """The drawn label's light pixels lie in the target; none cross into the next column."""
+    clock = VirtualClock()
+    phone = SimPhone(SimPhoneOptions(profile=profile), clock)
+    w, h = phone.profile.screen_px
+    img = phone.screen_at(0.0, 1.0).astype(int)
+    for i in range(len(L.LAUNCHER_APPS)):
+        cx, cy = L.icon_center(i)
+        x0, y0, x1, y1 = L.icon_target(i, h / w)
+        # the column's band below the icon, down to the next row's icons (or 0.46 H)
+        ya = round((cy + L.ICON_SIZE_W * w / h / 2) * h) + 2
+        yb = round((L.ICON_ROWS[1] - L.ICON_SIZE_W * w / h / 2) * h) if i < 4 else \
+            round(0.46 * h)
+        xa, xb = round((cx - 0.125) * w), round((cx + 0.125) * w)
+        band = img[ya:yb, xa:xb]
+        light = band[:, :, 1] > 100  # background green is 40, the label's 240
+        ys, xs = np.nonzero(light)
+        assert len(ys) > 50, (profile, i)
+        assert not light[:, 0].any() and not light[:, -1].any(), (profile, i)
+        assert x0 * w <= xa + xs.min() and xa + xs.max() <= x1 * w, (profile, i)
+        assert y0 * h <= ya + ys.min() and ya + ys.max() <= y1 * h, (profile, i)
+    for i in range(4):  # the targets of the two rows do not overlap
+        assert L.icon_target(i, h / w)[3] < L.icon_target(i + 4, h / w)[1]
+
+
 def test_scroll_follows_the_finger_and_coasts_with_momentum_after_lift() -> None:
     clock, phone = _phone()
     _tap(phone, clock, 1.0, *L.icon_center(5))  # Settings

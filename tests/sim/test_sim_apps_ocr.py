@@ -64,3 +64,22 @@ def test_anr_dialog_and_lock_screen_read_as_written(reader: TextReader) -> None:
     # the dialog's words stand inside the card where the layout puts it
     texts = _texts(reader, phone, 3.0, CARD)
     assert _n("Dialer isn't responding", "Close app", "Wait") <= texts
+
+
+@pytest.mark.parametrize("app", ["Messages", "Settings"])
+def test_tapping_the_label_ocr_finds_opens_the_app(reader: TextReader, app: str) -> None:
+    """A flow's ``tapOn: "Messages"`` taps where OCR reads the word: the label, not the icon."""
+    clock = VirtualClock()
+    phone = SimPhone(SimPhoneOptions(), clock)
+    boxes = [b for b in reader.read(phone.screen_at(0.0, SCALE))
+             if normalise_text(b.text) == normalise_text(app)]
+    assert len(boxes) == 1
+    x, y = (c / SCALE for c in boxes[0].center)
+    icon_y = L.icon_center(L.LAUNCHER_APPS.index(app))[1] * H
+    assert y > icon_y + L.ICON_SIZE_W * W / 2  # the word is below the icon
+    clock.advance_to(1.0)
+    phone.touch_down(1.0, x, y)
+    phone.touch_up(1.05, x, y)
+    clock.advance_to(3.0)
+    assert phone.truth.touches[-1].target == f"launcher:{app}"
+    assert phone.display_key(3.0).app == app

@@ -706,10 +706,8 @@ class SimPhone:
         a = self._aspect
         if app == L.LAUNCHER:
             page = round(st.launcher.at(t) / self._w)
-            half_x, half_y = L.ICON_SIZE_W / 2, L.ICON_SIZE_W / 2 / a
             for i, name in enumerate(L.LAUNCHER_PAGES[min(page, len(L.LAUNCHER_PAGES) - 1)]):
-                cx, cy = L.icon_center(i)
-                if abs(fx - cx) <= half_x and abs(fy - cy) <= half_y:
+                if L.in_rect(fx, fy, L.icon_target(i, a)):  # the icon or its label
                     return f"launcher:{name}", "click", "launcher"
             return "none", "none", "launcher"
         if app == L.COUNTER:

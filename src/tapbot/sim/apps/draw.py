@@ -46,6 +46,7 @@ from tapbot.sim.apps.layout import (
     GAME_BALL_R_W,
     GAME_FIELD,
     ICON_COLOURS,
+    ICON_LABEL_GAP,
     ICON_SIZE_W,
     KEY_ROW_H,
     KEY_ROW_X0,
@@ -214,7 +215,8 @@ def _launcher_page(page: int, w: int, h: int) -> np.ndarray:
         cx, cy = icon_center(i)
         pt.rounded_square(cx, cy, ICON_SIZE_W, ICON_COLOURS[name])
         pt.text(name[0], cx, cy, 2.6, (255, 255, 255), bold=4)
-        label_y = cy + (ICON_SIZE_W * pt.w / pt.h) / 2 + 0.018
+        # layout.icon_label_center, in the arithmetic the pixels were first drawn with
+        label_y = cy + (ICON_SIZE_W * pt.w / pt.h) / 2 + ICON_LABEL_GAP
         pt.text(name, cx, label_y, _LABEL, (240, 240, 240))
     n = len(LAUNCHER_PAGES)
     for k in range(n):

@@ -39,6 +39,9 @@ PACKAGES = {a: f"com.twin.{a.lower()}" for a in APP_NAMES}
 ICON_COLS: tuple[float, ...] = (0.125, 0.375, 0.625, 0.875)
 ICON_ROWS: tuple[float, ...] = (0.20, 0.33)
 ICON_SIZE_W = 0.16  # icon square side, fraction of W
+ICON_LABEL_GAP = 0.018  # from the icon's bottom edge to its label's centre line, fraction of H
+ICON_CELL_HALF_W = 0.12  # an icon's tap target: its column +- this (W), icon top to label bottom
+ICON_LABEL_HALF_H_W = 0.03  # the label's tap target reaches this far below its centre (W)
 ICON_COLOURS: dict[str, tuple[int, int, int]] = {  # BGR
     COUNTER: (60, 180, 75), VIDEO: (48, 48, 230), MESSAGES: (200, 130, 0),
     BROWSER: (0, 160, 255), MUSIC: (180, 50, 160), SETTINGS: (128, 128, 128),
@@ -149,6 +152,22 @@ BOOT_FPS = 30.0
 def icon_center(index: int) -> tuple[float, float]:
     """Centre of launcher icon ``index`` on its page as (x/W, y/H)."""
     return ICON_COLS[index % 4], ICON_ROWS[index // 4] if index < 8 else 0.46
+
+
+def icon_label_center(index: int, aspect: float) -> tuple[float, float]:
+    """Centre of launcher icon ``index``'s label (its app name, under the icon) as (x/W, y/H);
+    ``aspect`` = H / W of the screen."""
+    cx, cy = icon_center(index)
+    return cx, cy + ICON_SIZE_W / aspect / 2 + ICON_LABEL_GAP
+
+
+def icon_target(index: int, aspect: float) -> tuple[float, float, float, float]:
+    """The tap target of launcher icon ``index`` (x0, y0, x1, y1): the icon and its label, one
+    target as on a real launcher; ``aspect`` = H / W of the screen."""
+    cx, cy = icon_center(index)
+    _, label_y = icon_label_center(index, aspect)
+    return (cx - ICON_CELL_HALF_W, cy - ICON_SIZE_W / aspect / 2, cx + ICON_CELL_HALF_W,
+            label_y + ICON_LABEL_HALF_H_W / aspect)
 
 
 def list_content_h(rows: int, row_h: float) -> float:

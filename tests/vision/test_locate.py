@@ -17,6 +17,7 @@ from tapbot.vision import (
     pose_drift,
     screen_corners_px,
 )
+from tapbot.vision.locate import marker_corners, screen_edge_lines
 
 SCREEN = (360, 640)  # px (w, h)
 SCREEN_MM = (60.0, 640 / 6)  # square pixels: 6 px/mm
@@ -48,8 +49,9 @@ def _noisy(img: np.ndarray, seed: int = 0) -> np.ndarray:
     return np.clip(img.astype(np.float32) + rng.normal(0, 3, img.shape), 0, 255).astype(np.uint8)
 
 
-def test_holder_markers_give_camera_to_screen_within_half_a_screen_px():
-    # six 10 mm markers beside the screen, in screen mm (x < 0 and x > width: on the holder)
+def _holder_scene() -> tuple[np.ndarray, dict[int, np.ndarray], Homography]:
+    """Six 10 mm markers beside a dark screen, seen by the camera: (image, layout in screen px,
+    screen -> camera)."""
     layout_mm = {}
     for i, (x, y) in enumerate([(-16, 0), (SCREEN_MM[0] + 6, 0), (-16, 50),
                                 (SCREEN_MM[0] + 6, 50), (-16, 95), (SCREEN_MM[0] + 6, 95)]):
@@ -70,9 +72,88 @@ def test_holder_markers_give_camera_to_screen_within_half_a_screen_px():
     shift = np.array([[1, 0, -off[0]], [0, 1, -off[1]], [0, 0, 1.0]])
     img = cv2.warpPerspective(canvas, s2c.matrix @ shift, CAM, flags=cv2.INTER_AREA,
                               borderValue=90)
-    pose = find_markers(_noisy(img), layout)
+    return _noisy(img), layout, s2c
+
+
+def test_holder_markers_give_camera_to_screen_within_half_a_screen_px():
+    img, layout, s2c = _holder_scene()
+    pose = find_markers(img, layout)
     assert pose is not None and pose.method == "markers" and pose.n_points == 24
     assert _grid_error(pose.camera_to_screen, s2c.inverse()) < 0.5
+
+
+def test_markers_near_the_mask_are_not_used():
+    img, layout, s2c = _holder_scene()
+    cam, scr, ids = marker_corners(img, layout)
+    assert sorted(ids) == [0, 1, 2, 3, 4, 5] and cam.shape == scr.shape == (24, 2)
+    # the corners are where the camera sees the layout (sub-pixel)
+    assert np.hypot(*(s2c.apply(scr) - cam).T).max() < 0.5
+    # a mask over marker 2's quiet zone only (not the marker itself) is enough to drop it
+    mask = np.zeros((CAM[1], CAM[0]), np.uint8)
+    quad = s2c.apply(layout[2])
+    c = quad.mean(axis=0)
+    edge = c + (quad[1] - c) * 1.3  # just outside its top-right corner
+    cv2.circle(mask, tuple(np.round(edge).astype(int)), 2, 255, -1)
+    _, _, kept = marker_corners(img, layout, mask=mask)
+    assert sorted(kept) == [0, 1, 3, 4, 5]
+
+
+def _bright_screen_scene(bezel_mm: float = 3.0) -> tuple[np.ndarray, Homography]:
+    """A bright screen in a dark bezel on a mid-grey deck, seen by the camera."""
+    ppm = SCREEN[0] / SCREEN_MM[0]
+    b = round(bezel_mm * ppm)
+    off = np.array([150.0, 150.0])
+    canvas = np.full((640 + 300, 360 + 300), 120, np.uint8)
+    cv2.rectangle(canvas, (150 - b, 150 - b), (150 + 359 + b, 150 + 639 + b), 25, -1)
+    canvas[150:150 + 640, 150:150 + 360] = 210
+    s2c = _screen_to_camera()
+    shift = np.array([[1, 0, -off[0]], [0, 1, -off[1]], [0, 0, 1.0]])
+    img = cv2.warpPerspective(canvas, s2c.matrix @ shift, CAM, flags=cv2.INTER_AREA,
+                              borderValue=120)
+    return _noisy(cv2.GaussianBlur(img, (3, 3), 0.8), 4), s2c
+
+
+def test_edge_lines_are_measured_from_where_the_calibration_puts_the_sides():
+    img, s2c = _bright_screen_scene()
+    lines = screen_edge_lines(img, s2c.inverse(), SCREEN, SCREEN_MM)
+    for side in ("left", "top", "right", "bottom"):
+        offsets = sorted(line.offset_mm for line in lines[side])
+        # the screen's edge where the calibration says, and the bezel's outer edge 3 mm out
+        assert offsets[0] == pytest.approx(0.0, abs=0.05), (side, offsets)
+        assert offsets[-1] == pytest.approx(3.0, abs=0.1), (side, offsets)
+        assert all(abs(line.slope) < 0.002 for line in lines[side])
+    # a calibration that puts the screen 1 mm (6 px) to the right of the truth sees the true
+    # left edge 1 mm inward and the right edge 1 mm outward; top and bottom do not move
+    off_right = s2c.inverse().then(Homography.scale_offset(1, 1, 6.0, 0.0))
+    lines = screen_edge_lines(img, off_right, SCREEN, SCREEN_MM, search_mm=2.5)
+    strongest = {side: max(ls, key=lambda x: x.contrast) for side, ls in lines.items()}
+    assert strongest["left"].offset_mm == pytest.approx(-1.0, abs=0.05)
+    assert strongest["right"].offset_mm == pytest.approx(1.0, abs=0.05)
+    assert strongest["top"].offset_mm == pytest.approx(0.0, abs=0.05)
+    assert strongest["bottom"].offset_mm == pytest.approx(0.0, abs=0.05)
+
+
+def test_edge_lines_skip_masked_profiles_and_short_features():
+    img, s2c = _bright_screen_scene()
+    mask = np.zeros((CAM[1], CAM[0]), np.uint8)
+    left = s2c.apply(np.array([[-0.5, -0.5], [-0.5, 639.5]]))
+    cv2.line(mask, tuple(np.round(left[0]).astype(int)), tuple(np.round(left[1]).astype(int)),
+             255, 9)  # the whole left side hidden
+    lines = screen_edge_lines(img, s2c.inverse(), SCREEN, SCREEN_MM, mask=mask)
+    assert lines["left"] == [] and lines["right"]
+    # a bright strip 1.5 mm outside the right edge, parallel to it (say, an unmasked arm):
+    # over a fifth of the side it is not a line; over most of it, it is one (which is why
+    # the monitor needs two opposite sides to agree before it trusts a shift)
+    def strip_lines(y0: float, y1: float) -> list[float]:
+        canvas = np.zeros((SCREEN[1], SCREEN[0] + 60), np.uint8)
+        canvas[round(y0):round(y1), 369:375] = 255
+        warp = cv2.warpPerspective(canvas, s2c.matrix, CAM, flags=cv2.INTER_AREA)
+        strip = np.where(warp > 128, 200, img).astype(np.uint8)
+        return [line.offset_mm for line in
+                screen_edge_lines(strip, s2c.inverse(), SCREEN, SCREEN_MM)["right"]]
+
+    assert not any(1.0 < off < 2.5 for off in strip_lines(100, 230))
+    assert any(1.0 < off < 2.5 for off in strip_lines(40, 600))
 
 
 def test_a_marker_pattern_shown_on_the_screen_locates_it():

@@ -446,7 +446,7 @@ def screen_edge_lines(image: np.ndarray, camera_to_screen: Homography,
         prof = cv2.remap(smooth, (pos[..., 0] - x0).astype(np.float32),
                          (pos[..., 1] - y0).astype(np.float32), cv2.INTER_LINEAR,
                          borderMode=cv2.BORDER_REPLICATE).astype(np.float64)
-        cand = _profile_steps(prof, offs, min_contrast)  # (profile, offset px, step)
+        cand = _profile_steps(prof, offs, min_contrast)  # profile, offset px, step, outside
         if len(cand) == 0:
             out[side] = []
             continue
@@ -460,7 +460,7 @@ def screen_edge_lines(image: np.ndarray, camera_to_screen: Homography,
         offset = d_mm @ normal
         along = (scr[:, along_axis] - centre_px[along_axis]) * mm_per_px[along_axis]
         tol = 0.6 / float(np.median(cam_per_mm))  # 0.6 camera px, in mm
-        spacing = length_mm / max(1, n - 1) * (hi - lo) / ((h if along_axis else w) - 1)
+        spacing = (hi - lo) * mm_per_px[along_axis] / (n - 1)  # mm between profiles
         out[side] = _side_lines(side, along, offset, np.sign(cand[:, 2]).astype(int),
                                 np.abs(cand[:, 2]), cand[:, 3], prof_i, tol, spacing, length_mm,
                                 1.0 - 2 * corner_margin_mm / length_mm, rng,

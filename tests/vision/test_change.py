@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import cv2
 import numpy as np
 import pytest
@@ -150,7 +152,7 @@ def test_read_only_views_compare_as_fresh_ones() -> None:
     """The detector's per-view cache (read-only views) gives what a fresh detector gives."""
     views = [_frozen(_noisy(_ui_view(d), 2.0, i)) for i, d in enumerate("33473")]
     cached = ChangeDetector()
-    for ref, cur in zip(views, views[1:], strict=False):
+    for ref, cur in itertools.pairwise(views):
         fresh = ChangeDetector().compare(ref.copy(), cur.copy())
         assert cached.compare(ref, cur) == fresh
         assert cached.compare(cur, ref) == ChangeDetector().compare(cur.copy(), ref.copy())

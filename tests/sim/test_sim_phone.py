@@ -253,3 +253,14 @@ def test_memory_stays_bounded_with_every_kind_of_activity() -> None:
     for hist, queue, waiting in sizes:
         assert hist < 200 and queue < 40 and waiting <= 16
     assert len(phone._renders) <= 32 and len(phone._images) <= 4
+
+
+def test_the_phone_s_names_still_import_from_tapbot_sim_phone() -> None:
+    """world.py, link.py and tapbot.sim import these from tapbot.sim.phone: one class each."""
+    import tapbot.sim as sim
+    from tapbot.sim import phone
+
+    for name in ("SimPhone", "SimPhoneOptions", "LatencyOptions", "Lognormal",
+                 "SystemUiOptions"):
+        assert getattr(phone, name) is getattr(sim, name), name
+    assert SimPhoneOptions().history_s == phone.HISTORY_S

@@ -17,7 +17,8 @@ from tapbot.vision import (
     pose_drift,
     screen_corners_px,
 )
-from tapbot.vision.locate import marker_corners, screen_edge_lines
+from tapbot.vision.locate import marker_corners
+from tapbot.vision.outline import screen_edge_lines
 
 SCREEN = (360, 640)  # px (w, h)
 SCREEN_MM = (60.0, 640 / 6)  # square pixels: 6 px/mm
@@ -212,9 +213,9 @@ def test_touch_feedback_crosshair_is_found_even_under_the_finger():
     assert locate_touch_feedback(np.zeros((300, 200), np.uint8)) is None
 
 
-def test_pose_watch_reports_a_bumped_phone_on_the_twin():
+def test_locate_and_pose_drift_report_a_bumped_phone_on_the_twin():
     from tapbot.rig import build_rig
-    from tapbot.vision import PoseWatch
+    from tapbot.vision import locate_screen, pose_drift
 
     def frame_and_shot(rotation_deg: float):
         rig = build_rig(None, seed=8, overrides={"camera": {"size_px": (1280, 960),
@@ -223,16 +224,17 @@ def test_pose_watch_reports_a_bumped_phone_on_the_twin():
         rig.clock.sleep(0.3)
         return rig, rig.camera.latest().image, rig.link.screenshot()
 
+    def drift(image, shot):
+        pose = locate_screen(image, rig.device.screen_px, screenshot=shot)
+        return pose_drift(rig.calibration.camera_to_screen_h, pose.camera_to_screen,
+                          rig.device.screen_px, rig.device.screen_mm)
+
     rig, _, _ = frame_and_shot(2.0)
-    watch = PoseWatch(rig.calibration.camera_to_screen_h, rig.device.screen_px,
-                      rig.device.screen_mm, limit_px=6.0, every_s=30.0)
-    assert watch.due(0.0)
     _, image, shot = frame_and_shot(2.0)  # same pose
-    still = watch.check(image, 0.0, screenshot=shot)
-    assert still.max_px < 6.0 and not watch.drifted and not watch.due(10.0)
+    assert drift(image, shot).max_px < 6.0
     _, image, shot = frame_and_shot(3.0)  # bumped by 1 degree about the image centre
-    moved = watch.check(image, 40.0, screenshot=shot)
+    moved = drift(image, shot)
     # truth: a 1 degree turn about the screen centre moves its corners by
     # |corner - centre| * 2 sin(0.5 deg) ~ 1316 px * 0.01745 = 23 screen px
-    assert 19.0 < moved.max_px < 27.0 and watch.drifted
+    assert 19.0 < moved.max_px < 27.0 and moved.exceeds(6.0)
     assert moved.max_mm == pytest.approx(moved.max_px / rig.device.px_per_mm[0], rel=0.05)

@@ -12,7 +12,7 @@ a shift (three numbers). They are measured two ways:
   give point pairs (where the calibration puts them, where the layout says they are); a
   least-squares rigid fit, dropping markers that disagree.
 - **outline**: the screen's four edge lines near where the calibration puts them, from
-  unmasked edge profiles only (:func:`tapbot.vision.locate.screen_edge_lines`). A side's line
+  unmasked edge profiles only (:func:`tapbot.vision.outline.screen_edge_lines`). A side's line
   may be the true edge or a content edge parallel to it (a dark status bar looks like the
   bezel), so a shift is measured only by a *pair* of opposite sides whose lines keep the
   screen's width (or height): left with right gives the shift along x, top with bottom along
@@ -45,8 +45,9 @@ from tapbot.core.calibration import Calibration
 from tapbot.core.errors import VisionError
 from tapbot.core.frames import Frame
 from tapbot.vision.lens import RadialDistortion
-from tapbot.vision.locate import EdgeLine, layout_from_mm, marker_corners, screen_edge_lines
+from tapbot.vision.locate import layout_from_mm, marker_corners
 from tapbot.vision.masks import camera_mask, screen_to_seen_px
+from tapbot.vision.outline import EdgeLine, screen_edge_lines
 
 logger = logging.getLogger(__name__)
 

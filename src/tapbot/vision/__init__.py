@@ -6,7 +6,6 @@ from tapbot.vision.dialog import DialogBox, find_dialog
 from tapbot.vision.lens import RadialDistortion, fit_homography_with_distortion
 from tapbot.vision.locate import (
     PoseDrift,
-    PoseWatch,
     ScreenPose,
     find_markers,
     find_screen_quad,
@@ -38,7 +37,6 @@ __all__ = [
     "ChangeDetector",
     "DialogBox",
     "PoseDrift",
-    "PoseWatch",
     "RadialDistortion",
     "ResponseTime",
     "ScreenPose",

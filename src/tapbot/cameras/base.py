@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
-from tapbot.core.frames import Frame
+import numpy as np
+
+from tapbot.core.frames import Frame, PixelSample
 
 
 class Camera(ABC):
@@ -51,6 +53,18 @@ class Camera(ABC):
     def thinning_stride(self, min_interval_s: float) -> int:
         """Every how many frames a thinned request keeps one."""
         return max(1, round(min_interval_s * self.fps))
+
+    def pixels(self, since: float, until: float, points: tuple[np.ndarray, np.ndarray],
+               min_interval_s: float = 0.0) -> list[PixelSample]:
+        """The pixels at camera ``points`` (``(rows, cols)`` integer arrays) of every frame
+        :meth:`frames` would hand for the same arguments, oldest first.
+
+        For monitors that look at every frame but only at a few thousand pixels of it (a
+        glitch). A camera that can produce them more cheaply than whole frames (the twin)
+        overrides this; the values are the same as ``frame.image[points]``.
+        """
+        return [PixelSample(f.image[points].reshape(len(points[0]), -1), f.t, f.index)
+                for f in self.frames(since, until, min_interval_s)]
 
     @abstractmethod
     def latest(self) -> Frame:

@@ -48,7 +48,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tapbot.cameras.base import Camera
-from tapbot.core.frames import Frame
+from tapbot.core.frames import Frame, PixelSample
 from tapbot.core.geometry import Homography
 from tapbot.sim.markers import (
     BODY_END_MM,
@@ -123,6 +123,75 @@ class SimCameraOptions(BaseModel):
         return self
 
 
+class _Points:
+    """A set of camera pixels the camera renders alone (:meth:`SimCamera.pixels`): their
+    background, which lie in the screen's box and on the screen, and where they sample the
+    screen image; display states (composites) at these points are cached like whole ones."""
+
+    def __init__(self, camera: SimCamera, points: tuple[np.ndarray, np.ndarray]) -> None:
+        self.camera = camera
+        self.source = points[0]
+        ys = np.asarray(points[0], np.int64).ravel()
+        xs = np.asarray(points[1], np.int64).ravel()
+        iw, ih = camera.size_px
+        if len(ys) != len(xs) or (len(ys) and (ys.min() < 0 or xs.min() < 0 or ys.max() >= ih
+                                               or xs.max() >= iw)):
+            raise ValueError(f"points must be (rows, cols) of equal length inside the "
+                             f"{iw} x {ih} image")
+        self.ys, self.xs = ys, xs
+        self.background = camera._background[ys, xs].copy()
+        rows, cols = camera._roi
+        ly, lx = ys - rows.start, xs - cols.start
+        h, w = rows.stop - rows.start, cols.stop - cols.start
+        self.in_roi = np.flatnonzero((ly >= 0) & (ly < h) & (lx >= 0) & (lx < w))
+        self._ly, self._lx = ly[self.in_roi], lx[self.in_roi]
+        mask = camera._screen_mask[self._ly, self._lx] > 0
+        self.on_screen = self.in_roi[mask]
+        self._mask = mask
+        self._map1 = camera._map1[self._ly, self._lx][None]
+        self._map2 = camera._map2[self._ly, self._lx][None]
+        self._roi_background = self.background[self.in_roi]
+        self.composites: OrderedDict[Hashable, np.ndarray] = OrderedDict()
+        self.blends: dict[Hashable, np.ndarray] = {}
+        self.noise = [(pos[ys, xs], neg[ys, xs]) for pos, neg in camera._noise]
+        self._under: tuple[tuple[int, int, int, int], np.ndarray, tuple] | None = None
+        self.last_scene: tuple | None = None  # (screen, tool drawing, gain, values)
+
+    def under(self, drawn: tuple[int, int, np.ndarray, np.ndarray]
+              ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+        """Which points a tool drawing (x0, y0, colour, keep) covers, and where in it."""
+        x0, y0, colour, _ = drawn
+        h, w = colour.shape[:2]
+        box = (x0, y0, w, h)
+        if self._under is None or self._under[0] != box:
+            ly, lx = self.ys - y0, self.xs - x0
+            hit = np.flatnonzero((ly >= 0) & (ly < h) & (lx >= 0) & (lx < w))
+            self._under = (box, hit, (ly[hit], lx[hit]))
+        return self._under[1], self._under[2]
+
+    def composite(self, key: Hashable, t: float) -> np.ndarray:
+        """The screen's box in display state ``key`` at these points (one row per point)."""
+        values = self.composites.get(key)
+        if values is not None:
+            self.composites.move_to_end(key)
+            return values
+        cam = self.camera
+        whole = cam._composites.get(key)
+        if whole is not None:
+            values = whole[self._ly, self._lx]
+        else:
+            screen = cam.world.phone.screen_at(t, cam._render_scale)
+            warped = cv2.remap(screen, self._map1, self._map2, cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_CONSTANT)[0]
+            values = self._roi_background.copy()
+            values[self._mask] = warped[self._mask]
+        values.setflags(write=False)
+        self.composites[key] = values
+        if len(self.composites) > _CACHE:
+            self.composites.popitem(last=False)
+        return values
+
+
 class SimCamera(Camera):
     """A camera above the twin's deck, rendering frames of the world on demand."""
 
@@ -164,6 +233,7 @@ class SimCamera(Camera):
         ppm = profile.px_per_mm[1] * self._cam_px_per_screen_px
         self._px_per_mm = ppm
         self.renders = 0  # screen remaps done (cache misses), for diagnostics
+        self._point_sets: dict[int, _Points] = {}
 
     # ------------------------------------------------------------------ geometry
 
@@ -374,12 +444,13 @@ class SimCamera(Camera):
         if len(self._composites) > _CACHE:
             self._composites.popitem(last=False)
 
-    def _display(self, s0: float, s1: float) -> np.ndarray:
+    def _display(self, s0: float, s1: float, points: _Points | None = None) -> np.ndarray:
         """The screen's box integrated over ``[s0, s1]``: display states blended by time
-        shown."""
+        shown (or, with ``points``, the same at those points only: one row per point)."""
         phone = self.world.phone
+        composite = self._composite if points is None else points.composite
         if s1 - s0 <= _EPS:
-            return self._composite(phone.display_key(s0), s0)
+            return composite(phone.display_key(s0), s0)
         j0 = math.floor(s0 * self._hz + _EPS) + 1
         j1 = math.ceil(s1 * self._hz - _EPS) - 1
         cuts = [s0] + [j / self._hz for j in range(j0, j1 + 1)] + [s1]
@@ -392,15 +463,16 @@ class SimCamera(Camera):
             when.setdefault(key, mid)
         if len(parts) == 1:
             key = next(iter(parts))
-            return self._composite(key, when[key])
+            return composite(key, when[key])
         total = s1 - s0
         ranked = sorted(parts.items(), key=lambda kv: -kv[1])
         weights = tuple((k, round(w / total * 64)) for k, w in ranked)
+        blends = self._blends if points is None else points.blends
         blend_key = ("blend", weights)
-        img = self._blends.get(blend_key)
+        img = blends.get(blend_key)
         if img is not None:
             return img
-        images = [self._composite(k, when[k]) for k, _ in ranked]  # may evict; keep refs
+        images = [composite(k, when[k]) for k, _ in ranked]  # may evict; keep refs
         img = images[0].copy()
         done = weights[0][1]
         for (_, w), other in zip(weights[1:], images[1:], strict=True):
@@ -410,9 +482,9 @@ class SimCamera(Camera):
             cv2.addWeighted(img, done / (done + w), other, w / (done + w), 0.0, img)
             done += w
         img.setflags(write=False)
-        self._blends[blend_key] = img
-        if len(self._blends) > 8:
-            self._blends.pop(next(iter(self._blends)))
+        blends[blend_key] = img
+        if len(blends) > 8:
+            blends.pop(next(iter(blends)))
         return img
 
     def flicker_gain(self, s0: float, s1: float) -> float:
@@ -521,26 +593,32 @@ class SimCamera(Camera):
             keep = cv2.cvtColor(keep1, cv2.COLOR_GRAY2BGR)
         return x0, y0, colour, keep
 
-    def _draw_tool(self, img: np.ndarray, s0: float, s1: float) -> None:
+    def _tool_drawing(self, s0: float, s1: float
+                      ) -> tuple[int, int, np.ndarray, np.ndarray] | None:
+        """The tool as seen over the exposure ``[s0, s1]`` (see :meth:`_tool_layer`)."""
         world = self.world
         first, last = world.tool_pose_at(s0), world.tool_pose_at(s1)
         if first is None or last is None:
-            return
+            return None
+        shape = (self.size_px[1], self.size_px[0])
         if first == last:  # still: the same drawing as last time, most of the time
             drawn = self._tool_cache.get(last, False)
             if drawn is False:
-                drawn = self._tool_layer([last], img.shape[:2])
+                drawn = self._tool_layer([last], shape)
                 self._tool_cache[last] = drawn
                 if len(self._tool_cache) > 8:
                     self._tool_cache.pop(next(iter(self._tool_cache)))
-        else:
-            a = self._project_fast(self._tool_points(first))
-            b = self._project_fast(self._tool_points(last))
-            travel = float(np.hypot(*(b - a).T).max())
-            # instants from the window's start to its end, about 1.5 px of travel apart
-            n = min(_MAX_TOOL_SAMPLES, math.ceil(travel / 1.5) + 1)
-            poses = [world.tool_pose_at(s0 + i / (n - 1) * (s1 - s0)) for i in range(n)]
-            drawn = self._tool_layer([p for p in poses if p is not None], img.shape[:2])
+            return drawn
+        a = self._project_fast(self._tool_points(first))
+        b = self._project_fast(self._tool_points(last))
+        travel = float(np.hypot(*(b - a).T).max())
+        # instants from the window's start to its end, about 1.5 px of travel apart
+        n = min(_MAX_TOOL_SAMPLES, math.ceil(travel / 1.5) + 1)
+        poses = [world.tool_pose_at(s0 + i / (n - 1) * (s1 - s0)) for i in range(n)]
+        return self._tool_layer([p for p in poses if p is not None], shape)
+
+    def _draw_tool(self, img: np.ndarray, s0: float, s1: float) -> None:
+        drawn = self._tool_drawing(s0, s1)
         if drawn is None:
             return
         x0, y0, colour, keep = drawn
@@ -611,6 +689,75 @@ class SimCamera(Camera):
         n = self.thinning_stride(min_interval_s) if min_interval_s > 0 else 1
         first = -(-k0 // n) * n  # the first multiple of n at or after k0
         return [self.render(k) for k in range(first, k1 + 1, n)]
+
+    def pixels(self, since: float, until: float, points: tuple[np.ndarray, np.ndarray],
+               min_interval_s: float = 0.0) -> list[PixelSample]:
+        """The pixels at camera ``points`` of the frames :meth:`frames` would hand, rendered
+        at those points only: exactly ``frame.image[points]``, at a small part of the cost."""
+        now = self.world.clock.now()
+        if self.interval_is_empty(since, until, now):
+            return []
+        k0 = max(0, math.floor((since - self.phase_s) * self.fps + _EPS) + 1)
+        k1 = math.floor((until - self.phase_s) * self.fps + _EPS)
+        n = self.thinning_stride(min_interval_s) if min_interval_s > 0 else 1
+        first = -(-k0 // n) * n
+        pts = self._point_sets.get(id(points[0]))
+        if pts is None or pts.source is not points[0]:
+            pts = _Points(self, points)
+            self._point_sets = {id(points[0]): pts}  # one set in use at a time
+        out = []
+        for k in range(first, k1 + 1, n):
+            frame = self._frames.get(k)
+            values = frame.image[points] if frame is not None else self._render_points(k, pts)
+            out.append(PixelSample(values, self.frame_time(k), k))
+        return out
+
+    def _render_points(self, k: int, pts: _Points) -> np.ndarray:
+        """:meth:`_render` at ``pts`` only (same operations on the same pixels)."""
+        t = self.frame_time(k)
+        now = self.world.clock.now()
+        half = self.exposure_s / 2
+        s0 = t - half
+        s1 = max(min(t + half, now), s0)
+        screen = self._display(s0, s1, pts)
+        gain = self.flicker_gain(s0, s1)
+        drawn = self._tool_drawing(s0, s1)
+        last = pts.last_scene
+        if last is not None and last[0] is screen and last[1] is drawn and last[2] == gain:
+            values = last[3].copy()  # a still scene: only the noise differs
+        else:
+            values = self._scene_points(pts, screen, gain, drawn)
+            pts.last_scene = (screen, drawn, gain, values.copy())
+        if pts.noise:
+            pos, neg = pts.noise[k % len(pts.noise)]
+            cv2.add(values, pos, values)
+            cv2.subtract(values, neg, values)
+        return values
+
+    @staticmethod
+    def _scene_points(pts: _Points, screen: np.ndarray, gain: float,
+                      drawn: tuple[int, int, np.ndarray, np.ndarray] | None) -> np.ndarray:
+        """The scene at ``pts`` before sensor noise: background, screen, flicker, tool."""
+        if len(pts.in_roi) == len(pts.ys):  # all in the screen's box (a grid on the screen)
+            values = screen.copy()
+        else:
+            values = pts.background.copy()
+            values[pts.in_roi] = screen
+        if gain != 1.0:
+            level = round(gain * 1024)
+            if level != 1024:
+                lut = np.clip(np.arange(256) * (level / 1024) + 0.5, 0, 255).astype(np.uint8)
+                values[pts.on_screen] = lut[values[pts.on_screen]]
+        if drawn is not None:
+            hit, at = pts.under(drawn)
+            if len(hit):
+                # (points x channels arrays: the same element-wise operations as on the image)
+                _, _, colour, keep = drawn
+                v = values[hit]
+                cv2.multiply(v, keep[at], v, scale=1 / 255)
+                cv2.add(v, colour[at], v)
+                values[hit] = v
+        return values
 
     def latest(self) -> Frame:
         """The last frame captured at or before now (frame 0 before the first capture)."""

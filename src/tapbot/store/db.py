@@ -211,29 +211,37 @@ class SqlStore:
                         wall_start=doc.wall, thresholds=doc.thresholds, config=doc.config,
                         steps=0, incidents=0))
             elif isinstance(doc, StepDoc):
-                conn.execute(insert(StepRow).values(**_cols(StepRow, data)))
+                conn.execute(_INSERT[StepRow], _cols(StepRow, data))
             elif isinstance(doc, Measurement):
-                conn.execute(insert(MeasurementRow).values(**_cols(MeasurementRow, data)))
+                conn.execute(_INSERT[MeasurementRow], _cols(MeasurementRow, data))
             elif isinstance(doc, Incident):
                 row = _cols(IncidentRow, data)
                 row["kind"] = doc.incident
-                conn.execute(insert(IncidentRow).values(**row))
+                conn.execute(_INSERT[IncidentRow], row)
             elif isinstance(doc, FrameRef):
-                conn.execute(insert(ArtifactRow).values(**_cols(ArtifactRow, data)))
+                conn.execute(_INSERT[ArtifactRow], _cols(ArtifactRow, data))
             elif isinstance(doc, RunStop):
                 conn.execute(update(RunRow).where(RunRow.run_id == run_id).values(
                     t_stop=doc.t, verdict=doc.verdict, reason=doc.reason, reasons=doc.reasons,
                     steps=doc.steps, incidents=doc.incidents))
-            conn.execute(insert(DocumentRow).values(run_id=run_id, seq=data["seq"],
-                                                    kind=data["kind"],
-                                                    body=doc.model_dump_json()))
+            conn.execute(_INSERT[DocumentRow], {"run_id": run_id, "seq": data["seq"],
+                                                "kind": data["kind"],
+                                                "body": doc.model_dump_json()})
 
     def close(self) -> None:
         self.engine.dispose()
 
 
+#: One INSERT per table, built once: parameters passed apart reuse its compiled form (a
+#: ``.values(...)`` statement per document was most of the store's cost).
+_INSERT = {model: insert(model) for model in (StepRow, MeasurementRow, IncidentRow, ArtifactRow,
+                                             DocumentRow)}
+_COLUMNS = {model: frozenset(c.name for c in model.__table__.columns) - {"id"}
+            for model in _INSERT}
+
+
 def _cols(model: type[Base], data: dict[str, Any]) -> dict[str, Any]:
-    names = {c.name for c in model.__table__.columns} - {"id"}
+    names = _COLUMNS[model]
     return {k: v for k, v in data.items() if k in names}
 
 

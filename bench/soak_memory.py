@@ -4,10 +4,17 @@
 
 Runs the demo soak (the demo's flow mix and fault rates, documents to JSON Lines and SQLite in
 a temporary folder, as ``tapbot demo`` does) and prints, at the start and at every simulated
-``--every``, the process's resident memory (``VmRSS`` of /proc/self/status, after a
-``gc.collect()``), the twin's ground-truth footprint (the one store that grows with the run, by
-design a few tens of bytes per touch and response), the number of Python objects alive, and
-the wall and CPU seconds so far (the machine is shared: CPU seconds are the steadier clock).
+``--every``:
+
+- ``rss``: the process's resident memory (``VmRSS`` of /proc/self/status, after a
+  ``gc.collect()``) at that instant;
+- ``peak``: the highest resident memory since the previous sample (``VmHWM``, reset each time);
+- ``heap free``: memory glibc's malloc holds free for reuse (``mallinfo2``): frames and images
+  of a few MB are freed into the heap and stay resident until reused, so ``rss`` at an instant
+  swings by tens of MB with what was freed last, while live memory stays flat;
+- the twin's ground-truth footprint (the one store that grows with the run, by design a few
+  tens of bytes per touch and response) and the number of Python objects alive;
+- wall and CPU seconds so far (the machine is shared: CPU seconds are the steadier clock).
 
 Target (issue 3): the figure at simulated hour 24 within 10 % of hour 1. The last line is the
 ratio of the last sample to the first ``--every`` mark (hour 24 / hour 1 by default).
@@ -20,6 +27,7 @@ look, ``--duration 2h --every 20m`` compares 2 h with 20 min.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import gc
 import resource
 import tempfile
@@ -47,6 +55,49 @@ def rss_mb() -> float:
     raise RuntimeError("no VmRSS in /proc/self/status (Linux only)")
 
 
+def reset_peak() -> bool:
+    """Restart the kernel's peak-RSS count (VmHWM); False where that is not possible."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def peak_mb() -> float:
+    """Peak resident memory in MB since the last :func:`reset_peak` (VmHWM)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024.0
+    raise RuntimeError("no VmHWM in /proc/self/status (Linux only)")
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+        "fordblks", "keepcost")]
+
+
+def _glibc() -> ctypes.CDLL | None:
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallinfo2.restype = _MallInfo2
+    except (OSError, AttributeError):
+        return None
+    return libc
+
+
+_LIBC = _glibc()
+
+
+def heap_free_mb() -> float | None:
+    """Memory glibc's malloc holds free (fordblks of mallinfo2): resident pages the process
+    keeps for reuse; None without glibc >= 2.33."""
+    if _LIBC is None:
+        return None
+    return _LIBC.mallinfo2().fordblks / 2**20
+
+
 def cpu_s() -> float:
     """CPU seconds (user + system) this process has used."""
     ru = resource.getrusage(resource.RUSAGE_SELF)
@@ -62,8 +113,8 @@ class MemoryProbe:
         self.wall0 = wall_perf()
         self.cpu0 = cpu_s()
         self.next_mark = every_s
-        self.samples: list[tuple[float, float]] = []  # (simulated s, RSS MB)
-        self.touches = 0
+        self.samples: list[tuple[float, float, float]] = []  # (simulated s, RSS MB, peak MB)
+        self.has_peak = reset_peak()
 
     def __call__(self, doc: BaseModel) -> None:
         t = getattr(doc, "t", 0.0)
@@ -74,15 +125,18 @@ class MemoryProbe:
     def record(self, t: float) -> None:
         gc.collect()
         mb = rss_mb()
-        self.samples.append((t, mb))
+        peak = peak_mb() if self.has_peak else mb
+        self.has_peak = self.has_peak and reset_peak()
+        self.samples.append((t, mb, peak))
+        free = heap_free_mb()
+        heap = "" if free is None else f"heap free {free:6.1f}   "
         truth = ""
         if self.truth is not None:
-            n = len(self.truth.touches)
-            truth = (f"truth {self.truth.nbytes / 1e6:6.2f} MB ({n} touches, "
-                     f"{len(self.truth.responses)} responses)   ")
-        print(f"  sim {format_duration(t):>8s}   rss {mb:8.1f} MB   {truth}"
-              f"objects {len(gc.get_objects()):8d}   wall {wall_perf() - self.wall0:7.1f} s   "
-              f"cpu {cpu_s() - self.cpu0:7.1f} s", flush=True)
+            truth = (f"truth {self.truth.nbytes / 1e6:5.2f} MB ({len(self.truth.touches)} "
+                     "touches)   ")
+        print(f"  sim {format_duration(t):>8s}   rss {mb:7.1f} MB   peak {peak:7.1f}   {heap}"
+              f"{truth}objects {len(gc.get_objects()):8d}   wall {wall_perf() - self.wall0:7.1f} s"
+              f"   cpu {cpu_s() - self.cpu0:7.1f} s", flush=True)
 
 
 def main() -> None:
@@ -123,13 +177,16 @@ def main() -> None:
         wall, cpu = wall_perf() - probe.wall0, cpu_s() - probe.cpu0
     print(f"simulated {format_duration(summary.sim_time_s)} in {wall:.1f} s wall, {cpu:.1f} s "
           f"CPU; steps {summary.steps}; incidents {len(summary.incidents)}")
-    first = next(((t, mb) for t, mb in probe.samples if t >= every_s - 1e-6), None)
-    last_t, last = probe.samples[-1]
+    first = next((s for s in probe.samples if s[0] >= every_s - 1e-6), None)
+    last_t, last, last_peak = probe.samples[-1]
     if first is None or last_t <= first[0]:
         print("rss_ratio: n/a (run longer than one --every)")
         return
-    first_t, first_mb = first
+    first_t, first_mb, first_peak = first
     ratio = last / first_mb
+    peak_pct = (last_peak / first_peak - 1) * 100
+    print(f"peak rss in the interval to {format_duration(first_t)}: {first_peak:.1f} MB; to "
+          f"{format_duration(last_t)}: {last_peak:.1f} MB ({peak_pct:+.1f} %)")
     print(f"rss at {format_duration(first_t)}: {first_mb:.1f} MB; at {format_duration(last_t)}: "
           f"{last:.1f} MB ({(ratio - 1) * 100:+.1f} %; target within 10 %)")
     print(f"rss_ratio {format_duration(last_t)} / {format_duration(first_t)}: {ratio:.3f}")

@@ -6,6 +6,7 @@ import os
 import tracemalloc
 
 import pytest
+from sqlalchemy import insert
 
 from tapbot.core.documents import (
     Dispatcher,
@@ -18,7 +19,7 @@ from tapbot.core.documents import (
 )
 from tapbot.core.errors import StoreError
 from tapbot.store import SqlStore, list_runs, load_run_documents
-from tapbot.store.db import database_url
+from tapbot.store.db import READ_BATCH, DocumentRow, database_url
 
 
 def emit_run(store, run_id="r1"):
@@ -124,3 +125,31 @@ def test_the_store_keeps_nothing_per_document_in_memory(tmp_path):
         tracemalloc.stop()
         store.close()
     assert grown < 40_000, f"{grown} bytes kept for ~1200 documents"
+
+
+def test_a_run_reads_back_in_batches_not_whole(tmp_path):
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    store = SqlStore(url)
+    d = Dispatcher()
+    d.subscribe(store)
+    d.emit(RunStart(run_id="r", t=0.0, rig="twin", device="phone", plan="p"))
+    n = 3 * READ_BATCH
+    with store.engine.begin() as conn:  # many documents quickly: straight into the table
+        conn.execute(insert(DocumentRow), [
+            {"run_id": "r", "seq": k, "kind": "measurement",
+             "body": Measurement(run_id="r", seq=k, t=float(k), name="response_latency",
+                                 value=0.08, unit="s", step="x" * 400).model_dump_json()}
+            for k in range(1, n + 1)])
+    store.close()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        docs = load_run_documents(url, "r")
+        first = next(docs)
+        count = 1 + sum(1 for _ in docs)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert isinstance(first, RunStart) and count == n + 1
+    # the whole run as rows is > 1.5 MB; one batch is a third of that
+    assert peak < 1_200_000, f"peak {peak} bytes"

@@ -245,20 +245,31 @@ def _cols(model: type[Base], data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k in names}
 
 
+#: Rows fetched at a time when reading a run back (a 24 h run has ~100 000 documents).
+READ_BATCH = 1000
+
+
 def load_run_documents(url: str, run_id: str) -> Iterator[BaseModel]:
-    """The documents of ``run_id`` in order, parsed (raises StoreError for an unknown run)."""
+    """The documents of ``run_id`` in order, parsed (raises StoreError for an unknown run).
+
+    Rows stream in batches of :data:`READ_BATCH`: the run is never held whole. The connection
+    stays open until the iteration ends (or the iterator is closed).
+    """
     engine = open_engine(url)
+    found = False
     try:
         with engine.connect() as conn:
-            rows = conn.execute(select(DocumentRow.body).where(DocumentRow.run_id == run_id)
-                                .order_by(DocumentRow.seq, DocumentRow.id)).all()
+            rows = conn.execution_options(yield_per=READ_BATCH).execute(
+                select(DocumentRow.body).where(DocumentRow.run_id == run_id)
+                .order_by(DocumentRow.seq, DocumentRow.id))
+            for (body,) in rows:
+                found = True
+                yield parse_document(body)
     finally:
         engine.dispose()
-    if not rows:
+    if not found:
         raise StoreError(f"run '{run_id}' is not in the store {redact_url(url)}",
                          hint="check the run id, the --out folder or TAPBOT_DATABASE_URL")
-    for (body,) in rows:
-        yield parse_document(body)
 
 
 def list_runs(url: str) -> list[dict[str, Any]]:

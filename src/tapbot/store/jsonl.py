@@ -29,19 +29,30 @@ class JsonlWriter:
 
 
 def read_documents(path: Path) -> Iterator[BaseModel]:
-    """Parse every document of a JSON Lines file; a torn last line (a crash mid-write) is
-    skipped, any other bad line raises :class:`StoreError` naming the line."""
+    """Parse every document of a JSON Lines file, one line at a time (a 24 h run's file is tens
+    of MB; it is never held whole). A torn last line (a crash mid-write) is skipped, any other
+    bad line raises :class:`StoreError` naming the line."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        fh = path.open(encoding="utf-8")
     except FileNotFoundError as exc:
         raise StoreError(f"{path}: no such documents file") from exc
-    for n, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            yield parse_document(line)
-        except (ValidationError, json.JSONDecodeError) as exc:
-            if n == len(lines):
-                return
-            raise StoreError(f"{path}:{n}: not a tapbot document ({exc.__class__.__name__})",
-                             hint="the file may be from another tool or corrupted") from exc
+    with fh:
+        held: tuple[int, str] | None = None  # a line is parsed once the next one is read
+        for n, line in enumerate(fh, start=1):
+            if held is not None and (doc := _parse(path, *held, last=False)) is not None:
+                yield doc
+            held = (n, line)
+        if held is not None and (doc := _parse(path, *held, last=True)) is not None:
+            yield doc
+
+
+def _parse(path: Path, n: int, line: str, *, last: bool) -> BaseModel | None:
+    if not line.strip():
+        return None
+    try:
+        return parse_document(line)
+    except (ValidationError, json.JSONDecodeError) as exc:
+        if last:
+            return None
+        raise StoreError(f"{path}:{n}: not a tapbot document ({exc.__class__.__name__})",
+                         hint="the file may be from another tool or corrupted") from exc

@@ -16,6 +16,9 @@ a temporary folder, as ``tapbot demo`` does) and prints, at the start and at eve
   tens of bytes per touch and response) and the number of Python objects alive;
 - wall and CPU seconds so far (the machine is shared: CPU seconds are the steadier clock).
 
+``--trim-every-steps N`` is an experiment, off by default: glibc's ``malloc_trim(0)`` every N
+steps hands the free heap pages back to the kernel, which shows how much of ``rss`` is live.
+
 Target (issue 3): the figure at simulated hour 24 within 10 % of hour 1. The last line is the
 ratio of the last sample to the first ``--every`` mark (hour 24 / hour 1 by default).
 
@@ -104,6 +107,29 @@ def cpu_s() -> float:
     return ru.ru_utime + ru.ru_stime
 
 
+class HeapTrimmer:
+    """Experiment (``--trim-every-steps``): hand glibc's free heap pages back to the kernel
+    (``malloc_trim(0)``) every ``every`` step documents, as a runner could between steps."""
+
+    def __init__(self, every: int) -> None:
+        if _LIBC is None:
+            raise SystemExit("--trim-every-steps needs glibc")
+        self.every = every
+        self.steps = 0
+        self.calls = 0
+        self.cpu_s = 0.0
+
+    def __call__(self, doc: BaseModel) -> None:
+        if getattr(doc, "kind", "") != "step":
+            return
+        self.steps += 1
+        if self.steps % self.every == 0:
+            c0 = cpu_s()
+            _LIBC.malloc_trim(0)
+            self.cpu_s += cpu_s() - c0
+            self.calls += 1
+
+
 class MemoryProbe:
     """A document subscriber: records VmRSS when the run's clock passes each mark."""
 
@@ -145,6 +171,9 @@ def main() -> None:
     parser.add_argument("--every", default="1h", help="simulated time between samples")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-faults", action="store_true")
+    parser.add_argument("--trim-every-steps", type=int, default=0, metavar="N",
+                        help="experiment: malloc_trim(0) every N steps (default 0: never, "
+                             "as tapbot itself does today)")
     args = parser.parse_args()
     duration_s = parse_duration(args.duration)
     every_s = parse_duration(args.every)
@@ -163,8 +192,10 @@ def main() -> None:
         store = SqlStore(database_url(out))
         summary = RunSummary()
         probe = MemoryProbe(every_s, rig.truth)
-        for sub in (writer, store, summary, probe):
-            dispatcher.subscribe(sub)
+        trimmer = HeapTrimmer(args.trim_every_steps) if args.trim_every_steps > 0 else None
+        for sub in (writer, store, summary, trimmer, probe):
+            if sub is not None:
+                dispatcher.subscribe(sub)
         runner = Runner(rig, dispatcher, run_id="bench", artifacts=Artifacts(out / "bench"))
         probe.record(0.0)
         try:
@@ -177,6 +208,9 @@ def main() -> None:
         wall, cpu = wall_perf() - probe.wall0, cpu_s() - probe.cpu0
     print(f"simulated {format_duration(summary.sim_time_s)} in {wall:.1f} s wall, {cpu:.1f} s "
           f"CPU; steps {summary.steps}; incidents {len(summary.incidents)}")
+    if trimmer is not None:
+        print(f"malloc_trim(0) every {trimmer.every} steps: {trimmer.calls} calls, "
+              f"{trimmer.cpu_s:.2f} s CPU in all")
     first = next((s for s in probe.samples if s[0] >= every_s - 1e-6), None)
     last_t, last, last_peak = probe.samples[-1]
     if first is None or last_t <= first[0]:

@@ -305,7 +305,8 @@ def _video(content: tuple, w: int, h: int) -> np.ndarray:
     cv2.circle(img, (cx, y0 + vh // 2), r, (255, 255, 255), -1, cv2.LINE_AA)
     by = y0 + round(vh * ((frame * 7) % 20) / 20)
     _fill(img[by:min(y1, by + max(1, vh // 12)), x0:x1], (20, 20, 20))
-    if paused:
+    if paused:  # the player dims the picture under its pause sign, as players do
+        img[y0:y1, x0:x1] //= 2
         pw, ph = max(1, round(vw * 0.03)), round(vh * 0.3)
         mx, my = x0 + vw // 2, y0 + vh // 2
         for dx in (-2 * pw, pw):

@@ -33,6 +33,16 @@ by ``camera_height_mm / (camera_height_mm - z)`` (parallax). Optional ArUco mark
 Speed: the deck, body and markers are drawn and distorted once; the screen is remapped into
 the image once per distinct display state (cached); a frame is then a copy, a flicker lookup
 table on the screen, the tool, and noise from a small seeded bank.
+
+A bump (a ``bump`` fault: the phone knocked on the deck, see :meth:`SimWorld.apply_bump`)
+moves the phone under the camera, which stays fixed to the deck: the deck -> ideal camera map
+is kept, and the screen -> camera homography of a pose is ``deck_to_ideal @ screen_to_deck``.
+The holder with its markers is clamped to the phone and moves with it. Everything that depends
+on the screen's pose (the background with body and markers, the screen's box, mask and remap
+tables, the composites and blends, the point sets of :meth:`SimCamera.pixels`) is kept per
+pose: a frame is drawn with the pose at its timestamp, so frames before a bump still show the
+phone where it was. The pose of the camera's construction time uses the homography of the
+options exactly (no bump: the same pixels as ever); two other poses' caches are kept.
 """
 
 from __future__ import annotations
@@ -58,7 +68,7 @@ from tapbot.sim.markers import (
     holder_layout,
     marker_image,
 )
-from tapbot.sim.world import SimWorld, ToolPose
+from tapbot.sim.world import ScreenPose, SimWorld, ToolPose
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +86,10 @@ _NOISE_BANK = 8
 _CACHE = 32
 _FRAME_CACHE = 24  # recent frames, like a real camera's ring buffer (~0.4 s at 60 fps)
 _MAX_TOOL_SAMPLES = 16
+_KEPT_POSES = 2  # caches kept for poses other than the one in use (before/after a bump)
+#: The camera's state that depends on where the phone lies: swapped as a whole at a bump.
+_POSE_STATE = ("_screen_to_camera", "_background", "_roi", "_screen_mask", "_map1", "_map2",
+               "_screen_scaled_px", "_composites", "_blends", "_point_sets")
 _EPS = 1e-9
 
 
@@ -228,7 +242,12 @@ class SimCamera(Camera):
         self._luts: dict[int, np.ndarray] = {}
         self._blends: dict[Hashable, np.ndarray] = {}
         self._tool_cache: dict[ToolPose, tuple[int, int, np.ndarray, np.ndarray] | None] = {}
-        self._deck_to_ideal = self._screen_to_camera.matrix @ world.deck_to_screen().matrix
+        # the camera is fixed to the deck: this map never changes, even when the phone moves
+        self._pose: ScreenPose = world.screen_pose_at(world.clock.now())
+        self._deck_to_ideal = (self._screen_to_camera.matrix
+                               @ world.deck_to_screen(world.clock.now()).matrix)
+        self._pose_maps: dict[ScreenPose, Homography] = {self._pose: self._screen_to_camera}
+        self._other_poses: OrderedDict[ScreenPose, tuple] = OrderedDict()
         self._noise = self._make_noise()
         ppm = profile.px_per_mm[1] * self._cam_px_per_screen_px
         self._px_per_mm = ppm
@@ -251,13 +270,56 @@ class SimCamera(Camera):
         rot = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
         return local @ rot.T + np.array([cx, cy])
 
-    def true_camera_to_screen(self) -> Homography:
-        """The true map from *ideal* (undistorted) camera px to device screen px."""
-        return self._screen_to_camera.inverse()
+    def _pose_map(self, pose: ScreenPose) -> Homography:
+        """Screen px -> ideal camera px with the phone at ``pose`` (fixed camera)."""
+        h = self._pose_maps.get(pose)
+        if h is None:
+            to_deck = pose.screen_to_deck(self.world.phone.profile.px_per_mm)
+            h = Homography(self._deck_to_ideal @ to_deck.matrix)
+            if len(self._pose_maps) > 16:
+                self._pose_maps.pop(next(k for k in self._pose_maps if k != self._pose))
+            self._pose_maps[pose] = h
+        return h
 
-    def true_screen_to_camera(self) -> Homography:
-        """The true map from device screen px to *ideal* (undistorted) camera px."""
-        return self._screen_to_camera
+    def _pose_at(self, t: float | None) -> ScreenPose:
+        now = self.world.clock.now()
+        return self.world.screen_pose_at(now if t is None else min(t, now))
+
+    def true_camera_to_screen(self, t: float | None = None) -> Homography:
+        """The true map from *ideal* (undistorted) camera px to device screen px, now (or at
+        ``t``: it changes when a bump moves the phone)."""
+        return self.true_screen_to_camera(t).inverse()
+
+    def true_screen_to_camera(self, t: float | None = None) -> Homography:
+        """The true map from device screen px to *ideal* (undistorted) camera px, now (or at
+        ``t``: it changes when a bump moves the phone)."""
+        return self._pose_map(self._pose_at(t))
+
+    def _use_pose(self, t: float) -> None:
+        """Make the caches of the phone's pose at ``t`` the ones in use (frames of any time
+        draw the phone where it lay then)."""
+        pose = self._pose_at(t)
+        if pose is self._pose:
+            return
+        if pose == self._pose:
+            self._pose = pose
+            return
+        self._other_poses[self._pose] = tuple(getattr(self, a) for a in _POSE_STATE)
+        kept = self._other_poses.pop(pose, None)
+        if kept is not None:
+            for name, value in zip(_POSE_STATE, kept, strict=True):
+                setattr(self, name, value)
+        else:
+            logger.debug("camera: the phone moved; drawing its new pose %s", pose)
+            self._screen_to_camera = self._pose_map(pose)
+            self._background = self._draw_background()
+            self._setup_screen_map()
+            self._composites = OrderedDict()
+            self._blends = {}
+            self._point_sets = {}
+        self._pose = pose
+        while len(self._other_poses) > _KEPT_POSES:
+            self._other_poses.popitem(last=False)
 
     @property
     def intrinsics(self) -> np.ndarray:
@@ -308,21 +370,24 @@ class SimCamera(Camera):
                 break
         return c + n * self._f
 
-    def project_screen_px(self, points: np.ndarray) -> np.ndarray:
-        """Device screen px -> the camera px where the frame shows them (with distortion)."""
-        return self.distort_px(self._screen_to_camera.apply(np.asarray(points, np.float64)))
+    def project_screen_px(self, points: np.ndarray, t: float | None = None) -> np.ndarray:
+        """Device screen px -> the camera px where the frame shows them (with distortion),
+        with the phone where it lies now (or at ``t``)."""
+        h = self.true_screen_to_camera(t)
+        return self.distort_px(h.apply(np.asarray(points, np.float64)))
 
-    def project_screen_mm(self, points: np.ndarray) -> np.ndarray:
-        """Screen mm (the marker layout's frame) -> camera px in the frame."""
+    def project_screen_mm(self, points: np.ndarray, t: float | None = None) -> np.ndarray:
+        """Screen mm (the marker layout's frame) -> camera px in the frame (now, or at ``t``)."""
         sx, sy = self.world.phone.profile.px_per_mm
         pts = np.asarray(points, np.float64).reshape(-1, 2) * np.array([sx, sy])
-        return self.project_screen_px(pts)
+        return self.project_screen_px(pts, t)
 
     def project_deck(self, xyz: np.ndarray) -> np.ndarray:
         """Deck points (x, y mm; z mm above the deck's origin) -> camera px in the frame."""
         p = np.asarray(xyz, np.float64).reshape(-1, 3)
-        screen = self.world.deck_to_screen().apply(p[:, :2])
-        ideal = self._screen_to_camera.apply(screen)
+        pose = self._pose_at(None)
+        screen = self.world.deck_to_screen(self.world.clock.now()).apply(p[:, :2])
+        ideal = self._pose_map(pose).apply(screen)
         height = self.options.camera_height_mm
         s = height / np.maximum(height - (p[:, 2] - self.world.glass_z_mm), 1.0)
         c = np.asarray(self._c)
@@ -336,7 +401,7 @@ class SimCamera(Camera):
 
     def _setup_screen_map(self) -> None:
         """The ROI of the image the screen covers and, per ROI pixel, where to sample the
-        (scaled) screen image."""
+        (scaled) screen image (for the pose in use, :attr:`_screen_to_camera`)."""
         iw, ih = self.size_px
         sw = max(1, round(self._sw * self._render_scale))
         sh = max(1, round(self._sh * self._render_scale))
@@ -347,7 +412,7 @@ class SimCamera(Camera):
             np.stack([np.full_like(edge, self._sw), edge * self._sh], 1),
             np.stack([edge * self._sw, np.full_like(edge, self._sh)], 1),
             np.stack([np.zeros_like(edge), edge * self._sh], 1)])
-        cam = self.project_screen_px(outline)
+        cam = self.distort_px(self._screen_to_camera.apply(outline))
         x0 = max(0, math.floor(cam[:, 0].min()) - 2)
         y0 = max(0, math.floor(cam[:, 1].min()) - 2)
         x1 = min(iw, math.ceil(cam[:, 0].max()) + 3)
@@ -648,6 +713,7 @@ class SimCamera(Camera):
 
     def _render(self, k: int) -> tuple[Frame, bool]:
         t = self.frame_time(k)
+        self._use_pose(t)
         now = self.world.clock.now()
         half = self.exposure_s / 2
         s0 = t - half
@@ -678,6 +744,7 @@ class SimCamera(Camera):
         self._blends.clear()
         self._tool_cache.clear()
         self._frames.clear()
+        self._other_poses.clear()
 
     def frames(self, since: float, until: float, min_interval_s: float = 0.0) -> list[Frame]:
         """Frames captured in ``(since, until]``, oldest first, thinned to ``min_interval_s``."""
@@ -701,16 +768,25 @@ class SimCamera(Camera):
         k1 = math.floor((until - self.phase_s) * self.fps + _EPS)
         n = self.thinning_stride(min_interval_s) if min_interval_s > 0 else 1
         first = -(-k0 // n) * n
-        pts = self._point_sets.get(id(points[0]))
-        if pts is None or pts.source is not points[0]:
-            pts = _Points(self, points)
-            self._point_sets = {id(points[0]): pts}  # one set in use at a time
+        self._points_for(points)  # checks the points now, even if every frame is cached
         out = []
         for k in range(first, k1 + 1, n):
             frame = self._frames.get(k)
-            values = frame.image[points] if frame is not None else self._render_points(k, pts)
+            if frame is not None:
+                values = frame.image[points]
+            else:
+                self._use_pose(self.frame_time(k))
+                values = self._render_points(k, self._points_for(points))
             out.append(PixelSample(values, self.frame_time(k), k))
         return out
+
+    def _points_for(self, points: tuple[np.ndarray, np.ndarray]) -> _Points:
+        """The point set of ``points`` for the pose in use (one set in use at a time)."""
+        pts = self._point_sets.get(id(points[0]))
+        if pts is None or pts.source is not points[0]:
+            pts = _Points(self, points)
+            self._point_sets = {id(points[0]): pts}
+        return pts
 
     def _render_points(self, k: int, pts: _Points) -> np.ndarray:
         """:meth:`_render` at ``pts`` only (same operations on the same pixels)."""

@@ -8,6 +8,7 @@ starts later, and the ground truth records when it really started.
 
 from __future__ import annotations
 
+import math
 from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -19,7 +20,7 @@ FAULT_GAP_S = 10.0
 
 FaultKind = Literal[
     "stall", "freeze", "anr", "crash", "close", "reboot", "glitch", "ghost_touch",
-    "dead_zone", "drift", "slowdown",
+    "dead_zone", "drift", "slowdown", "bump",
 ]
 FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
 GlitchStyle = Literal["black", "bars", "tear"]
@@ -33,7 +34,13 @@ AMOUNT_DEFAULTS: dict[str, float] = {
     "stall": 1.0,  # extra seconds added to one response
     "drift": 4.0,  # px per second the reported touches drift away
     "slowdown": 120.0,  # ms of extra latency per minute of uptime since the leak began
+    "bump": 2.0,  # mm the phone is shifted on the deck
 }
+#: The largest shift (mm) and rotation (degrees) a bump may be given.
+BUMP_MAX_MM = 20.0
+BUMP_MAX_DEG = 5.0
+#: A bump's rotation, when not given, is drawn uniformly within +- this (degrees).
+BUMP_RANDOM_DEG = 1.5
 
 
 class FaultEvent(BaseModel):
@@ -41,13 +48,20 @@ class FaultEvent(BaseModel):
 
     - ``freeze``, ``dead_zone``, ``drift``, ``slowdown`` last ``duration_s`` (or until
       ``end_s``); the others end by themselves (``crash``/``anr``: when the dialog is dismissed;
-      ``reboot``: when the lock screen shows; ``glitch``: after ``frames`` display frames).
+      ``reboot``: when the lock screen shows; ``glitch``: after ``frames`` display frames;
+      ``bump``: at once).
     - ``app`` (stall, anr, crash, close): the fault waits until that app is in front.
-    - ``amount``: stall = extra response time in s; drift = px/s; slowdown = ms per minute.
+    - ``amount``: stall = extra response time in s; drift = px/s; slowdown = ms per minute;
+      bump = shift in mm.
     - ``region``: the dead zone as fractions of the screen ``(x0, y0, x1, y1)``.
     - ``at``: where a ghost touch lands, fractions of the screen ``(x, y)``.
     - ``style``, ``frames``: a glitch's look (black flash, colour bars, tearing band) and
       length in display frames.
+    - ``bump``: the phone is knocked on the deck and moves rigidly in the glass plane at
+      ``at_s``: its screen centre shifts by ``amount`` mm (default 2, at most 20) in the
+      direction ``direction_deg`` (deck axes; drawn from the seed if unset) and it turns by
+      ``rotation_deg`` about that centre (at most +-5; drawn within +-1.5 if unset). A bump
+      is instantaneous and stays: the phone does not go back.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -62,6 +76,8 @@ class FaultEvent(BaseModel):
     at: tuple[float, float] | None = None
     style: GlitchStyle | None = None
     frames: int | None = Field(None, ge=1, le=120)
+    direction_deg: float | None = None
+    rotation_deg: float | None = None
 
     @field_validator("app")
     @classmethod
@@ -105,6 +121,18 @@ class FaultEvent(BaseModel):
                 raise ValueError(f"at: fractions of the screen in [0, 1), got {self.at}")
         if (self.style is not None or self.frames is not None) and k != "glitch":
             raise ValueError("style: only a glitch has a style and frames")
+        if k == "bump":
+            if self.amount is not None and self.amount > BUMP_MAX_MM:
+                raise ValueError(f"amount: a bump shifts the phone at most {BUMP_MAX_MM:g} mm, "
+                                 f"got {self.amount}")
+            if self.rotation_deg is not None and not abs(self.rotation_deg) <= BUMP_MAX_DEG:
+                raise ValueError(f"rotation_deg: a bump turns the phone at most "
+                                 f"+-{BUMP_MAX_DEG:g} degrees, got {self.rotation_deg}")
+            if self.direction_deg is not None and not math.isfinite(self.direction_deg):
+                raise ValueError(f"direction_deg: must be a finite angle in degrees, "
+                                 f"got {self.direction_deg}")
+        elif self.direction_deg is not None or self.rotation_deg is not None:
+            raise ValueError("rotation_deg: only a bump has a rotation_deg and direction_deg")
         return self
 
     @property

@@ -1,20 +1,25 @@
 """The fault engine's effects on the simulated phone: faults arriving by schedule or by rate,
 held back while another is going on, and what each does (freeze, stall, ANR and crash
-dialogs, the app closing, reboot, glitch, ghost touch, dead zone, drift, slowdown), logged
-as ground truth with start and end, and as logcat-like lines."""
+dialogs, the app closing, reboot, glitch, ghost touch, dead zone, drift, slowdown, bump), logged
+as ground truth with start and end, and as logcat-like lines.
+
+A bump moves the phone on the deck, which the phone itself cannot do: the fault engine draws
+it, logs it, and tells the listeners registered with :meth:`PhoneFaultEffects.on_bump` (the
+:class:`~tapbot.sim.world.SimWorld` the phone lies in)."""
 
 from __future__ import annotations
 
 import logging
 import math
 from collections import deque
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
 from tapbot.sim.apps import layout as L
-from tapbot.sim.faults import AMOUNT_DEFAULTS, FaultEvent
+from tapbot.sim.faults import AMOUNT_DEFAULTS, BUMP_RANDOM_DEG, FaultEvent
 from tapbot.sim.phone_state import EPS, HELD, PhoneEvent, UiState
 from tapbot.sim.truth import TruthFault
 
@@ -24,6 +29,10 @@ GHOST_HOLD_S = 0.06
 APP_FAULT_POLL_S = 1.0
 STALL_WAIT_S = 60.0  # an armed stall with no reaction to slow within this time lapses
 LOG_KEPT = 2000  # log lines kept for log_lines
+
+#: ``listener(t, dx_mm, dy_mm, rotation_deg)``: the phone was knocked at ``t``; its screen
+#: centre moved by (dx, dy) deck mm and it turned by ``rotation_deg`` about that centre.
+BumpListener = Callable[[float, float, float, float], None]
 
 
 class PhoneFaultEffects:
@@ -47,6 +56,18 @@ class PhoneFaultEffects:
         self._drift: tuple[float, float, float] | None = None  # (since, vx, vy) px/s
         self._last_crash: dict[str, float] = {}
         self._log: deque[tuple[float, str]] = deque(maxlen=LOG_KEPT)
+        self._bump_listeners: list[BumpListener] = []
+
+    def on_bump(self, listener: BumpListener) -> None:
+        """Call ``listener(t, dx_mm, dy_mm, rotation_deg)`` whenever a bump fault knocks the
+        phone (the world registers itself to move the screen on its deck)."""
+        self._bump_listeners.append(listener)
+
+    @property
+    def may_bump(self) -> bool:
+        """Whether any bump is scheduled or has a rate (if not, the pose never changes)."""
+        fo = self.options.faults
+        return "bump" in fo.rates() or any(fe.kind == "bump" for fe in fo.schedule)
 
     def _first_faults(self) -> None:
         for fe in self.options.faults.schedule:
@@ -216,6 +237,8 @@ class PhoneFaultEffects:
             self._leak = (t0, rate)
             self._begin("slowdown", t0, t0 + (fe.length_s or 0.0), app, due,
                         ms_per_minute=rate, ends_with="reboot")
+        elif kind == "bump":
+            self._bump(t0, fe, app, due)
         elif kind == "stall":
             extra = fe.amount or AMOUNT_DEFAULTS["stall"]
             self._stall = (None, extra, fe.app)
@@ -224,6 +247,24 @@ class PhoneFaultEffects:
             self._active = armed
             self._stall_due = due
             self._push(t0 + STALL_WAIT_S, PhoneEvent("end", action="stall_expire", payload=armed))
+
+    def _bump(self, t0: float, fe: FaultEvent, app: str, due: float) -> None:
+        """Knock the phone: draw what the event leaves unset, log it, tell the listeners."""
+        rng = self._rng_faults
+        shift = fe.amount or AMOUNT_DEFAULTS["bump"]
+        direction = (fe.direction_deg if fe.direction_deg is not None
+                     else float(rng.uniform(0.0, 360.0)))
+        rotation = (fe.rotation_deg if fe.rotation_deg is not None
+                    else float(rng.uniform(-BUMP_RANDOM_DEG, BUMP_RANDOM_DEG)))
+        a = math.radians(direction)
+        dx, dy = shift * math.cos(a), shift * math.sin(a)
+        # instantaneous: it ends where it starts (the "end" at t0 keeps the gap after it)
+        self._begin("bump", t0, t0, app, due, shift_mm=shift, direction_deg=direction,
+                    dx_mm=dx, dy_mm=dy, rotation_deg=rotation)
+        if not self._bump_listeners:
+            logger.debug("bump at %.3f s: no world to move the phone in", t0)
+        for listener in self._bump_listeners:
+            listener(t0, dx, dy, rotation)
 
     def _fire_stall(self, t_touch: float, extra: float, app: str) -> TruthFault:
         due = self._stall_due

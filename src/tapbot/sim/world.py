@@ -1,5 +1,10 @@
 """The twin's deck: one phone lying at a known pose, its glass at a known height.
 
+The phone's pose on the deck is a function of time: it starts where the world was built with
+and changes only when a ``bump`` fault knocks it (the phone's fault engine tells the world, see
+:meth:`SimWorld.apply_bump`). The world keeps a short list of ``(t_from, pose)`` segments so
+touches and camera frames of the recent past use the pose of their own time.
+
 The world also keeps a bounded history of where the robot's tool was (every finger's XYZ and
 the carriage, in deck mm) so the camera can draw fingers and arm at any recent time, hovering or
 touching, and blur them over an exposure.
@@ -23,6 +28,48 @@ logger = logging.getLogger(__name__)
 
 CONTACT_TOLERANCE_MM = 0.05
 FINGER_HISTORY_S = 12.0
+#: Pose segments that ended longer ago than this are dropped (the camera renders ~10 s back).
+POSE_HISTORY_S = 120.0
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenPose:
+    """Where the screen lies on the deck: its top-left corner ``origin_mm`` (deck mm) and its
+    rotation ``rotation_deg`` about that corner (0: screen x along deck x, y along deck y)."""
+
+    origin_mm: tuple[float, float]
+    rotation_deg: float
+
+    def screen_to_deck(self, px_per_mm: tuple[float, float]) -> Homography:
+        """The map from screen px to deck mm for a screen of ``px_per_mm``."""
+        sx, sy = px_per_mm
+        a = math.radians(self.rotation_deg)
+        c, s = math.cos(a), math.sin(a)
+        ox, oy = self.origin_mm
+        scale = np.diag([1.0 / sx, 1.0 / sy, 1.0])
+        rot_tr = np.array([[c, -s, ox], [s, c, oy], [0.0, 0.0, 1.0]])
+        return Homography(rot_tr @ scale)
+
+    def bumped(self, centre_px: tuple[float, float], px_per_mm: tuple[float, float],
+               dx_mm: float, dy_mm: float, rotation_deg: float) -> ScreenPose:
+        """This pose turned by ``rotation_deg`` about the screen point ``centre_px`` and then
+        shifted by ``(dx_mm, dy_mm)``: the point ``centre_px`` moves by exactly the shift."""
+        cx, cy = self.screen_to_deck(px_per_mm).apply_point(*centre_px)
+        a = math.radians(rotation_deg)
+        c, s = math.cos(a), math.sin(a)
+        ox, oy = self.origin_mm[0] - cx, self.origin_mm[1] - cy
+        return ScreenPose((cx + c * ox - s * oy + dx_mm, cy + s * ox + c * oy + dy_mm),
+                          self.rotation_deg + rotation_deg)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _PoseSegment:
+    """The pose from ``t_from`` on, with its maps (screen px <-> deck mm)."""
+
+    t_from: float
+    pose: ScreenPose
+    to_robot: Homography
+    to_screen: Homography
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +107,9 @@ class SimWorld:
 
     ``screen_origin_mm`` is where the screen's top-left corner lies on the deck (robot mm);
     the screen is rotated by ``rotation_deg`` about that corner (screen x axis towards
-    positive deck x at 0 degrees, screen y towards positive deck y).
+    positive deck x at 0 degrees, screen y towards positive deck y). Both are the pose *now*:
+    a ``bump`` fault moves the phone (:meth:`apply_bump`), and the maps of any recent time are
+    :meth:`true_screen_to_robot` / :meth:`deck_to_screen` with ``t``.
     """
 
     def __init__(
@@ -75,10 +124,15 @@ class SimWorld:
         self.clock = clock
         self.phone = phone
         self.glass_z_mm = float(glass_z_mm)
-        self.screen_origin_mm = (float(screen_origin_mm[0]), float(screen_origin_mm[1]))
-        self.rotation_deg = float(rotation_deg)
-        self._to_robot = self._build_screen_to_robot()
-        self._to_screen = self._to_robot.inverse()
+        pose = ScreenPose((float(screen_origin_mm[0]), float(screen_origin_mm[1])),
+                          float(rotation_deg))
+        to_robot = pose.screen_to_deck(phone.profile.px_per_mm)
+        # pose segments, oldest first; the first one holds from -inf
+        self._poses: list[_PoseSegment] = [
+            _PoseSegment(-math.inf, pose, to_robot, to_robot.inverse())]
+        # only a phone that may be bumped needs its events processed before a pose is read
+        self._may_bump = phone.may_bump
+        phone.on_bump(self.apply_bump)
         self._touching: dict[int, tuple[float, float]] = {}
         # (t_from, positions of touching fingers in screen px)
         self._finger_history: deque[tuple[float, tuple[tuple[float, float], ...]]] = deque()
@@ -86,18 +140,76 @@ class SimWorld:
         # tool motions, oldest first; between motions the tool rests at the last end pose
         self._motions: deque[ToolMotion] = deque()
 
-    def _build_screen_to_robot(self) -> Homography:
-        sx, sy = self.phone.profile.px_per_mm
-        a = math.radians(self.rotation_deg)
-        c, s = math.cos(a), math.sin(a)
-        ox, oy = self.screen_origin_mm
-        scale = np.diag([1.0 / sx, 1.0 / sy, 1.0])
-        rot_tr = np.array([[c, -s, ox], [s, c, oy], [0.0, 0.0, 1.0]])
-        return Homography(rot_tr @ scale)
+    # ------------------------------------------------------------------ the phone's pose
 
-    def deck_to_screen(self) -> Homography:
-        """The true map from deck mm to screen px."""
-        return self._to_screen
+    def _segment_at(self, t: float) -> _PoseSegment:
+        """The pose segment in force at ``t`` (the phone's events up to ``t`` processed)."""
+        poses = self._poses
+        if self._may_bump:
+            self.phone.update(t)
+        if len(poses) == 1:
+            return poses[0]
+        for seg in reversed(poses):
+            if seg.t_from <= t + 1e-12:
+                return seg
+        return poses[0]
+
+    def _now_segment(self, t: float | None) -> _PoseSegment:
+        return self._segment_at(self.clock.now() if t is None else t)
+
+    def screen_pose_at(self, t: float) -> ScreenPose:
+        """Where the phone lay on the deck at ``t`` (poses older than ~2 min are forgotten:
+        the oldest kept one answers for them)."""
+        return self._segment_at(t).pose
+
+    @property
+    def screen_origin_mm(self) -> tuple[float, float]:
+        """Where the screen's top-left corner lies on the deck now (deck mm)."""
+        return self._now_segment(None).pose.origin_mm
+
+    @property
+    def rotation_deg(self) -> float:
+        """The screen's rotation on the deck now (degrees, about its top-left corner)."""
+        return self._now_segment(None).pose.rotation_deg
+
+    @property
+    def pose_history(self) -> list[tuple[float, ScreenPose]]:
+        """The kept ``(t_from, pose)`` segments, oldest first (the first from ``-inf``)."""
+        self._now_segment(None)
+        return [(seg.t_from, seg.pose) for seg in self._poses]
+
+    def apply_bump(self, t: float, dx_mm: float, dy_mm: float, rotation_deg: float) -> None:
+        """The phone was knocked at ``t``: from then on its screen centre lies ``(dx_mm,
+        dy_mm)`` further on the deck and it is turned by ``rotation_deg`` about that centre.
+
+        The phone's fault engine calls this for a ``bump`` fault (which also logs it in the
+        ground truth); call it directly only in tests of the geometry. Bumps arrive in time
+        order. A finger resting on the glass keeps its screen position until it next moves.
+        """
+        last = self._poses[-1]
+        if t < last.t_from - 1e-9:
+            raise ValueError(f"bump at {t:.6f} s is older than the last pose change "
+                             f"({last.t_from:.6f} s)")
+        profile = self.phone.profile
+        w, h = profile.screen_px
+        pose = last.pose.bumped((w / 2.0, h / 2.0), profile.px_per_mm, dx_mm, dy_mm,
+                                rotation_deg)
+        to_robot = pose.screen_to_deck(profile.px_per_mm)
+        seg = _PoseSegment(t, pose, to_robot, to_robot.inverse())
+        if abs(t - last.t_from) <= 1e-12 and len(self._poses) > 1:
+            self._poses[-1] = seg  # two bumps at one instant: the later one wins
+        else:
+            self._poses.append(seg)
+        horizon = t - POSE_HISTORY_S
+        while len(self._poses) > 1 and self._poses[1].t_from <= horizon:
+            self._poses.pop(0)
+        logger.info("phone bumped at %.3f s: shift (%.2f, %.2f) mm, turn %.2f deg; screen "
+                    "origin now (%.2f, %.2f) mm at %.2f deg", t, dx_mm, dy_mm, rotation_deg,
+                    pose.origin_mm[0], pose.origin_mm[1], pose.rotation_deg)
+
+    def deck_to_screen(self, t: float | None = None) -> Homography:
+        """The true map from deck mm to screen px, now (or at ``t``)."""
+        return self._now_segment(t).to_screen
 
     # ------------------------------------------------------------------ tool history
 
@@ -126,9 +238,9 @@ class SimWorld:
             return first.pose_at(first.t_start)
         return None
 
-    def true_screen_to_robot(self) -> Homography:
-        """The true map from screen px to deck mm."""
-        return self._to_robot
+    def true_screen_to_robot(self, t: float | None = None) -> Homography:
+        """The true map from screen px to deck mm, now (or at ``t``; it changes at a bump)."""
+        return self._now_segment(t).to_robot
 
     def finger_contact(
         self, finger: int, t: float, x_mm: float, y_mm: float, z_mm: float, action: str
@@ -140,7 +252,7 @@ class SimWorld:
         """
         if action not in ("down", "move", "up"):
             raise ValueError(f"action must be down, move or up, got {action!r}")
-        x_px, y_px = self._to_screen.apply_point(x_mm, y_mm)
+        x_px, y_px = self._segment_at(t).to_screen.apply_point(x_mm, y_mm)
         w, h = self.phone.profile.screen_px
         on_screen = 0.0 <= x_px < w and 0.0 <= y_px < h
         on_glass = z_mm <= self.glass_z_mm + CONTACT_TOLERANCE_MM

@@ -11,6 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from tapbot.core.clock import VirtualClock
+from tapbot.core.documents import Incident, RunStart, RunStop
 from tapbot.sim import (
     FaultEvent,
     FaultOptions,
@@ -23,6 +24,7 @@ from tapbot.sim import (
     SimRobotOptions,
     SimWorld,
     TruthFault,
+    score_run,
 )
 
 W, H = 1080, 2400
@@ -226,3 +228,26 @@ def test_a_twin_with_no_bump_never_moves_and_never_polls_the_phone_for_it() -> N
     assert twin.world.screen_origin_mm == origin and len(twin.world.pose_history) == 1
     assert not twin.camera._other_poses
 
+
+def test_pose_drift_incidents_are_scored_against_bumps() -> None:
+    truth = GroundTruth(faults=[TruthFault("bump", 100.0, 100.0, "Counter"),
+                                TruthFault("bump", 500.0, 500.0, "Video")])
+
+    def run(onsets: list[float]) -> list:
+        docs: list = [RunStart(run_id="r", t=0.0, rig="twin", device="p", plan="x")]
+        docs += [Incident(run_id="r", t=t, incident="pose-drift", t_onset=t, t_end=None,
+                          message="m") for t in onsets]
+        docs.append(RunStop(run_id="r", t=1000.0, reason="completed", verdict="FAIL"))
+        return docs
+
+    # seen 30 s after the first bump (at the next check) and 1 s after the second
+    report = score_run(run([130.0, 501.0]), truth)
+    bump = report.kinds["bump"]
+    assert (bump.truth, bump.detected, bump.correct, bump.duplicates) == (2, 2, 2, 0)
+    assert sorted(bump.onset_errors_s) == pytest.approx([1.0, 30.0])
+    # one that says the phone moved before any bump did is false (even left open); one long
+    # after the second counts for the second
+    report = score_run(run([50.0, 900.0]), truth)
+    bump = report.kinds["bump"]
+    assert (bump.detected, bump.correct, bump.false) == (1, 1, 1)
+    assert bump.onset_errors_s == pytest.approx([400.0])

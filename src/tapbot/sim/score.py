@@ -4,12 +4,18 @@ Only scoring tools and tests read the truth; this is one. The rules, so figures 
 
 * **Kinds.** An incident's kind is mapped to a truth fault kind by :data:`INCIDENT_TO_FAULT`
   (``app-exit`` is the runner's name for the ``close`` fault, ``unresponsive-touch`` for
-  ``dead_zone``); other kinds map to themselves.
+  ``dead_zone``, ``pose-drift`` for ``bump``); other kinds map to themselves.
   Incident kinds with no fault of that kind in the truth can only be false.
 * **Matching.** An incident matches a truth fault of the same kind when their time windows
   overlap once the fault's window is widened by ``tolerance_s`` on both sides (default
   :data:`DEFAULT_TOLERANCE_S` = 2 s: detectors see a fault a little after it starts, and a
   dismissal a little after it ends). An open window (no end) lasts until the run's stop.
+  A fault of a :data:`LASTING_KINDS` kind (``bump``: the phone stays where it was knocked) is
+  instantaneous in the truth but its window lasts until the next fault of its kind (or the
+  run's stop): a detector may only notice the moved phone at the next check. An incident
+  matches one when its *onset* lies in that window widened by ``tolerance_s`` (its end does
+  not matter: the effect never ends by itself); of several, the latest that started before
+  it (within the tolerance).
 * **Recall** of a kind: truth faults matched by at least one incident / truth faults.
   **Precision**: incidents that match a fault / incidents (a fault reported twice counts both
   reports as correct; ``duplicates`` says how often that happened).
@@ -36,7 +42,10 @@ from tapbot.core.documents import Incident, Measurement, RunStart, RunStop
 from tapbot.sim.truth import GroundTruth, TruthFault
 
 #: Runner incident kind -> truth fault kind, where the names differ.
-INCIDENT_TO_FAULT: dict[str, str] = {"app-exit": "close", "unresponsive-touch": "dead_zone"}
+INCIDENT_TO_FAULT: dict[str, str] = {"app-exit": "close", "unresponsive-touch": "dead_zone",
+                                     "pose-drift": "bump"}
+#: Truth fault kinds whose effect lasts after their instant, until the next one of the kind.
+LASTING_KINDS = frozenset({"bump"})
 DEFAULT_TOLERANCE_S = 2.0
 LATENCY_NAME = "response_latency"
 
@@ -116,10 +125,34 @@ def fault_kind(incident_kind: str) -> str:
     return INCIDENT_TO_FAULT.get(incident_kind, incident_kind)
 
 
-def _overlaps(inc: Incident, f: TruthFault, t_stop: float, tol: float) -> bool:
+def _overlaps(inc: Incident, f: TruthFault, f_end: float, t_stop: float, tol: float) -> bool:
+    if f.kind in LASTING_KINDS:
+        return f.t_start - tol <= inc.t_onset <= f_end + tol
     i_end = inc.t_end if inc.t_end is not None else t_stop
-    f_end = f.t_end if f.t_end is not None else t_stop
     return inc.t_onset <= f_end + tol and i_end >= f.t_start - tol
+
+
+def _windows_end(faults: list[TruthFault], t_stop: float) -> list[float]:
+    """Each fault's window end for matching: its ``t_end`` (the run's stop while open), or for
+    a lasting kind the start of the next fault of that kind (the run's stop for the last)."""
+    ends = [f.t_end if f.t_end is not None else t_stop for f in faults]
+    following: dict[str, float] = {}
+    for i in range(len(faults) - 1, -1, -1):
+        f = faults[i]
+        if f.kind in LASTING_KINDS:
+            ends[i] = max(ends[i], following.get(f.kind, t_stop))
+            following[f.kind] = f.t_start
+    return ends
+
+
+def _best(hits: list[int], faults: list[TruthFault], inc: Incident, tol: float) -> int:
+    """The fault an incident that matches ``hits`` is counted for: the nearest start, or for
+    a lasting kind the latest one that started before the incident (within ``tol``)."""
+    if faults[hits[0]].kind in LASTING_KINDS:
+        before = [i for i in hits if faults[i].t_start - tol <= inc.t_onset]
+        if before:
+            return max(before, key=lambda i: faults[i].t_start)
+    return min(hits, key=lambda i: abs(faults[i].t_start - inc.t_onset))
 
 
 def score_run(documents: Iterable[BaseModel], truth: GroundTruth,
@@ -145,6 +178,7 @@ def score_run(documents: Iterable[BaseModel], truth: GroundTruth,
     t0 = t_start if t_start is not None else 0.0
     t1 = t_stop if t_stop is not None else t_last
     faults = [f for f in truth.faults if f.t_start <= t1]
+    ends = _windows_end(faults, t1)
 
     kinds: dict[str, KindScore] = {}
 
@@ -161,11 +195,10 @@ def score_run(documents: Iterable[BaseModel], truth: GroundTruth,
         score = ks(kind)
         score.incidents += 1
         hits = [i for i, f in enumerate(faults)
-                if f.kind == kind and _overlaps(inc, f, t1, tolerance_s)]
+                if f.kind == kind and _overlaps(inc, f, ends[i], t1, tolerance_s)]
         if hits:
             score.correct += 1
-            best = min(hits, key=lambda i: abs(faults[i].t_start - inc.t_onset))
-            matches[best].append(inc)
+            matches[_best(hits, faults, inc, tolerance_s)].append(inc)
     for i, found in matches.items():
         f = faults[i]
         score = kinds[f.kind]

@@ -220,6 +220,9 @@ def test_browser_load_shows_a_progress_bar_of_variable_duration_then_the_page() 
         loaded = progress.index(None)
         assert all(p is not None for p in progress[:loaded])
         assert progress[:loaded] == sorted(progress[:loaded])  # the bar only grows
+        spin = [k.content[3] for k in keys]  # the spinner turns until the page is there
+        assert all(spin[i + 6] != spin[i] for i in range(loaded - 6))  # every 100 ms
+        assert set(spin[loaded:]) == {None}
         durations.append(loaded)
         t = t + 5.0
         _tap(phone, clock, t, *L.RELOAD)

@@ -27,9 +27,10 @@ def _keys(full_w: int, full_h: int) -> list[DisplayKey]:
     msg_max = round(L.max_scroll(L.list_content_h(len(L.CONTACTS), L.LIST_ROW_H)) * full_h)
     flipped = tuple(not on for on in L.SETTINGS_DEFAULTS)
     contents = [
-        ("Browser", (0, 0, 0)), ("Browser", (0, 37, 0)), ("Browser", (2, 99, 120)),
-        ("Browser", (1, None, 0)), ("Browser", (1, None, 333)), ("Browser", (1, None, br_max)),
-        ("Browser", (3, None, round(L.BROWSER_CONTENT_H * full_h))),  # past the end
+        ("Browser", (0, 0, 0, 0)), ("Browser", (0, 37, 0, 5)), ("Browser", (2, 99, 120, 30)),
+        ("Browser", (1, None, 0, None)), ("Browser", (1, None, 333, None)),
+        ("Browser", (1, None, br_max, None)),
+        ("Browser", (3, None, round(L.BROWSER_CONTENT_H * full_h), None)),  # past the end
         ("Settings", (L.SETTINGS_DEFAULTS, 0)), ("Settings", (L.SETTINGS_DEFAULTS, 7)),
         ("Settings", (flipped, set_max)), ("Settings", (flipped, set_max + 90)),
         ("Messages", ("list", 0)), ("Messages", ("list", msg_max // 3)),
@@ -37,12 +38,12 @@ def _keys(full_w: int, full_h: int) -> list[DisplayKey]:
     ]
     keys = [DisplayKey(app=app, content=c, status=STATUS) for app, c in contents]
     keys += [
-        DisplayKey(app="Browser", content=(1, None, 333), status=STATUS,
+        DisplayKey(app="Browser", content=(1, None, 333, None), status=STATUS,
                    transition=("open", "Launcher", (0,), 5, 18)),
         DisplayKey(app="Launcher", content=(0,), status=STATUS,
                    transition=("close", "Settings", (flipped, set_max), 3, 17)),
         DisplayKey(app="Messages", content=("list", 40), status=STATUS,
-                   transition=("open", "Browser", (0, 50, 0), 17, 18)),
+                   transition=("open", "Browser", (0, 50, 0, 7), 17, 18)),
         DisplayKey(app="Settings", content=(L.SETTINGS_DEFAULTS, 7), status=STATUS,
                    dialog=("crash", "Settings", False), glitch=("tear", 1)),
     ]

@@ -158,13 +158,14 @@ class PhoneDisplay:
                 return app, ("list", round(st.msg_scroll.at(t)))
             return app, ("compose", st.msg_contact, st.msg_thread, st.msg_draft)
         if app == L.BROWSER:
-            progress = None
+            progress = spin = None
             if st.br_load is not None:
                 t0, dur = st.br_load
                 u = (t - t0) / dur
                 if u < 1.0:
                     progress = min(99, math.floor(100 * (1.0 - (1.0 - max(0.0, u)) ** 2)))
-            return app, (st.br_page, progress, round(st.br_scroll.at(t)))
+                    spin = math.floor(max(0.0, t - t0) * L.SPINNER_STEPS_PER_S + EPS)
+            return app, (st.br_page, progress, round(st.br_scroll.at(t)), spin)
         if app == L.SETTINGS:
             return app, (st.toggles, round(st.set_scroll.at(t)))
         return app, ()

@@ -78,6 +78,8 @@ from tapbot.sim.apps.layout import (
     SETTINGS_ROW_H,
     SETTINGS_ROWS,
     SPACE_X,
+    SPINNER_AT,
+    SPINNER_DOTS,
     STATUS_BAR_H,
     TITLE_BOTTOM,
     TOGGLE_X,
@@ -576,9 +578,9 @@ def _browser_page(page: int, w: int, h: int) -> np.ndarray:
 
 
 def _browser_drawn(content: tuple, w: int, h: int, full_h: int) -> np.ndarray:
-    """The browser at ``content`` = (page, progress or None once loaded, scroll px), drawn
-    whole."""
-    page, progress, scroll_px = content
+    """The browser at ``content`` = (page, progress or None once loaded, scroll px, spinner
+    step or None), drawn whole."""
+    page, progress, scroll_px, spin = content
     img, pt = _blank(w, h, _BROWSER_BG)
     loaded = progress is None
     if loaded:
@@ -592,6 +594,8 @@ def _browser_drawn(content: tuple, w: int, h: int, full_h: int) -> np.ndarray:
     if not loaded:
         _progress_bar(pt, progress)
         pt.text("Loading...", 0.5, 0.40, 1.6, (160, 160, 160))
+        if spin is not None:
+            _spinner(pt, spin)
     return img
 
 
@@ -599,21 +603,35 @@ def _progress_bar(pt: _Painter, progress: int) -> None:
     pt.rect(0.0, PROGRESS_Y[0], progress / 100.0, PROGRESS_Y[1], (235, 140, 30))
 
 
+def _spinner(pt: _Painter, step: int) -> None:
+    """A ring of dots, the one at ``step`` (and, fainter, the one before) dark."""
+    cx, cy = SPINNER_AT
+    aspect = pt.h / pt.w
+    for i in range(SPINNER_DOTS):
+        a = 2 * math.pi * i / SPINNER_DOTS
+        lag = (step - i) % SPINNER_DOTS
+        colour = (70, 70, 70) if lag == 0 else (140, 140, 140) if lag == 1 else (215, 215, 215)
+        pt.circle(cx + 0.08 * math.sin(a), cy - 0.08 * math.cos(a) / aspect, 0.025, colour)
+
+
 @functools.lru_cache(maxsize=8)
 def _browser_base(page: int, loading: bool, w: int, h: int) -> np.ndarray:
-    """The browser drawn whole at scroll 0, or loading at progress 0."""
-    return _frozen(_browser_drawn((page, 0 if loading else None, 0), w, h, h))
+    """The browser drawn whole at scroll 0, or loading at progress 0 (no spinner)."""
+    return _frozen(_browser_drawn((page, 0 if loading else None, 0, None), w, h, h))
 
 
 def _browser(content: tuple, w: int, h: int, full_h: int) -> np.ndarray:
     """:func:`_browser_drawn` from a page drawn once: loading, the bar drawn over the one at
-    0 % (it covers it; "Loading..." lies elsewhere); loaded, a window pasted."""
-    page, progress, scroll_px = content
+    0 % (it covers it; "Loading..." lies elsewhere) and the spinner; loaded, a window pasted."""
+    page, progress, scroll_px, spin = content
     if progress is None:
         return _scrolled(_browser_base(page, False, w, h), _browser_page(page, w, h), PAGE_TOP,
                          NAV_BAR_Y, scroll_px * h / full_h, _BROWSER_BG)
     img = _browser_base(page, True, w, h).copy()
-    _progress_bar(_Painter(img), progress)
+    pt = _Painter(img)
+    _progress_bar(pt, progress)
+    if spin is not None:
+        _spinner(pt, spin)
     return img
 
 

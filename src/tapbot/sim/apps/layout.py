@@ -123,6 +123,11 @@ THREAD_KEEP = 4
 ADDRESS_BAR = (0.03, 0.05, 0.85, 0.10)
 RELOAD = (0.92, 0.075)
 PROGRESS_Y = (0.105, 0.112)
+#: The page's loading spinner: a ring of dots under "Loading...", one step on this often (a
+#: page that is loading keeps moving, as browsers' spinners do).
+SPINNER_STEPS_PER_S = 12.0
+SPINNER_DOTS = 8
+SPINNER_AT = (0.5, 0.47)
 PAGE_TOP = 0.115
 BROWSER_PAGES: tuple[tuple[str, str], ...] = (
     ("twin.example/news", "Twin News"), ("twin.example/robots", "Robot Fingers"),

@@ -1,0 +1,383 @@
+"""Glitch: a few abnormal frames (a black flash, colour bars, a tearing band) that come and go.
+
+The other monitors look at thinned, rectified screen views; a glitch lasts a few display
+frames and would slip between them. This one looks at every frame through a grid of points
+(:class:`~tapbot.monitors.sampler.FrameSampler`) and three cheap tests (:class:`GlitchWatch`):
+
+* **abnormal frames**: a frame that is near black, or vertical bars of saturated colours, after
+  a normal frame, and gone within ``glitch_max_s``;
+* **the screen came back**: many points (``JUMP_FRAC`` of the grid) jumped away from a calm
+  screen and, within ``glitch_max_s``, came back all at once to within half their excursion
+  and ``BACK_CAP`` (an animation under the glitch moves on a little meanwhile) and stayed
+  back, while the rest of the screen stayed as it was;
+* **a band came back**: at least ``BAND_ROWS`` adjacent grid rows, calm until then, jumped
+  across (nearly) their whole width and came back, the rows beside them staying calm (a bar
+  sliding through moves on to them), whatever the rest of the screen does (a video).
+
+A real change (a screen opening, a scroll, a response) jumps but does not come back; motion
+comes back bit by bit; the finger and arm cover few points and never a whole row. A change
+that comes back is a glitch "with no touch" (``glitch_max_s``): not when it began as a
+touch's response (a page that blanks while it reloads; or shortly after a touch whose
+response the runner did not find: a key, a swipe, a touch off target) or a robot touch came
+in between (an app opened by mistake and closed with home). Abnormal frames are glitches
+whatever the robot did.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+#: A point "jumped": its three colour channels moved by this much in all (0-765) ...
+JUMP_LEVEL = 60
+#: ... and a frame jumped when this fraction of the grid did, the frame before it changing by
+#: at most CALM_FRAC of that (a transition, or the second half of a change a camera frame
+#: blended, is not a glitch's start).
+JUMP_FRAC = 0.08
+CALM_FRAC = 0.3
+#: A point is back within half its excursion of its value before, and within BACK_CAP of it.
+BACK_CAP = 90
+#: Back: this fraction of the jumped points, after fewer than STILL_AWAY two frames before (a
+#: camera frame may blend two display frames); a jump with PARTLY_BACK of its points back
+#: three frames running is coming back bit by bit (motion).
+RETURN_FRAC = 0.6
+STILL_AWAY = 0.15
+PARTLY_BACK = 0.3
+#: When the screen is back, at most this fraction of the other points may differ from before.
+ELSEWHERE_FRAC = 0.15
+MAX_OPEN = 8
+#: A band: this many adjacent rows, each with BAND_FRAC of its points changed by BAND_LEVEL,
+#: all back (BAND_BACK of each row's points) within BAND_SPREAD_S of each other.
+BAND_ROWS = 3
+BAND_FRAC = 0.85
+BAND_LEVEL = 30
+BAND_BACK = 0.7
+#: ... back within this (a tearing band comes back to exactly what it was; a bar sliding
+#: through, a screen sliding in, leaves something else behind).
+BAND_BACK_CAP = 40
+BAND_SPREAD_S = 0.04
+#: ... each row calm the frame before (less than this fraction of it changed: a sliding
+#: transition moves rows frame after frame).
+CALM_ROW = 0.3
+#: ... while the rest of the screen (outside the rows that jumped whole) hardly changed.
+OUTSIDE_FRAC = 0.1
+#: Abnormal frames: this fraction of the grid (the tool may hide the rest) black (every
+#: channel at most BLACK_LEVEL), or of its columns one colour, with BARS_COLOURS colours.
+ABNORMAL_FRAC = 0.75
+BLACK_LEVEL = 16
+BARS_COLOURS = 4
+#: A jump this soon after a response's first frame is still that response (blended frames).
+RESPONSE_SPREAD_S = 0.05
+#: A change starting this soon after a touch the runner found no response to (it looked for
+#: none, or the touch landed off target) may be that touch's response (a screen sliding in).
+TOUCH_EFFECT_S = 0.8
+
+
+@dataclass(frozen=True, slots=True)
+class GlitchSighting:
+    """Abnormal frames from ``t_start`` to ``t_end`` (capture times of the first and last
+    abnormal frame); ``frac`` of the grid jumped; ``how`` names the test that saw it."""
+
+    t_start: float
+    t_end: float
+    frac: float
+    how: str
+
+
+def _level(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per point, how much it changed: the sum over channels of the absolute difference."""
+    return np.abs(a - b).sum(axis=1)
+
+
+def near_black(sample: np.ndarray) -> bool:
+    """Most of the screen is black (the robot's tool may hide some of it)."""
+    return float((sample.max(axis=1) <= BLACK_LEVEL).mean()) >= ABNORMAL_FRAC
+
+
+def colour_bars(sample: np.ndarray, rows: int) -> bool:
+    """The screen is vertical bars of several saturated colours: most grid columns are one
+    colour from top to bottom, and the columns show at least BARS_COLOURS colours."""
+    if rows < 2 or sample.shape[1] != 3:
+        return False
+    grid = sample.reshape(rows, -1, 3)
+    median = np.median(grid, axis=0)  # per column
+    uniform = (np.abs(grid - median).sum(axis=2) <= JUMP_LEVEL).mean(axis=0) >= ABNORMAL_FRAC
+    if float(uniform.mean()) < ABNORMAL_FRAC:
+        return False
+    codes = (median[uniform] >= 128).astype(np.int8) @ np.array([1, 2, 4], np.int8)
+    return len(np.unique(codes)) >= BARS_COLOURS
+
+
+@dataclass
+class _Jump:
+    before: np.ndarray  # the frame before the jump
+    jumped: np.ndarray  # indices of the points that jumped
+    size: np.ndarray  # how far each of them has been from its value before
+    t: float
+    frac: float
+    t_last: float
+    backs: list[float]  # the fraction back, frame by frame
+    response: bool = False
+
+
+class GlitchWatch:
+    """Feed every frame's grid sample in time order (``rows`` rows of points); a sighting
+    comes when one of the three tests (module doc) sees a glitch end. Tell it about robot
+    touches (:meth:`touched`) and responses the runner found (:meth:`responded`)."""
+
+    def __init__(self, glitch_max_s: float, rows: int = 1) -> None:
+        self.glitch_max_s = glitch_max_s
+        self.rows = rows
+        self._touches: deque[tuple[float, float]] = deque(maxlen=64)
+        self._responses: deque[float] = deque(maxlen=64)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the past (after a gap in the frames)."""
+        self._prev: np.ndarray | None = None
+        self._t_prev = -np.inf
+        self._prev_frac = 0.0
+        self._prev_abnormal = True
+        self._run: tuple[float, float] | None = None  # abnormal frames: first, last
+        self._open: list[_Jump] = []
+        self._back: _Jump | None = None  # came back on the previous frame: confirm it stays
+        self._rows_before: np.ndarray | None = None  # per point: its row's value before a jump
+        self._rows_size: np.ndarray | None = None
+        self._rows_t = np.full(self.rows, np.nan)  # when each open row jumped
+        self._rows_changed = np.ones(self.rows)  # how much each row changed the frame before
+        self._rows_back = np.full(self.rows, np.nan)  # when each row came back (and jumped)
+        self._rows_back_t0 = np.full(self.rows, np.nan)
+        self._quiet_until = -np.inf
+
+    def touched(self, t_down: float, t_up: float) -> None:
+        """The robot touched the screen from ``t_down`` to ``t_up``: a change that comes back
+        across it is its doing (an app opened by mistake and closed with home), and so is one
+        starting within ``TOUCH_EFFECT_S`` after it when no response to it was found (a
+        response the runner did not look for: a key, a swipe, a touch off target)."""
+        self._touches.append((t_down, t_up))
+
+    def responded(self, t: float) -> None:
+        """A touch's response appeared at ``t`` (the runner found it): a change starting
+        then that comes back is the response (a page that blanks while it reloads)."""
+        self._responses.append(t)
+
+    def feed(self, t: float, sample: np.ndarray) -> GlitchSighting | None:
+        """One frame's grid sample (``(points, channels)`` int16) captured at ``t``."""
+        prev, self._prev = self._prev, sample
+        sighting = self._feed(t, sample, prev)
+        self._t_prev = t
+        return sighting
+
+    def feed_many(self, ts: Iterable[float], samples: np.ndarray) -> list[GlitchSighting]:
+        """:meth:`feed` for a batch of frames (``samples``: ``(frames, points, channels)``
+        int16, in time order), with the same result: the frame-to-frame changes are computed
+        for the whole batch at once, and the frames where nothing jumped and nothing is open
+        (nearly all of them) only move the state along."""
+        ts = [float(t) for t in ts]
+        if not ts:
+            return []
+        out: list[GlitchSighting] = []
+        start = 0
+        if self._prev is None:
+            self.feed(ts[0], samples[0])
+            start = 1
+        if start >= len(ts):
+            return out
+        prev = self._prev
+        assert prev is not None
+        levels = np.abs(np.diff(np.concatenate([prev[None], samples[start:]]), axis=0)
+                        ).sum(axis=2)
+        fracs = (levels >= JUMP_LEVEL).mean(axis=1)
+        changed = (levels >= BAND_LEVEL).reshape(len(levels), self.rows, -1).mean(axis=2)
+        quiet = (fracs < JUMP_FRAC) & ~(changed >= BAND_FRAC).any(axis=1)
+        for i, k in enumerate(range(start, len(ts))):
+            sample = samples[k]
+            if quiet[i] and self._idle():
+                self._prev_frac = float(fracs[i])
+                self._rows_changed = changed[i]
+                self._prev = sample
+                self._t_prev = ts[k]
+                continue
+            prev, self._prev = self._prev, sample
+            sighting = self._feed(ts[k], sample, prev, levels[i])
+            self._t_prev = ts[k]
+            if sighting is not None:
+                out.append(sighting)
+        return out
+
+    def _idle(self) -> bool:
+        """Nothing open: no abnormal run, no jump or band waiting to come back."""
+        return (self._run is None and not self._open and self._back is None
+                and bool(np.isnan(self._rows_t).all()))
+
+    def _feed(self, t: float, sample: np.ndarray, prev: np.ndarray | None,
+              level: np.ndarray | None = None) -> GlitchSighting | None:
+        if prev is None:
+            self._prev_abnormal = self._is_abnormal(sample)
+            return None
+        if level is None:
+            level = _level(sample, prev)
+        jumped = level >= JUMP_LEVEL
+        frac = float(jumped.mean())
+        before_frac, self._prev_frac = self._prev_frac, frac
+        sighting = (self._abnormal_frames(t, sample, frac >= JUMP_FRAC)
+                    or self._bands(t, sample, prev, level)
+                    or (self._screen_returns(t, sample) if self._open or self._back else None))
+        if sighting is not None:
+            self._open.clear()
+            self._back = None
+            if sighting.t_start <= self._quiet_until:
+                return None  # the same glitch, seen by two tests
+            self._quiet_until = t
+            return sighting
+        if frac >= JUMP_FRAC and before_frac <= CALM_FRAC * frac:
+            idx = np.flatnonzero(jumped)
+            self._open.append(_Jump(prev, idx, level[idx], t, frac, t, [0.0],
+                                    self._is_response(t)))
+            self._open = self._open[-MAX_OPEN:]
+        return None
+
+    def feed_all(self, frames: Iterable[tuple[float, np.ndarray]]) -> list[GlitchSighting]:
+        """:meth:`feed` for each ``(t, sample)``; the sightings."""
+        return [s for t, x in frames if (s := self.feed(t, x)) is not None]
+
+    # -- abnormal frames ------------------------------------------------------------------
+    def _is_abnormal(self, sample: np.ndarray) -> bool:
+        return near_black(sample) or colour_bars(sample, self.rows)
+
+    def _abnormal_frames(self, t: float, sample: np.ndarray, jumped: bool
+                         ) -> GlitchSighting | None:
+        if not jumped and self._run is None:
+            return None  # as (ab)normal as the frame before
+        abnormal = self._is_abnormal(sample)
+        was, self._prev_abnormal = self._prev_abnormal, abnormal
+        if abnormal:
+            if self._run is None and not was:
+                self._run = (t, t)
+            elif self._run is not None:
+                self._run = (self._run[0], t)
+                if t - self._run[0] > self.glitch_max_s:
+                    self._run = None  # it stays: a dark screen, not a flash
+            return None
+        run, self._run = self._run, None
+        if run is None:
+            return None
+        return GlitchSighting(run[0], run[1], 1.0, "abnormal frames")
+
+    # -- the screen came back -------------------------------------------------------------
+    def _touched_between(self, t0: float, t1: float) -> bool:
+        return any(t0 <= t_down <= t1 for t_down, _ in self._touches)
+
+    def _is_response(self, t: float) -> bool:
+        """Whether a change starting at ``t`` is a touch's doing: the start of a response the
+        runner found, or within TOUCH_EFFECT_S of a touch it found none for."""
+        if any(r - 1e-6 <= t <= r + RESPONSE_SPREAD_S for r in self._responses):
+            return True
+        return any(t_down <= t <= t_up + TOUCH_EFFECT_S
+                   and not any(t_down <= r <= t for r in self._responses)
+                   for t_down, t_up in self._touches)
+
+    def _screen_returns(self, t: float, sample: np.ndarray) -> GlitchSighting | None:
+        confirm, self._back = self._back, None
+        still_open = []
+        for jump in self._open:
+            moved_all = _level(sample, jump.before)
+            moved = moved_all[jump.jumped]
+            back = float((moved < np.minimum(jump.size / 2, BACK_CAP)).mean())
+            if confirm is jump:
+                if back >= RETURN_FRAC and not jump.response and \
+                        not self._touched_between(jump.t, t):
+                    return GlitchSighting(jump.t, jump.t_last, jump.frac, "screen came back")
+                continue  # moved on (a scroll), a touch's response, or undone by a touch
+            earlier = jump.backs[-2] if len(jump.backs) >= 2 else 0.0
+            if back >= RETURN_FRAC and earlier < STILL_AWAY and self._back is None and \
+                    self._rest_as_before(moved_all, jump):
+                self._back = jump
+                still_open.append(jump)
+                continue
+            gradual = len(jump.backs) >= 2 and min(back, *jump.backs[-2:]) >= PARTLY_BACK
+            if not gradual and t - jump.t <= self.glitch_max_s:
+                np.maximum(jump.size, moved, out=jump.size)
+                jump.backs.append(back)
+                if back < PARTLY_BACK:
+                    jump.t_last = t
+                still_open.append(jump)
+            # else: coming back bit by bit (motion) or staying (a real change): not a glitch
+        self._open = still_open
+        return None
+
+    @staticmethod
+    def _rest_as_before(moved_all: np.ndarray, jump: _Jump) -> bool:
+        elsewhere = moved_all >= JUMP_LEVEL
+        elsewhere[jump.jumped] = False
+        return float(elsewhere.mean()) <= ELSEWHERE_FRAC
+
+    # -- a band came back -----------------------------------------------------------------
+    def _bands(self, t: float, sample: np.ndarray, prev: np.ndarray, level: np.ndarray
+               ) -> GlitchSighting | None:
+        """Rows that jumped whole and came back; a sighting when BAND_ROWS adjacent ones did
+        at about the same time."""
+        if self.rows < BAND_ROWS:
+            return None
+        n = sample.shape[0] // self.rows
+        changed = (level >= BAND_LEVEL).reshape(self.rows, n).mean(axis=1)
+        calm, self._rows_changed = self._rows_changed, changed
+        open_rows = ~np.isnan(self._rows_t)
+        if open_rows.any():
+            assert self._rows_before is not None and self._rows_size is not None
+            moved = _level(sample, self._rows_before).reshape(self.rows, n)
+            size = self._rows_size.reshape(self.rows, n)
+            back = (moved < np.minimum(size / 2, BAND_BACK_CAP)).mean(axis=1) >= BAND_BACK
+            came = open_rows & back
+            self._rows_back[came] = t
+            self._rows_back_t0[came] = self._rows_t[came]
+            expired = open_rows & ~back & (t - self._rows_t > self.glitch_max_s)
+            self._rows_t[came | expired] = np.nan
+            still = ~np.isnan(self._rows_t)
+            np.maximum(size, np.where(still[:, None], moved, 0), out=size)
+            if came.any():
+                sighting = self._band_sighting(t, changed)
+                if sighting is not None:
+                    return sighting
+        whole = changed >= BAND_FRAC
+        new = whole & (calm < CALM_ROW) & np.isnan(self._rows_t)
+        if new.any():
+            outside = np.repeat(~whole, n)
+            if not outside.any() or float((level[outside] >= JUMP_LEVEL).mean()) > OUTSIDE_FRAC:
+                return None  # much of the rest changed too: a transition, not a band
+            if self._rows_before is None:
+                self._rows_before = prev.copy()
+                self._rows_size = np.zeros(prev.shape[0], np.int16)
+            points = np.repeat(new, n)
+            self._rows_before[points] = prev[points]
+            self._rows_size[points] = level[points]  # type: ignore[index]
+            self._rows_t[new] = t
+        return None
+
+    def _band_sighting(self, t: float, changed: np.ndarray) -> GlitchSighting | None:
+        recent = self._rows_back >= t - BAND_SPREAD_S
+        run = np.convolve(recent.astype(np.int8), np.ones(BAND_ROWS, np.int8), "valid")
+        starts = np.flatnonzero(run >= BAND_ROWS)
+        for s in starts:
+            rows = slice(s, s + BAND_ROWS)
+            t0s = self._rows_back_t0[rows]
+            if float(np.ptp(t0s)) > BAND_SPREAD_S:
+                continue  # they did not jump together
+            t0 = float(t0s.min())
+            if any(self._is_response(x) for x in t0s) or self._touched_between(t0, t):
+                continue
+            a, b = s, s + BAND_ROWS  # the whole run of rows back now, and its neighbours
+            while a > 0 and recent[a - 1]:
+                a -= 1
+            while b < self.rows and recent[b]:
+                b += 1
+            beside = np.r_[changed[max(0, a - 2):a], changed[b:b + 2]]
+            if (beside >= CALM_ROW).any():
+                continue  # the rows beside it changed too: a bar sliding on, not a band
+            self._rows_back[recent] = np.nan
+            return GlitchSighting(t0, max(t0, self._t_prev), BAND_ROWS / self.rows,
+                                  "band came back")
+        return None

@@ -19,6 +19,8 @@ class Camera(ABC):
 
     fps: float
     size_px: tuple[int, int]
+    #: How far back (s) ``frames`` can still hand frames: a real camera's ring buffer.
+    history_s: float = 10.0
 
     @property
     def frame_period_s(self) -> float:

@@ -102,6 +102,7 @@ class OpenCvCamera(Camera):
         capacity = min(math.ceil(options.buffer_s * options.fps),
                        math.floor(options.max_buffer_mb / frame_mb))
         self.ring = FrameRing(max(2, capacity), options.fps)
+        self.history_s = max(2, capacity) / options.fps
         self.unsupported: list[str] = []
         self.reconnects = 0
         self._last_frame_clock: float | None = None

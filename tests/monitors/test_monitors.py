@@ -26,7 +26,8 @@ def test_default_thresholds_are_the_published_anchors():
     assert t.frozen_frame_s == 0.7  # Android vitals frozen frame
     assert t.anr_s == 5.0  # Android input-dispatch ANR timeout
     assert t.unresponsive_after_s == 1.0 and t.instant_response_s == 0.1  # response limits
-    assert t.response_budget_s is None
+    assert t.response_budget_s == 1.0  # the 1 s limit for the flow of thought: a stall
+    assert t.slowdown_min_s == t.instant_response_s  # 100 ms slower than usual: noticeable
 
 
 def test_thresholds_merge_per_plan_and_refuse_nonsense():

@@ -154,9 +154,12 @@ def watch_animation(seconds: str | float) -> S.WatchAnimation:
     return S.WatchAnimation(seconds=_s(seconds))
 
 
-def flow(name: str, *steps: Any, app: str | None = None) -> S.Flow:
-    """A flow from steps (the same models a YAML flow compiles to)."""
-    return S.Flow(name=name, steps=list(steps), app=app, source="python")
+def flow(name: str, *steps: Any, app: str | None = None,
+         thresholds: dict[str, float] | None = None) -> S.Flow:
+    """A flow from steps (the same models a YAML flow compiles to); ``thresholds`` by
+    Thresholds field name (``{"response_budget_s": 0.3}``) apply to all its steps."""
+    return S.Flow(name=name, steps=list(steps), app=app, source="python",
+                  thresholds=thresholds or {})
 
 
 def load_python_flow(ref: str) -> S.Flow:

@@ -6,15 +6,19 @@ A plan file::
     name: nightly
     seed: 7
     duration: 24h            # or iterations: 500
-    thresholds:              # optional; durations as 700ms / 5s
+    thresholds:              # optional; durations as 700ms / 5s (see THRESHOLD_KEYS)
       frozen_frame: 700ms
-      anr: 5s
+      response_budget: 1s
     flows:
       - flow: flows/counter.yaml     # a path relative to the plan, or
         weight: 3
         budget: {response: 300ms, duration: 30s}
       - library: video               # a flow from tapbot's library
         weight: 2
+
+Thresholds apply from the widest to the narrowest: the plan's, then a flow file's header
+``thresholds:``, then the plan's per-flow ``budget: {response: ...}``, then a step's own
+``thresholds:`` (and ``budget:`` on a touch).
 
 The schedule is seeded: the same plan and seed choose the same flows in the same order, which
 is also what lets an interrupted soak resume where it stopped.
@@ -34,26 +38,17 @@ from yaml.nodes import MappingNode, Node, SequenceNode
 from tapbot.core.errors import FlowError
 from tapbot.flows.steps import Flow, FlowMix
 from tapbot.flows.yamlflow import (
+    THRESHOLD_KEYS,
     FlowCompiler,
     FlowIssue,
     FlowValidationError,
     _plain,
     parse_duration_s,
+    parse_thresholds,
 )
 
-THRESHOLD_KEYS = {
-    "unresponsive_after": "unresponsive_after_s",
-    "stall_max": "stall_max_s",
-    "frozen_frame": "frozen_frame_s",
-    "anr": "anr_s",
-    "instant_response": "instant_response_s",
-    "response_budget": "response_budget_s",
-    "max_freeze": "max_freeze_s",
-    "settle_quiet": "settle_quiet_s",
-    "settle_timeout": "settle_timeout_s",
-    "glitch_max": "glitch_max_s",
-    "reboot_wait": "reboot_wait_s",
-}
+__all__ = ["THRESHOLD_KEYS", "Budget", "Plan", "PlanEntry", "compile_plan_text", "library_dir",
+           "library_flows", "load_plan"]
 
 
 class Budget(BaseModel):
@@ -194,7 +189,7 @@ def compile_plan_text(text: str, path: str = "<plan>", *, base_dir: Path | None 
     if fields.get("duration_s") is None and fields.get("iterations") is None:
         issue(root, "the plan needs duration: (e.g. 24h) or iterations: (a count)")
     if "thresholds" in nodes:
-        fields["thresholds"] = _thresholds(nodes["thresholds"], issue)
+        fields["thresholds"] = parse_thresholds(nodes["thresholds"], issue)
     entries: list[PlanEntry] = []
     if "flows" not in nodes:
         issue(root, "the plan has no flows: (a list of '- flow: FILE' with weight:)")
@@ -212,30 +207,6 @@ def compile_plan_text(text: str, path: str = "<plan>", *, base_dir: Path | None 
         return Plan(**fields)
     except ValidationError as exc:
         raise FlowValidationError([FlowIssue(path, 1, 1, str(exc))]) from None
-
-
-def _thresholds(node: Node, issue) -> dict[str, float]:
-    out: dict[str, float] = {}
-    if not isinstance(node, MappingNode):
-        issue(node, "thresholds: expected a mapping such as {frozen_frame: 700ms}")
-        return out
-    for knode, vnode in node.value:
-        key = str(knode.value)
-        field = THRESHOLD_KEYS.get(key)
-        if field is None:
-            issue(knode, f"thresholds: unknown '{key}'; expected one of "
-                  f"{', '.join(sorted(THRESHOLD_KEYS))}")
-            continue
-        try:
-            value = parse_duration_s(_plain(vnode), "s")
-        except ValueError as exc:
-            issue(vnode, f"thresholds.{key}: {exc}")
-            continue
-        if value <= 0:
-            issue(vnode, f"thresholds.{key}: must be positive")
-            continue
-        out[field] = value
-    return out
 
 
 def _entry(item: Node, base: Path, compiler: FlowCompiler, issue, path: str

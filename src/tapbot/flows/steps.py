@@ -103,14 +103,19 @@ class _Step(BaseModel):
 
     label: str = ""
     source: str = Field("", description="file:line:column the step was compiled from")
+    thresholds: dict[str, float] = Field(
+        default_factory=dict, description="monitor thresholds for this step (and the steps "
+        "inside it), by Thresholds field name, over the flow's and the plan's")
 
     def describe(self) -> str:
         return self.label or self.kind  # type: ignore[attr-defined]
 
 
 class _Touch(_Step):
-    expect: Literal["change", "none"] = Field(
-        "change", description="'change': the screen must react (latency is measured)")
+    expect: Literal["change", "none", "still"] = Field(
+        "change", description="'change': the screen must react (latency is measured to its "
+        "first change); 'still': it must stop moving (a pause: latency to its last change); "
+        "'none': nothing is expected")
     settle: bool = Field(True, description="wait for the screen to stop changing afterwards")
     animated: list[Region] = Field(
         default_factory=list,
@@ -344,7 +349,8 @@ class Flow(BaseModel):
     """A named list of steps. Every flow starts and should end on the launcher.
 
     ``app`` is the app the flow exercises (relaunched after an incident); ``source`` is the
-    file it was compiled from.
+    file it was compiled from; ``thresholds`` (by Thresholds field name) apply to every step of
+    the flow, over the plan's.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -353,6 +359,7 @@ class Flow(BaseModel):
     steps: list[Step] = Field(min_length=1)
     app: str | None = None
     source: str = ""
+    thresholds: dict[str, float] = Field(default_factory=dict)
 
 
 def walk(steps: list) -> list:

@@ -12,6 +12,10 @@ then a list of commands::
     - expectResponse: 300ms
     - pressKey: back
 
+The header and any command given as a mapping may carry ``thresholds:`` (names in
+:data:`THRESHOLD_KEYS`, durations as ``700ms``/``5s``): they apply to the whole flow, or to
+that step (and the steps inside it), over the plan's.
+
 Compilation checks everything a file can get wrong before anything moves and collects every
 problem with ``file:line:column`` and what was expected; :class:`FlowValidationError` carries
 them all. Maestro commands tapbot does not support are reported by name.
@@ -46,7 +50,28 @@ UNSUPPORTED_MAESTRO = frozenset({
     "setPermissions", "waitUntil", "onFlowStart", "onFlowComplete",
 })
 
-HEADER_KEYS = frozenset({"name", "app", "appId", "env", "tags", "keyboard", "url"})
+HEADER_KEYS = frozenset({"name", "app", "appId", "env", "tags", "keyboard", "url",
+                         "thresholds"})
+
+#: Threshold names in plan and flow files -> :class:`tapbot.monitors.Thresholds` fields. Values
+#: are durations (``700ms``, ``5s``; a bare number is seconds), except ``drift_max`` and
+#: ``pose_drift_max`` (mm).
+THRESHOLD_KEYS: dict[str, str] = {
+    "unresponsive_after": "unresponsive_after_s",
+    "stall_max": "stall_max_s",
+    "frozen_frame": "frozen_frame_s",
+    "anr": "anr_s",
+    "instant_response": "instant_response_s",
+    "response_budget": "response_budget_s",
+    "max_freeze": "max_freeze_s",
+    "settle_quiet": "settle_quiet_s",
+    "settle_timeout": "settle_timeout_s",
+    "glitch_max": "glitch_max_s",
+    "reboot_wait": "reboot_wait_s",
+    "drift_max": "drift_max_mm",
+    "pose_drift_max": "pose_drift_max_mm",
+    "slowdown_min": "slowdown_min_s",
+}
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _DUR = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
@@ -84,6 +109,39 @@ class _Skip(Exception):
 
 def _plain(node: Node) -> Any:
     return SafeConstructor().construct_object(node, deep=True)
+
+
+def parse_thresholds(node: Node, issue: Callable[[Node, str], None],
+                     where: str = "thresholds") -> dict[str, float]:
+    """``{frozen_frame: 700ms, ...}`` -> ``{"frozen_frame_s": 0.7, ...}``; each problem goes to
+    ``issue(node, message)`` (the caller's file:line:column reporter) and is left out."""
+    out: dict[str, float] = {}
+    if not isinstance(node, MappingNode):
+        issue(node, f"{where}: expected a mapping such as {{frozen_frame: 700ms}}")
+        return out
+    for knode, vnode in node.value:
+        key = str(knode.value)
+        field = THRESHOLD_KEYS.get(key)
+        if field is None:
+            issue(knode, f"{where}: unknown '{key}'; expected one of "
+                  f"{', '.join(sorted(THRESHOLD_KEYS))}")
+            continue
+        try:
+            raw = _plain(vnode)
+            if field.endswith("_mm"):
+                if isinstance(raw, bool) or not isinstance(raw, int | float):
+                    raise ValueError(f"expected a length in mm (a number), got {raw!r}")
+                value = float(raw)
+            else:
+                value = parse_duration_s(raw, "s")
+        except (ValueError, ConstructorError) as exc:
+            issue(vnode, f"{where}.{key}: {exc}")
+            continue
+        if not value > 0:
+            issue(vnode, f"{where}.{key}: must be positive")
+            continue
+        out[field] = value
+    return out
 
 
 def parse_duration_s(value: Any, default_unit: str = "ms") -> float:
@@ -196,7 +254,8 @@ class FlowCompiler:
             return None
         name = header.get("name") or Path(path).stem
         try:
-            return S.Flow(name=name, steps=steps, app=header.get("app"), source=path)
+            return S.Flow(name=name, steps=steps, app=header.get("app"), source=path,
+                          thresholds=header.get("thresholds", {}))
         except ValidationError as exc:
             self.issue(header_node, _pydantic_message(exc))
             return None
@@ -228,6 +287,8 @@ class FlowCompiler:
                 self._keyboard = self._keyboard_file(vnode)
             elif key == "tags":
                 continue
+            elif key == "thresholds":
+                out[key] = parse_thresholds(vnode, self.issue)
             else:
                 out[key] = self._str(vnode)
         self._env = {**defaults, **env}
@@ -286,10 +347,24 @@ class FlowCompiler:
             raise self.fail(key_node, f"unknown command '{name}'; expected one of "
                             f"{', '.join(sorted(self._handlers()))}")
         source = f"{self._path}:{key_node.start_mark.line + 1}:{key_node.start_mark.column + 1}"
+        thresholds: dict[str, float] = {}
+        if isinstance(arg, MappingNode):  # any mapping-form command may set thresholds
+            rest = [(k, v) for k, v in arg.value if k.value != "thresholds"]
+            for k, v in arg.value:
+                if k.value == "thresholds":
+                    n_before = len(self.issues)
+                    thresholds = parse_thresholds(v, self.issue, f"{name}: thresholds")
+                    if len(self.issues) > n_before:
+                        raise _Skip()
+            if len(rest) != len(arg.value):
+                arg = MappingNode(arg.tag, rest, arg.start_mark, arg.end_mark,
+                                  flow_style=arg.flow_style)
         fields = handler(key_node, arg)
         if isinstance(fields, BaseModel):
             return fields
         fields["source"] = source
+        if thresholds:
+            fields["thresholds"] = thresholds
         model = fields.pop("__model__")
         try:
             return model(**fields)
@@ -437,8 +512,8 @@ class FlowCompiler:
             out["label"] = self._str(opts["label"])
         if "expect" in opts:
             value = self._str(opts["expect"])
-            if value not in ("change", "none"):
-                raise self.fail(opts["expect"], "expect: expected 'change' or 'none'")
+            if value not in ("change", "none", "still"):
+                raise self.fail(opts["expect"], "expect: expected 'change', 'still' or 'none'")
             out["expect"] = value
         if "settle" in opts:
             out["settle"] = bool(self._value(opts["settle"]))

@@ -97,9 +97,14 @@ class Incident(_Doc):
     evidence: list[str] = Field(default_factory=list)
 
 
+#: Incident kinds that blame the rig, not the phone (the phone moved on the deck): the run
+#: stops with reason ``rig-fault`` and is INCOMPLETE rather than a FAIL of the phone.
+RIG_FAULT_INCIDENTS = frozenset({"pose-drift"})
+
+
 class RunStop(_Doc):
     kind: Literal["run-stop"] = "run-stop"
-    reason: Literal["completed", "stopped", "aborted", "error"]
+    reason: Literal["completed", "stopped", "aborted", "error", "rig-fault"]
     verdict: Literal["PASS", "FAIL", "INCOMPLETE"]
     reasons: list[str] = Field(default_factory=list)
     steps: int = 0

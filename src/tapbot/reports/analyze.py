@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from tapbot import __version__
-from tapbot.core.documents import Incident, StepDoc
+from tapbot.core.documents import RIG_FAULT_INCIDENTS, Incident, StepDoc
 from tapbot.reports.model import (
     Counts,
     FlowStats,
@@ -98,7 +98,8 @@ def _verdict(record: RunRecord, entries: list[IncidentEntry]) -> Verdict:
         reasons.append(f"{n} {kind} incident{'s' if n > 1 else ''} ({numbers}){limit}")
     stop = record.stop
     completed = stop is not None and stop.reason == "completed"
-    verdict = "FAIL" if entries else "PASS" if completed else "INCOMPLETE"
+    phone = [e for e in entries if e.kind not in RIG_FAULT_INCIDENTS]
+    verdict = "FAIL" if phone else "PASS" if completed else "INCOMPLETE"
     if not completed:
         reasons.append("the run did not complete ("
                        + (stop.reason if stop else "no run-stop document") + ")")

@@ -1,20 +1,34 @@
 """Background monitors: between and during steps, the frames since the last look are scanned
 (thinned) for a crash/ANR dialog, a dark screen (a reboot) and the launcher (the app exited by
-itself); the device link's log and boot state are read when there is a link."""
+itself), and every frame (a grid of points, cheaply) for a glitch; the device link's log, boot
+state and touch log (ghost touches) are read when there is a link."""
 
 from __future__ import annotations
 
 import logging
 
+import numpy as np
+
+from tapbot.core.documents import Measurement
 from tapbot.core.errors import FlowError, TapbotError
 from tapbot.monitors import look_for_crash
 from tapbot.monitors.crash import DialogSighting, classify_text, read_text
-from tapbot.runner.interrupts import AppExitSeen, CrashSeen, RebootSeen
+from tapbot.monitors.pose import PoseCheck
+from tapbot.runner.interrupts import (
+    AppExitSeen,
+    CrashSeen,
+    GhostSeen,
+    RebootSeen,
+    RigFaultSeen,
+)
 from tapbot.runner.observer import View
+from tapbot.vision.masks import tool_footprint_px
 
 logger = logging.getLogger(__name__)
 
 DARK_LEVEL = 12.0  # mean gray below this: the screen is off (a reboot)
+POSE_RECHECK_S = 0.2  # between the checks that confirm a move of the phone
+CRASH_AFTERMATH_S = 2.0  # a process death this soon after a handled crash is that crash
 
 
 class BackgroundMixin:
@@ -24,6 +38,9 @@ class BackgroundMixin:
         """Look at frames since the last scan (thinned) for a crash/ANR dialog or a dark
         screen (a reboot), and at the device link's crash log when there is one."""
         now = self.clock.now()
+        self._scan_glitches(now)
+        self._scan_ghosts(now)
+        self._check_pose(now)
         if now <= self._t_background:
             return
         views = self.observer.views(self._t_background, now, self.background_interval_s)
@@ -61,6 +78,83 @@ class BackgroundMixin:
                 raise AppExitSeen(view)
         self._t_background = now
 
+    def _scan_glitches(self, now: float) -> None:
+        """Every frame since the last look (at most ``glitch_interval_s`` apart), through the
+        glitch watch's grid; each glitch is an incident (nothing to recover)."""
+        if self.glitch_interval_s is None or now <= self._t_glitch:
+            return
+        since = max(self._t_glitch, now - self.rig.camera.history_s)
+        if since > self._t_glitch:
+            self.glitch_watch.reset()
+        self._t_glitch = now
+        self.glitch_watch.glitch_max_s = self.thresholds.glitch_max_s
+        camera = self.rig.camera
+        points = self.glitch_sampler.points(camera.size_px)
+        got = camera.pixels(since, now, points, self.glitch_interval_s)
+        if not got:
+            return
+        samples = np.stack([px.values for px in got]).astype(np.int16)
+        for seen in self.glitch_watch.feed_many([px.t for px in got], samples):
+            shown_ms = (seen.t_end - seen.t_start + camera.frame_period_s) * 1000
+            self._incident("glitch", seen.t_start, seen.t_end,
+                           f"{seen.frac:.0%} of the screen changed for {shown_ms:.0f} ms "
+                           "and came back")
+
+    def _check_pose(self, now: float, force: bool = False) -> PoseCheck | None:
+        """Every ``pose_check_s`` (or now, with ``force``), the tool at rest: has the phone
+        moved on the deck since calibration? Each trustworthy check is a ``pose_drift``
+        measurement (mm); a drift over ``pose_drift_max_mm`` on consecutive checks is a
+        ``pose-drift`` incident, and the run stops (a rig fault: every touch would land off
+        target). Returns the check, if one was made."""
+        monitor = self.pose_monitor
+        if monitor is None or self.rig.robot.fingers_down or not (force or monitor.due(now)):
+            return None
+        rig = self.rig
+        at = rig.robot.position
+        finger = rig.calibration.screen_to_robot_h.inverse().apply(np.array([[at.x, at.y]]))[0]
+        tool = tool_footprint_px(rig.calibration, rig.device.px_per_mm,
+                                 [(float(finger[0]), float(finger[1]))])
+        try:
+            check = monitor.check(rig.camera.latest(), exclude=tool)
+        except TapbotError:
+            logger.exception("the pose check failed")
+            return None
+        if not check.trustworthy:
+            return check
+        self._emit(Measurement(run_id=self.run_id, t=now, name="pose_drift",
+                               value=check.max_drift_mm, unit="mm", t_start=check.t,
+                               flow=self._flow, step=self._step))
+        if check.incident:
+            onset = check.drift_since if check.drift_since is not None else check.t
+            self._incident("pose-drift", onset, check.t,
+                           f"the phone moved {check.max_drift_mm:.1f} mm on the deck "
+                           f"({check.worst_point}) since calibration, over "
+                           f"{monitor.limit_mm:g} mm")
+            raise RigFaultSeen(check.message())
+        return check
+
+    def _check_phone_moved(self) -> None:
+        """A touch landed off target: before blaming the phone's digitizer, check at once
+        whether the phone moved on the deck (checks ``POSE_RECHECK_S`` apart, as many as the
+        monitor needs to confirm; a confirmed move stops the run)."""
+        monitor = self.pose_monitor
+        if monitor is None:
+            return
+        for _ in range(monitor.consecutive):
+            check = self._check_pose(self.clock.now(), force=True)
+            if check is None or check.status != "drifted":
+                return
+            self.clock.sleep(POSE_RECHECK_S)
+
+    def _scan_ghosts(self, now: float) -> None:
+        """Finger-downs in the digitizer's log that the robot did not make."""
+        if self.touch_log is None:
+            return
+        self._read_touch_log()
+        ghosts = self.touch_log.ghosts(settled_before=now)
+        if ghosts:
+            raise GhostSeen(ghosts)
+
     def _scan_log(self, view: View) -> None:
         """The device's crash/ANR/process-death lines (logcat through the link) since the
         last look: they name what the camera may not see (a dialog under the tool)."""
@@ -76,7 +170,10 @@ class BackgroundMixin:
             if kind is not None:
                 self._t_background = view.t
                 raise CrashSeen(DialogSighting(t, None, kind, line), view)
-            if "has died" in line.lower() and self._in_app:
+            low = line.lower()
+            if "has died" in low and (self._in_app or "fg " in low or "top" in low) \
+                    and t > self._t_crash_handled + CRASH_AFTERMATH_S:
+                # an app process died in the foreground (even as the flow was leaving it)
                 self._in_app = False
                 self._t_background = view.t
                 raise AppExitSeen(view, t)

@@ -4,6 +4,7 @@ handled where a step starts (:meth:`tapbot.runner.Runner._top_step`)."""
 from __future__ import annotations
 
 from tapbot.monitors.crash import DialogSighting
+from tapbot.monitors.touchlog import GhostSighting
 from tapbot.runner.observer import View
 
 
@@ -44,4 +45,21 @@ class StepFailed(Exception):
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
         self.kind = kind
+        self.message = message
+
+
+class GhostSeen(Exception):
+    """The digitizer reported touches the robot did not make (ghost touches)."""
+
+    def __init__(self, sightings: list[GhostSighting]) -> None:
+        super().__init__("ghost touch")
+        self.sightings = sightings
+
+
+class RigFaultSeen(Exception):
+    """The rig itself went wrong (the phone moved on the deck): the run stops, the phone is
+    not blamed."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
         self.message = message

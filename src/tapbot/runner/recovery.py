@@ -8,6 +8,7 @@ import logging
 from tapbot.core.errors import RunAborted, TapbotError
 from tapbot.flows import steps as S
 from tapbot.flows.steps import Flow, PressKey
+from tapbot.monitors import ResponseWatch
 from tapbot.runner.background import DARK_LEVEL
 from tapbot.runner.interrupts import CrashSeen, RebootSeen
 from tapbot.vision import find_dialog
@@ -31,6 +32,7 @@ class RecoveryMixin:
                 self._incident(kind, onset, gone.t,
                                f"{what} dialog appeared; dismissed with home",
                                evidence_view=crash.view)
+                self._t_crash_handled = gone.t
                 self._t_background = gone.t
                 self._settle()
                 return
@@ -44,6 +46,7 @@ class RecoveryMixin:
         t_end = self.clock.now() + self.thresholds.reboot_wait_s
         link = self.rig.link
         self._in_app = False
+        self.slowdown_watch.reset()  # whatever slowed the phone is gone with the restart
         while self.clock.now() < t_end:
             self.clock.sleep(1.0)
             if link is not None:
@@ -67,7 +70,8 @@ class RecoveryMixin:
         try:
             up = S.Swipe(start=S.Point(x="50%", y="85%"), end=S.Point(x="50%", y="35%"),
                          expect="none")
-            self._touch(up)
+            self._perform(self._stroke(up), "unlock")  # no response to judge: recovery
+            self._settle()
             self._recover_home()
         except TapbotError:
             logger.exception("unlocking after a reboot failed")
@@ -89,9 +93,26 @@ class RecoveryMixin:
         self._recover_home()
 
     def _recover_home(self) -> None:
+        """Press home and let the screen settle; a slow answer is a stall like any other
+        (home is the one key a phone always answers, unless it already shows the launcher)."""
         self._in_app = False
         try:
-            self._perform(self._stroke(PressKey(key="home")), "recover-home")
+            on_launcher = self._on_launcher()
+            stroke = self._stroke(PressKey(key="home"))
+            ref = self.observer.view_at(self.clock.now())
+            _, t_down, _ = self._perform(stroke, "recover-home")
+            budget = self.thresholds.response_budget_s
+            if not on_launcher and budget is not None and self._off_target is None:
+                watch = ResponseWatch(ref.image, self._finger_mask(stroke), self.detector,
+                                      t_down)
+                hit = self._await(watch.changed, t_down, max(budget,
+                                                             self.thresholds.stall_max_s))
+                if hit is not None:
+                    self.glitch_watch.responded(hit.t)
+                    if hit.t - t_down > budget:
+                        self._incident("stall", t_down, hit.t,
+                                       f"response took {(hit.t - t_down) * 1000:.0f} ms, over "
+                                       f"the {budget * 1000:.0f} ms budget")
             self._settle()
         except TapbotError:
             logger.exception("recovery to the launcher failed")

@@ -21,17 +21,31 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from pydantic import ValidationError
 
-from tapbot.core.documents import Dispatcher, RunStart, RunStop, StepDoc
+from tapbot.calibrate.procedure import holder_markers_mm
+from tapbot.core.documents import (
+    RIG_FAULT_INCIDENTS,
+    Dispatcher,
+    RunStart,
+    RunStop,
+    StepDoc,
+)
 from tapbot.core.errors import ConnectionLost, FlowError, RunAborted, TapbotError
 from tapbot.flows import steps as S
 from tapbot.flows.plan import Budget, Plan
 from tapbot.flows.steps import Flow, FlowMix, Step
-from tapbot.monitors import Thresholds
+from tapbot.monitors import PoseMonitor, Thresholds
+from tapbot.monitors.glitch import GlitchWatch
+from tapbot.monitors.sampler import FrameSampler
+from tapbot.monitors.slowdown import SlowdownWatch
+from tapbot.monitors.touchlog import DriftWatch, TouchLog
 from tapbot.rig.rig import Rig
 from tapbot.runner.background import BackgroundMixin
 from tapbot.runner.evidence import EvidenceMixin
@@ -39,7 +53,9 @@ from tapbot.runner.interrupts import (
     AppExitSeen,
     CrashSeen,
     FlowAbandoned,
+    GhostSeen,
     RebootSeen,
+    RigFaultSeen,
     StepFailed,
 )
 from tapbot.runner.locate import LocateMixin
@@ -85,6 +101,8 @@ class Runner(StepsMixin, LocateMixin, TouchMixin, WatchMixin, BackgroundMixin, R
         view_scale: float | None = None,
         background_interval_s: float = 0.5,
         reader: object | None = None,
+        glitch_interval_s: float | None = 1.0 / 60.0,
+        pose_check_s: float | None = 30.0,
     ) -> None:
         self.rig = rig
         self.clock = rig.clock
@@ -123,6 +141,25 @@ class Runner(StepsMixin, LocateMixin, TouchMixin, WatchMixin, BackgroundMixin, R
         self.steps_done = 0
         self.slot = 0
         self._status_mask = self._make_status_mask()
+        # monitors beyond the views: every frame (glitch), the digitizer (ghost touch, drift),
+        # the latency trend (slowdown)
+        self.glitch_interval_s = glitch_interval_s
+        self.glitch_sampler = FrameSampler(rig.calibration, rig.device.screen_px,
+                                           self.thresholds.status_bar_frac)
+        self.glitch_watch = GlitchWatch(self.thresholds.glitch_max_s,
+                                        rows=self.glitch_sampler.rows)
+        self._t_glitch = 0.0
+        self.touch_log = TouchLog(rig.device.px_per_mm) if rig.link is not None else None
+        self.drift_watch = DriftWatch(self.thresholds.drift_max_mm)
+        self._off_target: float | None = None
+        self._t_crash_handled = -1e9
+        self.slowdown_watch = SlowdownWatch(self.thresholds.slowdown_min_s)
+        # has the phone moved on the deck (a bump)? every pose_check_s, between touches
+        self.pose_monitor = None if pose_check_s is None else PoseMonitor(
+            rig.calibration, rig.device.screen_px, rig.device.screen_mm,
+            markers_mm=holder_markers_mm(rig.camera),
+            limit_mm=self.thresholds.pose_drift_max_mm, every_s=pose_check_s,
+            search_mm=max(4.0, 4.0 * self.thresholds.pose_drift_max_mm))
 
     # -- control -----------------------------------------------------------------------------
     @property
@@ -193,8 +230,14 @@ class Runner(StepsMixin, LocateMixin, TouchMixin, WatchMixin, BackgroundMixin, R
                          duration_s=plan.duration_s, body=body, resumed=resume is not None)
 
     def validate(self, flows: list[Flow]) -> None:
-        """Resolve every position, key, image and capability before anything moves."""
+        """Resolve every position, key, image, capability and threshold before anything
+        moves."""
         for flow in flows:
+            try:
+                self._base_thresholds.merged(**flow.thresholds)
+            except ValidationError as exc:
+                raise FlowError(f"{flow.source or 'flow'}: flow '{flow.name}' thresholds: "
+                                f"{_first_error(exc)}") from None
             for i, step in enumerate(S.walk(flow.steps)):
                 try:
                     self._validate_step(step)
@@ -207,6 +250,21 @@ class Runner(StepsMixin, LocateMixin, TouchMixin, WatchMixin, BackgroundMixin, R
     # -- run skeleton ------------------------------------------------------------------------
     def _emit(self, doc) -> None:
         self.dispatcher.emit(doc)
+
+    @contextmanager
+    def _thresholds_for(self, changes: dict[str, Any], budget_s: float | None = None
+                        ) -> Iterator[None]:
+        """Narrower thresholds (a flow's, a step's) while the block runs; ``budget_s`` (a
+        plan's per-flow or a touch's response budget), when set, over them."""
+        saved = self.thresholds
+        if budget_s is not None:
+            changes = {**changes, "response_budget_s": budget_s}
+        if changes:
+            self.thresholds = saved.merged(**changes)
+        try:
+            yield
+        finally:
+            self.thresholds = saved
 
     def _run(self, plan: str, seed: int | None, duration_s: float | None,
              body: Callable[[], None], resumed: bool = False) -> RunStop:
@@ -226,6 +284,9 @@ class Runner(StepsMixin, LocateMixin, TouchMixin, WatchMixin, BackgroundMixin, R
             body()
             if self._stop_requested:
                 reason = "stopped"
+        except RigFaultSeen as fault:
+            reason = "rig-fault"
+            logger.error("run stopped, a rig fault: %s", fault.message)
         except KeyboardInterrupt:
             reason = "aborted"
             logger.warning("run aborted by the user")
@@ -247,13 +308,18 @@ class Runner(StepsMixin, LocateMixin, TouchMixin, WatchMixin, BackgroundMixin, R
         total = sum(self.incident_kinds.values())
         reasons = [f"{n} {kind} incident{'s' if n > 1 else ''}"
                    for kind, n in sorted(self.incident_kinds.items())]
-        if total:
+        phone = sum(n for kind, n in self.incident_kinds.items()
+                    if kind not in RIG_FAULT_INCIDENTS)
+        if phone:
             verdict = "FAIL"
         elif reason == "completed":
             verdict = "PASS"
         else:
             verdict = "INCOMPLETE"
             reasons.append(f"the run did not complete ({reason})")
+        if reason == "rig-fault":
+            reasons.append("the phone moved on the deck: check the holder, run tapbot "
+                           "calibrate, then tapbot soak --resume RUN")
         return RunStop(run_id=self.run_id, t=self.clock.now(), reason=reason, verdict=verdict,
                        reasons=reasons, steps=self.steps_done, incidents=total)
 
@@ -297,14 +363,17 @@ class Runner(StepsMixin, LocateMixin, TouchMixin, WatchMixin, BackgroundMixin, R
         """One pass through a flow; returns False when an incident cut it short."""
         self._flow = flow.name
         self._last_touch = None
+        if not self._on_launcher():  # every flow starts on the launcher
+            self._recover_home()
         t_begin = self.clock.now()
         ok = True
-        for index, step in enumerate(flow.steps):
-            if self._stop_requested:
-                return True
-            ok = self._top_step(flow, iteration, index, step)
-            if not ok:
-                break
+        with self._thresholds_for(flow.thresholds, self._budget.response_s):
+            for index, step in enumerate(flow.steps):
+                if self._stop_requested:
+                    return True
+                ok = self._top_step(flow, iteration, index, step)
+                if not ok:
+                    break
         budget = self._budget.duration_s
         if ok and budget is not None and self.clock.now() - t_begin > budget:
             self._incident("stall", t_begin, self.clock.now(),
@@ -321,6 +390,14 @@ class Runner(StepsMixin, LocateMixin, TouchMixin, WatchMixin, BackgroundMixin, R
             incident = self._execute(step)
             if incident:
                 status, message = "failed", incident
+        except GhostSeen as ghost:
+            for g in ghost.sightings:
+                self._incident("ghost_touch", g.t_down, g.t_up if g.t_up is not None else g.t_down,
+                               f"the digitizer reported a touch at ({g.x_px:.0f}, {g.y_px:.0f}) "
+                               "px that the robot did not make")
+            self._step_doc(flow, iteration, index, step, "failed", t_start, "ghost touch")
+            self._recover_home()
+            return False
         except CrashSeen as crash:
             self._step_doc(flow, iteration, index, step, "failed", t_start, crash.sighting.kind)
             self._handle_crash(crash, flow)
@@ -354,3 +431,9 @@ class Runner(StepsMixin, LocateMixin, TouchMixin, WatchMixin, BackgroundMixin, R
                            iteration=iteration, index=index, step=step.describe(),
                            status=status, t_start=t_start, message=message, slot=self.slot,
                            last=index == len(flow.steps) - 1))
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    loc = ".".join(str(x) for x in err["loc"])
+    return f"{loc}: {err['msg']}" if loc else err["msg"]

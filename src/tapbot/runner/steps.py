@@ -8,6 +8,8 @@ import importlib
 import importlib.util
 import logging
 
+from pydantic import ValidationError
+
 from tapbot.core.documents import FrameRef, Measurement
 from tapbot.core.errors import FlowError, TapbotError
 from tapbot.core.geometry import PointPx
@@ -24,6 +26,13 @@ class StepsMixin:
     """The runner's step execution (mixed into :class:`~tapbot.runner.Runner`)."""
 
     def _validate_step(self, step) -> None:
+        if step.thresholds:
+            try:
+                self._base_thresholds.merged(**step.thresholds)
+            except ValidationError as exc:
+                err = exc.errors()[0]
+                raise FlowError(f"thresholds: {'.'.join(map(str, err['loc']))}: "
+                                f"{err['msg']}") from None
         targets = [getattr(step, name, None) for name in
                    ("at", "target", "icon", "visible", "not_visible", "until")]
         for target in targets:
@@ -79,7 +88,12 @@ class StepsMixin:
         return tap(PointPx(*buttons[step.key]))
 
     def _execute(self, step) -> str:
-        """Run one step; returns an incident summary when the step raised one, else ''."""
+        """Run one step under its own thresholds (and touch budget); returns an incident
+        summary when the step raised one, else ''."""
+        with self._thresholds_for(step.thresholds, getattr(step, "budget_s", None)):
+            return self._execute_kind(step)
+
+    def _execute_kind(self, step) -> str:
         if isinstance(step, S.Wait):
             self._wait(step.seconds)
             return ""

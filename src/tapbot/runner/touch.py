@@ -1,6 +1,8 @@
-"""Touching the phone and timing its response: performing a stroke, finding the first visible
-change after it (touch-to-screen latency), budgets that make a slow response a stall, probing a
-silent phone to time a freeze, and the masks that hide the finger and the status bar."""
+"""Touching the phone and timing its response: performing a stroke, where the digitizer says it
+landed (touch drift), the first visible change after it (touch-to-screen latency; a crash
+dialog is not a response), budgets that make a slow response a stall unless a slowdown
+explains it, explaining or probing a silent phone (a freeze), and the masks that hide the
+finger and the status bar."""
 
 from __future__ import annotations
 
@@ -15,8 +17,9 @@ from tapbot.core.geometry import PointPx
 from tapbot.core.paths import TouchPath
 from tapbot.flows.steps import PressKey
 from tapbot.gestures import Stroke, to_touch_path
-from tapbot.monitors import ResponseWatch
-from tapbot.runner.interrupts import FlowAbandoned
+from tapbot.monitors import ResponseWatch, look_for_crash
+from tapbot.runner.interrupts import CrashSeen, FlowAbandoned
+from tapbot.runner.observer import View
 
 logger = logging.getLogger(__name__)
 
@@ -34,12 +37,41 @@ class TouchMixin:
         self._emit(TouchDoc(run_id=self.run_id, t=self.clock.now(), gesture=gesture,
                             finger=path.finger, x_px=p.x, y_px=p.y, x_mm=mm.x, y_mm=mm.y,
                             t_down=t_down, t_up=t_up))
+        self._check_landing(t_down, t_up, (p.x, p.y))
         return path, t_down, t_up
+
+    def _check_landing(self, t_down: float, t_up: float, start: tuple[float, float]) -> None:
+        """Where the phone's digitizer reported this touch (device link): off target by more
+        than ``drift_max_mm`` marks the touch (``_off_target``); a new drift is an incident."""
+        self._off_target = None
+        self.glitch_watch.touched(t_down, t_up)
+        log = self.touch_log
+        if log is None:
+            return
+        log.commanded(t_down, t_up, start)
+        self._read_touch_log()
+        offset = log.offset_mm(t_down, start)
+        if offset is None:
+            return
+        if offset > self.thresholds.drift_max_mm:
+            self._off_target = offset
+            self._check_phone_moved()  # a rig fault, not the phone's (raises RigFaultSeen)
+        self.drift_watch.max_mm = self.thresholds.drift_max_mm
+        sighting = self.drift_watch.feed(t_down, offset)
+        if sighting is not None:
+            rate = "" if sighting.rate_mm_s is None else \
+                f", growing {sighting.rate_mm_s * 1000:.0f} um/s"
+            self._incident("drift", sighting.t_onset, sighting.t_seen,
+                           f"the digitizer reported the touch {sighting.offset_mm:.1f} mm from "
+                           f"where the finger touched (over {self.thresholds.drift_max_mm:g} "
+                           f"mm{rate})")
 
     def _touch(self, step, at: PointPx | None = None) -> str:
         stroke = self._stroke(step, at)
         _, t_down, _ = self._perform(stroke, step.kind)
         self._last_touch = (t_down, None)
+        if self._off_target is not None:
+            return self._abandon_off_target()
         if step.expect == "none":
             if step.settle:
                 self._settle()
@@ -50,28 +82,65 @@ class TouchMixin:
             x0, y0 = self.rectifier.screen_to_view(a.x, a.y)
             x1, y1 = self.rectifier.screen_to_view(b.x, b.y)
             cv2.rectangle(mask, (int(x0), int(y0)), (int(np.ceil(x1)), int(np.ceil(y1))), 255, -1)
+        budget = self.thresholds.response_budget_s
+        wait = max(self.thresholds.stall_max_s, budget or 0.0)
         ref = self.observer.view_at(t_down)
         watch = ResponseWatch(ref.image, mask, self.detector, t_down)
-        hit = self._await(watch.changed, t_down, self.thresholds.unresponsive_after_s)
-        if hit is None:
-            self._scan_background()  # a crash dialog explains the silence
-            if not self._digitizer_felt(t_down):
-                self._incident("unresponsive-touch", t_down, None,
-                               f"the touch at ({stroke.start.x:.0f}, {stroke.start.y:.0f}) px "
-                               "changed nothing and the phone's digitizer did not report it")
-                self._recover_home()
-                raise FlowAbandoned("unresponsive touch")
-            return self._probe_freeze(stroke, step.kind, watch, t_down)
-        latency = watch.latency_s(hit.t)
+        t_hit: float | None = None
+        if step.expect == "still":  # the last change before it stood still
+            t_hit = self._await_still(mask, t_down, wait)
+            if t_hit is None:
+                return self._unanswered(step, stroke, watch, t_down)
+        if t_hit is None or t_hit <= t_down:
+            # the first change (also for a pause on a screen that was not moving: its pause
+            # sign; a frozen phone shows none and is probed)
+            hit = self._await(watch.changed, t_down, wait)
+            if hit is None:
+                return self._unanswered(step, stroke, watch, t_down)
+            self._no_dialog_in(hit)
+            if t_hit is not None:
+                self._paused_still(mask, t_down, hit.t)
+            t_hit = hit.t
+        return self._answered(step, watch, t_down, t_hit, budget)
+
+    def _paused_still(self, mask: np.ndarray, t_down: float, t_answer: float) -> None:
+        """A pause (``expect: still``) found the screen already still, and the phone answered
+        at ``t_answer``: the animation the flow meant to stop had stood still on its own. From
+        its last change until the answer for ``frozen_frame_s`` or more, that is a freeze."""
+        lookback = min(self.thresholds.max_freeze_s, self.rig.camera.history_s)
+        t_still = self._last_change_before(t_down, mask, lookback)
+        if t_answer - t_still < self.thresholds.frozen_frame_s:
+            return
+        self._incident("freeze", t_still, t_answer,
+                       f"the animation stood still for {t_answer - t_still:.2f} s before the "
+                       "touch that was to pause it was answered")
+        self._recover_home()
+        raise FlowAbandoned("frozen")
+
+    def _answered(self, step, watch: ResponseWatch, t_down: float, t_hit: float,
+                  budget: float | None) -> str:
+        """A response at ``t_hit``: its latency, a stall over the budget (unless a slowdown
+        explains it), then the settle time."""
+        self.glitch_watch.responded(t_hit)
+        latency = watch.latency_s(t_hit)
         self._last_touch = (t_down, latency)
         self._note_screen(step)
         self._emit(Measurement(run_id=self.run_id, t=self.clock.now(), name="response_latency",
                                value=latency, unit="s", t_start=t_down, flow=self._flow,
                                step=self._step))
+        key = f"{self._flow}/{self._step}/{step.kind}"
+        self.slowdown_watch.min_s = self.thresholds.slowdown_min_s
+        slow = self.slowdown_watch.feed(key, t_down, latency)
+        if slow is not None:
+            rate = "" if slow.rate_s_per_min is None else \
+                f", growing {slow.rate_s_per_min * 1000:.0f} ms per minute"
+            self._incident("slowdown", slow.t_onset, slow.t_seen,
+                           f"responses are {slow.excess_s * 1000:.0f} ms slower than usual"
+                           f"{rate}")
         message = ""
-        budget = step.budget_s or self._budget.response_s or self.thresholds.response_budget_s
-        if budget is not None and latency > budget:
-            message = self._incident("stall", t_down, hit.t,
+        if budget is not None and latency > budget and \
+                not self.slowdown_watch.explains(key, latency):
+            message = self._incident("stall", t_down, t_hit,
                                      f"response took {latency * 1000:.0f} ms, over the "
                                      f"{budget * 1000:.0f} ms budget")
         if step.settle:
@@ -82,17 +151,56 @@ class TouchMixin:
                                        t_start=t_down, flow=self._flow, step=self._step))
         return message
 
-    def _digitizer_felt(self, t_down: float, window_s: float = 0.05) -> bool:
+    def _no_dialog_in(self, hit: View) -> None:
+        """A crash/ANR dialog that appears right after a touch is not the touch's response."""
+        sighting = look_for_crash(hit.t, hit.image)
+        if sighting is not None:
+            self._t_background = max(self._t_background, hit.t)
+            self._classify(sighting)
+            raise CrashSeen(sighting, hit)
+
+    def _unanswered(self, step, stroke: Stroke, watch: ResponseWatch, t_down: float) -> str:
+        """No response within the wait: explain the silence if the rig can, else probe."""
+        self._scan_background()  # a crash dialog, a reboot or a ghost touch explains it
+        if not self._digitizer_felt(t_down):
+            self._incident("unresponsive-touch", t_down, self.clock.now(),
+                           f"the touch at ({stroke.start.x:.0f}, {stroke.start.y:.0f}) px "
+                           "changed nothing and the phone's digitizer did not report it")
+            self._recover_home()
+            raise FlowAbandoned("unresponsive touch")
+        if isinstance(step, PressKey) and step.key in ("home", "back") and self._on_launcher():
+            self._in_app = False
+            return ""  # home (or back) on the home screen changes nothing
+        return self._probe_freeze(stroke, step.kind, watch, t_down)
+
+    def _abandon_off_target(self) -> str:
+        """The touch landed off target (touch drift): what follows from it cannot be judged."""
+        offset = self._off_target or 0.0
+        self._recover_home()
+        raise FlowAbandoned(f"the touch landed {offset:.1f} mm off target")
+
+    def _on_launcher(self) -> bool:
+        if self._launcher_ref is None:
+            return False
+        view = self.observer.view_at(self.clock.now())
+        return not self.detector.compare(self._launcher_ref, view.image,
+                                         self._tool_mask).changed
+
+    def _digitizer_felt(self, t_down: float) -> bool:
         """Whether the device link's touch log (getevent) has a finger-down at ``t_down``;
         True when there is no link to ask."""
-        link = self.rig.link
-        if link is None:
+        if self.touch_log is None:
             return True
+        self._read_touch_log()
+        return self.touch_log.reported_down(t_down) is not None
+
+    def _read_touch_log(self) -> None:
+        """The digitizer reports since the last read, into the touch log."""
         try:
-            events = link.touch_events(t_down - window_s)
+            events = self.rig.link.touch_events(self.touch_log.t_read)  # type: ignore[union-attr]
         except (TapbotError, NotImplementedError):
-            return True
-        return any(e.action == "down" and abs(e.t - t_down) <= window_s for e in events)
+            return
+        self.touch_log.reported(events)  # type: ignore[union-attr]
 
     def _note_screen(self, step) -> None:
         """After a touch that changed the screen: are we in an app now (not the launcher)?"""
@@ -108,21 +216,55 @@ class TouchMixin:
 
     def _probe_freeze(self, stroke: Stroke, gesture: str, watch: ResponseWatch,
                       onset: float) -> str:
-        """No response: touch again until the phone answers, timing how long it was frozen."""
+        """No response: probe until the phone answers, timing how long it was frozen; then
+        back to the launcher (what the probes did is not what the flow meant).
+
+        Away from the launcher the probe is the home key, which a phone that answers always
+        answers with the launcher: answered at once, the phone was not frozen, the flow's
+        touch simply changed nothing (the app was not where the flow expected it) and the
+        iteration is abandoned. A change that is not the launcher is the display coming back
+        (the end of a freeze); probing goes on. On the launcher (where home changes nothing)
+        the probe is the flow's own touch.
+        """
+        home = self._stroke(PressKey(key="home"))
+        first = True
+        t_alive: float | None = None  # when the display came back, if before an answer
         while self.clock.now() - onset < self.thresholds.max_freeze_s:
             if self._stop_requested:
                 break
-            _, t_down, _ = self._perform(stroke, f"{gesture}-probe")
-            hit = self._await(watch.changed, t_down, self.thresholds.unresponsive_after_s)
+            by_home = self._in_app or not self._on_launcher()
+            probe = home if by_home else stroke
+            _, t_down, _ = self._perform(probe, "home-probe" if by_home else f"{gesture}-probe")
+            if self._off_target is not None:
+                return self._abandon_off_target()
+            changed = watch.changed
+            if by_home:  # against the screen as the finger reached home (not as it left)
+                ref = self.observer.view_at(t_down)
+                changed = ResponseWatch(ref.image, self._finger_mask(probe), self.detector,
+                                        t_down).changed
+            hit = self._await(changed, t_down, self.thresholds.unresponsive_after_s)
             if hit is not None:
-                silent = hit.t - onset
-                if silent <= self.thresholds.stall_max_s:
-                    return self._incident("stall", onset, hit.t,
-                                          f"the response took {silent:.2f} s")
-                return self._incident("freeze", onset, hit.t,
-                                      f"no response to touch for {silent:.2f} s")
+                self._no_dialog_in(hit)
+                if by_home:
+                    self._settle()
+                    if not self._on_launcher():  # not home's answer: the display came back
+                        t_alive = hit.t if t_alive is None else t_alive
+                        first = False
+                        self._scan_background()
+                        continue
+                if first and by_home:
+                    self._in_app = False
+                    logger.info("%s/%s: the touch changed nothing; the phone answered home",
+                                self._flow, self._step)
+                    raise FlowAbandoned("the touch changed nothing (the phone answered home)")
+                end = min(hit.t, t_alive) if t_alive is not None else hit.t
+                self._incident("freeze", onset, end,
+                               f"no response to touch for {end - onset:.2f} s")
+                self._recover_home()
+                raise FlowAbandoned("frozen")
+            first = False
             self._scan_background()
-        self._incident("freeze", onset, None,
+        self._incident("freeze", onset, self.clock.now(),
                        f"no response to touch for over {self.clock.now() - onset:.0f} s")
         self._recover_home()
         raise FlowAbandoned("unresponsive")

@@ -38,6 +38,42 @@ class WatchMixin:
                 return None
             t_scan = until
 
+    def _await_still(self, mask: np.ndarray, t_from: float, timeout_s: float) -> float | None:
+        """When the screen stopped moving after ``t_from`` (a pause): the capture time of its
+        last change, once it has been still for ``settle_quiet_s`` (``t_from`` or earlier if it
+        never moved); None if it kept moving for ``timeout_s``."""
+        last = self.observer.view_at(t_from)
+        t_last_change = last.t
+        t_scan = last.t
+        period = self.observer.frame_period_s
+        while True:
+            self.clock.sleep(0.1)
+            for view in self.observer.views(t_scan, self.clock.now(), period):
+                if self.detector.compare(last.image, view.image, mask).changed:
+                    t_last_change = view.t
+                last, t_scan = view, view.t
+                if view.t - t_last_change >= self.thresholds.settle_quiet_s:
+                    return t_last_change
+                if view.t - t_from >= timeout_s:
+                    return None
+
+    def _last_change_before(self, t: float, mask: np.ndarray, lookback_s: float,
+                            interval_s: float = 0.1) -> float:
+        """When the screen last changed before ``t``, looking back at most ``lookback_s``
+        (views ``interval_s`` apart, a second at a time): the capture time of the first view
+        that shows what ``t`` shows (``t - lookback_s`` if it was still all that time)."""
+        ref = self.observer.view_at(t)
+        t_still = ref.t
+        t_hi = ref.t
+        while t_hi > t - lookback_s:
+            t_lo = max(t - lookback_s, t_hi - 1.0)
+            for earlier in reversed(self.observer.views(t_lo, t_hi, interval_s)):
+                if self.detector.compare(earlier.image, ref.image, mask).changed:
+                    return t_still
+                t_still = earlier.t
+            t_hi = t_lo
+        return t_still
+
     def _settle(self, interval_s: float = 0.1, timeout_s: float | None = None) -> float | None:
         """Wait until the screen has not changed for ``settle_quiet_s``; returns the time of
         the last change, or None when it kept changing until the timeout."""
@@ -81,6 +117,8 @@ class WatchMixin:
                 return ""
 
     def _follow_frozen_animation(self, watch: AnimationWatch, interval_s: float = 0.1) -> str:
+        """The animation stood still: follow it until it moves again (a freeze from its last
+        change), then back to the launcher."""
         onset = watch.last_change_t if watch.last_change_t is not None else self.clock.now()
         t_scan = self.clock.now()
         while self.clock.now() - onset < self.thresholds.max_freeze_s:
@@ -88,11 +126,12 @@ class WatchMixin:
             for view in self.observer.views(t_scan, self.clock.now(), interval_s):
                 t_scan = view.t
                 if watch.feed(view.t, view.image):
-                    return self._incident("freeze", onset, view.t,
-                                          f"the animation stood still for "
-                                          f"{view.t - onset:.2f} s")
+                    self._incident("freeze", onset, view.t,
+                                   f"the animation stood still for {view.t - onset:.2f} s")
+                    self._recover_home()
+                    raise FlowAbandoned("frozen")
             self._scan_background()
-        self._incident("freeze", onset, None,
+        self._incident("freeze", onset, self.clock.now(),
                        f"the animation stood still for over {self.thresholds.max_freeze_s:.0f} s")
         self._recover_home()
         raise FlowAbandoned("frozen")

@@ -1,0 +1,131 @@
+"""The monitors beyond crash and freeze, on the twin with fixed seeds, against its ground truth:
+glitches, ghost touches, touch drift, slowdowns, stalls under per-step budgets, a crash
+dialog right after a touch, and a touch that changes nothing on a phone that answers.
+
+The monitors see only camera frames and the twin's device link; rig.truth is the independent
+reference (DESIGN rule 7).
+"""
+
+import pytest
+
+from tapbot.core import Dispatcher, Incident, Measurement
+from tapbot.flows import FlowMix, Plan, compile_flow_text
+from tapbot.flows.library import library_flow
+from tapbot.rig import build_rig
+from tapbot.runner import Runner
+from tapbot.sim.score import score_run
+
+COUNTER = "---\n- tapOn: {point: \"12.5%, 20%\"}\n" + "- tapOn: {point: \"50%, 62%\"}\n" * 3 \
+    + "- pressKey: home\n"
+
+
+def soak(schedule, flows, seconds, seed=4, **runner_kw):
+    rig = build_rig(None, seed=seed, overrides={"device": {"faults": {"schedule": schedule}}})
+    docs = []
+    dispatcher = Dispatcher()
+    dispatcher.subscribe(docs.append)
+    mix = [FlowMix(flow=f) for f in flows]
+    stop = Runner(rig, dispatcher, run_id="det", **runner_kw).run_plan(
+        Plan.from_mix(mix, seed=seed, duration_s=seconds))
+    return rig, docs, stop
+
+
+def incidents(docs, kind=None):
+    return [d for d in docs if isinstance(d, Incident) and kind in (None, d.incident)]
+
+
+def test_each_style_of_glitch_is_one_glitch_incident_at_its_frames():
+    schedule = [{"kind": "glitch", "at_s": t, "style": style, "frames": 3}
+                for t, style in ((12.0, "black"), (24.0, "bars"), (36.0, "tear"))]
+    rig, docs, _ = soak(schedule, [compile_flow_text(COUNTER)], 45.0)
+    report = score_run(docs, rig.truth, tolerance_s=0.1)
+    glitch = report.kinds["glitch"]
+    assert (glitch.truth, glitch.detected, glitch.incidents) == (3, 3, 3)
+    assert glitch.onset_error_ms(100) <= 1000 / rig.camera.fps + 1  # within a camera frame
+    assert [i.incident for i in incidents(docs)] == ["glitch"] * 3
+
+
+def test_ghost_touches_are_found_in_the_digitizer_log_at_their_time():
+    schedule = [{"kind": "ghost_touch", "at_s": 10.0, "at": [0.5, 0.1]},  # the status bar
+                {"kind": "ghost_touch", "at_s": 25.0, "at": [0.375, 0.2]}]  # a launcher icon
+    rig, docs, _ = soak(schedule, [compile_flow_text(COUNTER)], 40.0)
+    ghosts = incidents(docs, "ghost_touch")
+    truth = [f for f in rig.truth.faults if f.kind == "ghost_touch"]
+    assert len(truth) == 2
+    assert [round(g.t_onset, 6) for g in ghosts] == [round(f.t_start, 6) for f in truth]
+    assert incidents(docs) == ghosts  # what the ghost opened is not blamed on the phone
+
+
+def test_touch_drift_is_one_drift_incident_and_its_lost_taps_are_no_freeze():
+    schedule = [{"kind": "drift", "at_s": 15.0, "duration_s": 40.0, "amount": 8.0}]
+    rig, docs, _ = soak(schedule, [compile_flow_text(COUNTER)], 70.0)
+    (drift,) = rig.truth.faults
+    found = incidents(docs)
+    assert [i.incident for i in found] == ["drift"]
+    assert drift.t_start - 2.0 <= found[0].t_onset <= found[0].t_end <= drift.t_end
+    # 1.5 mm at 8 px/s (16 px/mm) is seen within 3.1 s (the next touch or two after that)
+    assert found[0].t_end - drift.t_start < 6.0
+
+
+def test_a_slowdown_is_seen_while_it_grows_and_its_slow_responses_are_no_stalls():
+    schedule = [{"kind": "slowdown", "at_s": 40.0, "duration_s": 100.0, "amount": 900.0}]
+    rig, docs, _ = soak(schedule, [compile_flow_text(COUNTER)], 150.0)
+    slowdown = next(f for f in rig.truth.faults if f.kind == "slowdown")
+    found = incidents(docs, "slowdown")
+    assert len(found) == 1
+    assert slowdown.t_start - 2.0 <= found[0].t_onset and found[0].t_end <= slowdown.t_end
+    assert found[0].t_onset - slowdown.t_start < 15.0
+    assert {i.incident for i in incidents(docs)} == {"slowdown", "reboot"}  # it ends so
+
+
+def test_per_step_budgets_turn_a_normal_response_into_a_stall_only_where_set():
+    text = ("thresholds: {response_budget: 2s}\n---\n- tapOn: {point: \"12.5%, 20%\"}\n"
+            "- tapOn: {point: \"50%, 62%\", thresholds: {response_budget: 20ms}}\n"
+            "- tapOn: {point: \"50%, 62%\"}\n- pressKey: home\n")
+    rig, docs, _ = soak([], [compile_flow_text(text, "b.yaml")], 20.0)
+    stalls = incidents(docs, "stall")
+    truth = {round(r.t_touch, 6): r.latency_s for r in rig.truth.responses}
+    assert stalls and all("over the 20 ms budget" in s.message for s in stalls)
+    assert all(truth[round(s.t_onset, 6)] > 0.02 - 1 / rig.camera.fps for s in stalls)
+    taps = [d for d in docs if isinstance(d, Measurement) and d.name == "response_latency"
+            and d.step == "tap (50%, 62%)"]
+    assert len(stalls) == len(taps) / 2  # one of the two taps in each pass
+
+
+def test_a_stall_over_the_default_budget_is_a_stall_and_nothing_else():
+    rig, docs, _ = soak([{"kind": "stall", "at_s": 10.0, "amount": 1.2}],
+                        [compile_flow_text(COUNTER)], 25.0)
+    (stall,) = [f for f in rig.truth.faults if f.kind == "stall"]
+    (found,) = incidents(docs)
+    assert found.incident == "stall" and abs(found.t_onset - stall.t_start) < 1e-6
+
+
+def _plus_time(schedule):
+    rig, docs, _ = soak(schedule, [compile_flow_text(COUNTER)], 5.0, seed=6)
+    return rig, docs, [t.t_down for t in rig.truth.touches if t.target == "counter:+"]
+
+
+def test_a_crash_dialog_right_after_a_touch_is_a_crash_not_the_touch_response():
+    _, _, plus = _plus_time([])
+    rig, docs, _ = _plus_time([{"kind": "crash", "at_s": plus[0] + 0.01}])
+    (crash,) = rig.truth.faults
+    assert crash.t_start < plus[0] + 0.05  # before the counter could have answered
+    (found,) = incidents(docs)
+    assert found.incident == "crash" and abs(found.t_onset - crash.t_start) < 0.05
+    measured = [m for m in docs if isinstance(m, Measurement) and m.name == "response_latency"]
+    assert all(abs(m.t_start - plus[0]) > 1e-6 for m in measured)
+
+
+def test_a_touch_that_changes_nothing_on_a_phone_that_answers_is_no_freeze():
+    text = ("---\n- tapOn: {point: \"12.5%, 20%\"}\n"
+            "- tapOn: {point: \"50%, 85%\", label: empty spot}\n- pressKey: home\n")
+    rig, docs, _ = soak([], [compile_flow_text(text)], 15.0)
+    assert incidents(docs) == []
+    # the phone was asked with home (a probe), which it answered at once
+    assert "nav:home" in [t.target for t in rig.truth.touches]
+
+
+@pytest.mark.parametrize("name", ["browse", "music"])
+def test_library_flows_with_loading_and_pausing_run_clean_on_a_healthy_twin(name):
+    _, docs, stop = soak([], [library_flow(name)], 30.0, seed=2)
+    assert incidents(docs) == [] and stop.verdict == "PASS"

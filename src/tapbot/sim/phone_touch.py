@@ -59,7 +59,14 @@ class PhoneTouch:
     def digitizer_events(self, since: float) -> list[TouchEvent]:
         """Touch reports the digitizer delivered after ``since`` (like getevent; bounded)."""
         self.update(self.clock.now())
-        return [e for e in self._digitizer if e.t > since]
+        log = self._digitizer
+        out: list[TouchEvent] = []
+        for e in reversed(log):  # reports come in time order: read back to ``since`` only
+            if e.t <= since:
+                break
+            out.append(e)
+        out.reverse()
+        return out
 
     def _finger_id(self, finger: int | None, x: float, y: float) -> int | None:
         if finger is not None:

@@ -63,3 +63,81 @@ def test_thinned_pixels_follow_the_frames_grid_and_reject_outside_points() -> No
         np.testing.assert_array_equal(a.values, b.values)
     with pytest.raises(ValueError, match="inside"):
         camera.pixels(0.0, 1.0, (np.array([480]), np.array([0])))
+
+
+@pytest.mark.parametrize("fingers", [1, 2])
+def test_pixels_equal_the_whole_frame_with_the_tool_moving_and_pressing(fingers: int) -> None:
+    clock = VirtualClock()
+    phone = SimPhone(SimPhoneOptions(), clock)
+    world = SimWorld(clock, phone)
+    opts = SimCameraOptions(k1=-0.03, flicker_depth=0.2)
+    sparse = SimCamera(opts, world)
+    whole = SimCamera(opts, world)
+    robot = SimRobot(SimRobotOptions(fingers=fingers), world)
+    to_robot = world.true_screen_to_robot()
+    x, y = to_robot.apply_point(300.0, 900.0)
+    tip = np.round(whole.project_deck(np.array([[x, y, world.glass_z_mm]]))[0]).astype(int)
+    # random points, and every pixel of a block around where the fingers press
+    rng = np.random.default_rng(7)
+    w, h = opts.size_px
+    by, bx = np.mgrid[tip[1] - 40:tip[1] + 41, tip[0] - 60:tip[0] + 61]
+    points = (np.concatenate([rng.integers(0, h, 2000), by.ravel()]),
+              np.concatenate([rng.integers(0, w, 2000), bx.ravel()]))
+    glass, hover = world.glass_z_mm, world.glass_z_mm + 10.0
+    t_from = clock.now()
+    for dx in (0.0, 12.0):  # the same press twice, elsewhere: its shapes recur
+        robot.move_to(x + dx, y, 250.0)
+        robot.finger_down(0, glass)
+        clock.sleep(0.05)
+        robot.finger_up(0, hover)
+    if fingers == 2:  # a pinch: the tool turns and closes while both fingers touch
+        robot.move_pair_to((x - 15.0, y), (x + 15.0, y + 6.0), 200.0)
+        robot.pair_down(glass)
+        robot.move_pair_to((x - 8.0, y + 2.0), (x + 8.0, y + 2.0), 60.0)
+        robot.pair_up(hover)
+    clock.sleep(0.1)
+    samples = sparse.pixels(t_from, clock.now(), points)
+    frames = whole.frames(t_from, clock.now())
+    assert len(samples) == len(frames) > 30
+    for sample, frame in zip(samples, frames, strict=True):
+        np.testing.assert_array_equal(sample.values, frame.image[points], err_msg=str(frame.t))
+    # the tool is in view over the block: skin colour shows there in some frames
+    block = slice(2000, None)
+    skin = [np.abs(f.image[points][block].astype(int) - (120, 160, 215)).max(axis=1).min()
+            for f in frames]
+    assert min(skin) <= 3
+    # the same camera: points sampled now equal its frames (cached or rendered again)
+    again = whole.pixels(t_from, clock.now(), points)
+    for sample, frame in zip(again, frames, strict=True):
+        np.testing.assert_array_equal(sample.values, frame.image[points])
+    # a frame does not depend on which were drawn before: a camera going backwards agrees
+    backwards = SimCamera(opts, world)
+    for frame in frames[::-7]:
+        np.testing.assert_array_equal(backwards.render(frame.index).image, frame.image)
+
+
+def test_presses_draw_the_tool_once_per_height() -> None:
+    clock = VirtualClock()
+    phone = SimPhone(SimPhoneOptions(), clock)
+    world = SimWorld(clock, phone)
+    camera = SimCamera(SimCameraOptions(), world)
+    robot = SimRobot(SimRobotOptions(fingers=1, repeatability_mm=0.0, backlash_mm=0.0), world)
+    x, y = world.true_screen_to_robot().apply_point(540.0, 1200.0)
+    glass, hover = world.glass_z_mm, world.glass_z_mm + 10.0
+    robot.move_to(x, y, 250.0)
+    robot.finger_up(0, hover)
+    t0 = clock.now()
+    for i in range(8):  # presses on one spot, between trips elsewhere, each seen at other heights
+        robot.move_to(x + 3.0 * i, y - 4.0 * i, 250.0)
+        robot.move_to(x, y, 250.0)
+        robot.finger_down(0, glass)
+        clock.sleep(0.05)
+        robot.finger_up(0, hover)
+    frames = camera.frames(t0, clock.now())
+    assert len(frames) > 80
+    shapes = list(camera._sprites)
+    # travel keeps the shape (in new cells); a press adds only heights, at most one per 0.25 mm
+    assert {s[:2] + s[3:5] for s in shapes} == {(0, 0, 0, 0)}
+    last = shapes[-1][-2:]  # the press's cell
+    pressed = {s for s in shapes if s[-2:] == last}
+    assert 8 < len(pressed) <= 10.0 / 0.25 + 1

@@ -16,7 +16,11 @@ exposure window:
   taken at ``fps`` see a beat at ``|refresh_hz - m * fps|`` (the nearest alias);
 * the robot's tool (fingertips, arms, carriage; hovering or touching, from the world's tool
   history) is drawn at several instants and averaged: a moving finger smears by about
-  ``speed * exposure_s``.
+  ``speed * exposure_s``. The tool is drawn once per *shape* (its pose relative to finger 0's
+  tip, quantized to 0.25 mm, in a 16 px cell of the image) and moved by whole camera pixels
+  (:mod:`tapbot.sim.tool_sprites`): the change of its look within a cell (parallax between its
+  heights, lens, keystone; the camera looks straight down) is ignored, under a pixel, and its
+  position is rounded to a pixel.
 
 A frame requested before its exposure has ended (the latest one) shows the scene as known at
 the request for the rest of the window and is not cached; asked again later it is rendered
@@ -31,8 +35,9 @@ by ``camera_height_mm / (camera_height_mm - z)`` (parallax). Optional ArUco mark
 (:mod:`tapbot.sim.markers`) are printed on the holder around the phone.
 
 Speed: the deck, body and markers are drawn and distorted once; the screen is remapped into
-the image once per distinct display state (cached); a frame is then a copy, a flicker lookup
-table on the screen, the tool, and noise from a small seeded bank.
+the image once per distinct display state (cached); the tool is drawn once per shape (cached);
+a frame is then a copy, a flicker lookup table on the screen, the tool's sprites placed, and
+noise from a small seeded bank.
 
 A bump (a ``bump`` fault: the phone knocked on the deck, see :meth:`SimWorld.apply_bump`)
 moves the phone under the camera, which stays fixed to the deck: the deck -> ideal camera map
@@ -68,6 +73,18 @@ from tapbot.sim.markers import (
     holder_layout,
     marker_image,
 )
+from tapbot.sim.tool_sprites import (
+    QUANTUM_MM,
+    ShapeKey,
+    ToolKey,
+    ToolLayer,
+    ToolSprite,
+    shape_cell_centre,
+    shape_key,
+    shape_pose,
+    tool_at_points,
+    tool_layer,
+)
 from tapbot.sim.world import ScreenPose, SimWorld, ToolPose
 
 logger = logging.getLogger(__name__)
@@ -86,6 +103,8 @@ _NOISE_BANK = 8
 _CACHE = 32
 _FRAME_CACHE = 24  # recent frames, like a real camera's ring buffer (~0.4 s at 60 fps)
 _MAX_TOOL_SAMPLES = 16
+_TOOL_SPRITES = 64  # tool shapes drawn and kept (travel: one per cell; a press: its heights)
+_TOOL_LAYERS = 8  # blurred tool drawings kept for whole frames
 _KEPT_POSES = 2  # caches kept for poses other than the one in use (before/after a bump)
 #: The camera's state that depends on where the phone lies: swapped as a whole at a bump.
 _POSE_STATE = ("_screen_to_camera", "_background", "_roi", "_screen_mask", "_map1", "_map2",
@@ -168,20 +187,9 @@ class _Points:
         self.composites: OrderedDict[Hashable, np.ndarray] = OrderedDict()
         self.blends: dict[Hashable, np.ndarray] = {}
         self.noise = [(pos[ys, xs], neg[ys, xs]) for pos, neg in camera._noise]
-        self._under: tuple[tuple[int, int, int, int], np.ndarray, tuple] | None = None
-        self.last_scene: tuple | None = None  # (screen, tool drawing, gain, values)
-
-    def under(self, drawn: tuple[int, int, np.ndarray, np.ndarray]
-              ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
-        """Which points a tool drawing (x0, y0, colour, keep) covers, and where in it."""
-        x0, y0, colour, _ = drawn
-        h, w = colour.shape[:2]
-        box = (x0, y0, w, h)
-        if self._under is None or self._under[0] != box:
-            ly, lx = self.ys - y0, self.xs - x0
-            hit = np.flatnonzero((ly >= 0) & (ly < h) & (lx >= 0) & (lx < w))
-            self._under = (box, hit, (ly[hit], lx[hit]))
-        return self._under[1], self._under[2]
+        # the tool at these points: (tool key, indices in its box, colour, keep there)
+        self.tool: tuple[ToolKey, np.ndarray, np.ndarray, np.ndarray] | None = None
+        self.last_scene: tuple | None = None  # (screen, tool key, gain, values)
 
     def composite(self, key: Hashable, t: float) -> np.ndarray:
         """The screen's box in display state ``key`` at these points (one row per point)."""
@@ -223,6 +231,7 @@ class SimCamera(Camera):
         f = options.focal_px or float(iw)
         self._f = f
         self._c = (iw / 2.0, ih / 2.0)
+        self._c_array = np.array(self._c)
         self._k = (options.k1, options.k2)
         self._corners = self._screen_corners_px()
         src = np.float32([[0, 0], [self._sw, 0], [self._sw, self._sh], [0, self._sh]])
@@ -241,7 +250,10 @@ class SimCamera(Camera):
         self._frames: OrderedDict[int, Frame] = OrderedDict()
         self._luts: dict[int, np.ndarray] = {}
         self._blends: dict[Hashable, np.ndarray] = {}
-        self._tool_cache: dict[ToolPose, tuple[int, int, np.ndarray, np.ndarray] | None] = {}
+        self._sprites: OrderedDict[ShapeKey, ToolSprite] = OrderedDict()
+        self._tool_layers: OrderedDict[ToolKey, ToolLayer | None] = OrderedDict()
+        self._still_tool: tuple[ToolPose, ToolKey] | None = None
+        self._ideal_to_deck: list[list[float]] | None = None
         # the camera is fixed to the deck: this map never changes, even when the phone moves
         self._pose: ScreenPose = world.screen_pose_at(world.clock.now())
         self._deck_to_ideal = (self._screen_to_camera.matrix
@@ -593,97 +605,138 @@ class SimCamera(Camera):
         return np.asarray(pts, dtype=np.float64)
 
     def _project_fast(self, p: np.ndarray) -> np.ndarray:
-        """:meth:`project_deck` for a few points, with the deck -> camera map cached."""
+        """:meth:`project_deck` for a few points, with the deck -> camera map cached (the
+        same model, in fewer numpy calls)."""
         m = self._deck_to_ideal
-        d = p[:, 0] * m[2, 0] + p[:, 1] * m[2, 1] + m[2, 2]
-        u = (p[:, 0] * m[0, 0] + p[:, 1] * m[0, 1] + m[0, 2]) / d
-        v = (p[:, 0] * m[1, 0] + p[:, 1] * m[1, 1] + m[1, 2]) / d
+        h = p[:, :2] @ m[:, :2].T + m[:, 2]  # homogeneous ideal px
+        c = self._c_array
+        rel = h[:, :2] / h[:, 2:] - c  # ideal px - principal point
         height = self.options.camera_height_mm
-        s = height / np.maximum(height - (p[:, 2] - self.world.glass_z_mm), 1.0)
-        cx, cy = self._c
-        ideal = np.stack([cx + (u - cx) * s, cy + (v - cy) * s], axis=1)
-        return self.distort_px(ideal) if any(self._k) else ideal
+        s = height / np.maximum(height + self.world.glass_z_mm - p[:, 2], 1.0)  # parallax
+        k1, k2 = self._k
+        if k1 or k2:  # radial distortion (:meth:`distort_px`)
+            r2 = np.einsum("ij,ij->i", rel, rel) * (s * s / (self._f * self._f))
+            s = s * (1 + k1 * r2 + k2 * r2 * r2)
+        return rel * s[:, None] + c
 
-    def _draw_pose(self, cam: np.ndarray, nf: int, layer: np.ndarray, mask: np.ndarray,
+    def _draw_pose(self, cam: np.ndarray, nf: int, layer: np.ndarray,
                    origin: tuple[int, int]) -> None:
-        """Draw one pose (projected points ``cam``) into ``layer`` (colour over black) and
-        ``mask`` (coverage), back to front: carriage, arms, fingertips."""
+        """Draw one pose (projected points ``cam``) into the four-channel ``layer``: colour
+        over black, and coverage in the fourth channel (antialiasing blends every channel
+        alike), back to front: carriage, arms, fingertips."""
         q = np.round((cam - origin) * 16).astype(np.int32)
         polys = [(q[0:4], _CARRIAGE)] + [(q[4 + 4 * i: 8 + 4 * i], _ARM) for i in range(nf)]
         for poly, colour in polys:
-            cv2.fillPoly(layer, [poly], colour, cv2.LINE_AA, 4)
-            cv2.fillPoly(mask, [poly], 255, cv2.LINE_AA, 4)
+            cv2.fillPoly(layer, [poly], (*colour, 255), cv2.LINE_AA, 4)
         tips = cam[4 + 4 * nf:]
         for i in range(nf):
             c, rim = tips[2 * i], tips[2 * i + 1]
             rad = max(16, round(float(np.hypot(*(rim - c))) * 16))
             centre = (int(q[4 + 4 * nf + 2 * i, 0]), int(q[4 + 4 * nf + 2 * i, 1]))
-            cv2.circle(layer, centre, rad, _SKIN, -1, cv2.LINE_AA, 4)
-            cv2.circle(mask, centre, rad, 255, -1, cv2.LINE_AA, 4)
+            cv2.circle(layer, centre, rad, (*_SKIN, 255), -1, cv2.LINE_AA, 4)
 
-    def _tool_layer(self, poses: list[ToolPose], shape: tuple[int, int]
-                    ) -> tuple[int, int, np.ndarray, np.ndarray] | None:
-        """The tool averaged over ``poses``: (x0, y0, colour * coverage, 255 * (1 - coverage)),
-        both uint8 and three-channel, for a blend with two saturating OpenCV operations."""
-        nf = len(poses[0].fingers)
-        cams = [self._project_fast(self._tool_points(p)) for p in poses]
-        pts = np.concatenate(cams)
-        pad = 2 + max(float(np.hypot(*(c[-1] - c[-2]))) for c in cams)
-        ih, iw = shape
-        x0 = max(0, math.floor(pts[:, 0].min() - pad))
-        y0 = max(0, math.floor(pts[:, 1].min() - pad))
-        x1 = min(iw, math.ceil(pts[:, 0].max() + pad) + 1)
-        y1 = min(ih, math.ceil(pts[:, 1].max() + pad) + 1)
-        if x1 <= x0 or y1 <= y0:
-            return None
-        h, w = y1 - y0, x1 - x0
-        layer = np.zeros((h, w, 3), np.uint8)
-        mask = np.zeros((h, w), np.uint8)
-        if len(cams) == 1:
-            self._draw_pose(cams[0], nf, layer, mask, (x0, y0))
-            colour = layer
-            keep = cv2.cvtColor(255 - mask, cv2.COLOR_GRAY2BGR)
-        else:
-            acc = np.zeros((h, w, 3), np.float32)
-            cov = np.zeros((h, w), np.float32)
-            for cam in cams:
-                layer[:] = 0
-                mask[:] = 0
-                self._draw_pose(cam, nf, layer, mask, (x0, y0))
-                cv2.accumulate(layer, acc)
-                cv2.accumulate(mask, cov)
-            n = len(cams)
-            colour = np.clip(acc * (1 / n) + 0.5, 0, 255).astype(np.uint8)
-            keep1 = np.clip(255.0 - cov * (1 / n) + 0.5, 0, 255).astype(np.uint8)
-            keep = cv2.cvtColor(keep1, cv2.COLOR_GRAY2BGR)
-        return x0, y0, colour, keep
+    def _deck_seen_at(self, px: tuple[int, int], z: float) -> tuple[float, float]:
+        """The deck (x, y) a point at height ``z`` must have to be seen at camera ``px``
+        (:meth:`undistort_px`'s iteration, for one point in plain floats)."""
+        cx, cy = self._c
+        k1, k2 = self._k
+        dx, dy = (px[0] - cx) / self._f, (px[1] - cy) / self._f
+        nx, ny = dx, dy
+        for _ in range(20):
+            r2 = nx * nx + ny * ny
+            g = 1 + k1 * r2 + k2 * r2 * r2
+            if abs(dx / g - nx) + abs(dy / g - ny) < 1e-12:
+                break
+            nx, ny = dx / g, dy / g
+        height = self.options.camera_height_mm
+        s = height / max(height - (z - self.world.glass_z_mm), 1.0)
+        fx, fy = cx + nx * self._f / s, cy + ny * self._f / s  # on the deck's plane
+        if self._ideal_to_deck is None:
+            self._ideal_to_deck = np.linalg.inv(self._deck_to_ideal).tolist()
+        (a, b, c), (d, e, f), (g, h, i) = self._ideal_to_deck
+        w = g * fx + h * fy + i
+        return (a * fx + b * fy + c) / w, (d * fx + e * fy + f) / w
 
-    def _tool_drawing(self, s0: float, s1: float
-                      ) -> tuple[int, int, np.ndarray, np.ndarray] | None:
-        """The tool as seen over the exposure ``[s0, s1]`` (see :meth:`_tool_layer`)."""
+    def _sprite(self, shape: ShapeKey) -> ToolSprite:
+        """The sprite of a tool shape (LRU-cached): the shape drawn with finger 0's tip
+        exactly on its cell's centre pixel (a function of the key alone)."""
+        sprite = self._sprites.get(shape)
+        if sprite is not None:
+            self._sprites.move_to_end(shape)
+            return sprite
+        centre = shape_cell_centre(shape)
+        pose = shape_pose(shape, *self._deck_seen_at(centre, shape[2] * QUANTUM_MM))
+        nf = len(pose.fingers)
+        cam = self._project_fast(self._tool_points(pose))
+        tip = cam[4 + 4 * nf]
+        anchor = np.asarray(centre, np.float64)
+        cam += anchor - tip  # the tip exactly on its pixel (it is off by far under a pixel)
+        tips = cam[4 + 4 * nf:]
+        pad = 2 + float(np.hypot(*(tips[1::2] - tips[0::2]).T).max())  # the largest tip
+        x0 = math.floor(cam[:, 0].min() - pad)
+        y0 = math.floor(cam[:, 1].min() - pad)
+        x1 = math.ceil(cam[:, 0].max() + pad) + 1
+        y1 = math.ceil(cam[:, 1].max() + pad) + 1
+        layer = np.zeros((y1 - y0, x1 - x0, 4), np.uint8)
+        self._draw_pose(cam, nf, layer, (x0, y0))
+        sprite = ToolSprite(x0 - int(anchor[0]), y0 - int(anchor[1]), layer)
+        self._sprites[shape] = sprite
+        if len(self._sprites) > _TOOL_SPRITES:
+            self._sprites.popitem(last=False)
+        logger.debug("camera: tool shape drawn (%d x %d px; %d kept)", x1 - x0, y1 - y0,
+                     len(self._sprites))
+        return sprite
+
+    def _sprites_of(self, key: ToolKey) -> dict[ShapeKey, ToolSprite]:
+        return {shape: self._sprite(shape) for shape, _, _ in key}
+
+    def _tool_key(self, s0: float, s1: float) -> ToolKey | None:
+        """The tool over the exposure ``[s0, s1]``: instants about 1.5 px of travel apart (at
+        most :data:`_MAX_TOOL_SAMPLES`; one if it stands still), each as (shape, anchor),
+        grouped with counts (see :mod:`tapbot.sim.tool_sprites`); ``None`` before any pose."""
         world = self.world
         first, last = world.tool_pose_at(s0), world.tool_pose_at(s1)
         if first is None or last is None:
             return None
-        shape = (self.size_px[1], self.size_px[0])
-        if first == last:  # still: the same drawing as last time, most of the time
-            drawn = self._tool_cache.get(last, False)
-            if drawn is False:
-                drawn = self._tool_layer([last], shape)
-                self._tool_cache[last] = drawn
-                if len(self._tool_cache) > 8:
-                    self._tool_cache.pop(next(iter(self._tool_cache)))
-            return drawn
-        a = self._project_fast(self._tool_points(first))
-        b = self._project_fast(self._tool_points(last))
-        travel = float(np.hypot(*(b - a).T).max())
-        # instants from the window's start to its end, about 1.5 px of travel apart
-        n = min(_MAX_TOOL_SAMPLES, math.ceil(travel / 1.5) + 1)
-        poses = [world.tool_pose_at(s0 + i / (n - 1) * (s1 - s0)) for i in range(n)]
-        return self._tool_layer([p for p in poses if p is not None], shape)
+        if first == last:  # still: the same key as last time, most of the time
+            still = self._still_tool
+            if still is not None and still[0] == last:
+                return still[1]
+            poses = [last]
+        else:
+            a = self._tool_points(first)
+            ab = self._project_fast(np.concatenate([a, self._tool_points(last)]))
+            moved = ab[len(a):] - ab[:len(a)]
+            travel = float(np.sqrt((moved * moved).sum(axis=1).max()))
+            # instants from the window's start to its end, about 1.5 px of travel apart
+            n = max(2, min(_MAX_TOOL_SAMPLES, math.ceil(travel / 1.5) + 1))
+            sampled = [world.tool_pose_at(s0 + i / (n - 1) * (s1 - s0)) for i in range(n)]
+            poses = [p for p in sampled if p is not None]
+        tips = np.array([p.fingers[0] for p in poses], np.float64)
+        anchors = np.round(self._project_fast(tips)).astype(np.int64).tolist()
+        groups: dict[tuple[ShapeKey, tuple[int, int]], int] = {}
+        for pose, (ax, ay) in zip(poses, anchors, strict=True):
+            at = (shape_key(pose, (ax, ay)), (ax, ay))
+            groups[at] = groups.get(at, 0) + 1
+        key = tuple((shape, anchor, count) for (shape, anchor), count in groups.items())
+        if first == last:
+            self._still_tool = (last, key)
+        return key
+
+    def _tool_layer(self, key: ToolKey) -> ToolLayer | None:
+        """The tool of ``key`` on the image (see :func:`tool_layer`), from a small cache."""
+        if key in self._tool_layers:
+            self._tool_layers.move_to_end(key)
+            return self._tool_layers[key]
+        drawn = tool_layer(key, self._sprites_of(key), self.size_px)
+        self._tool_layers[key] = drawn
+        if len(self._tool_layers) > _TOOL_LAYERS:
+            self._tool_layers.popitem(last=False)
+        return drawn
 
     def _draw_tool(self, img: np.ndarray, s0: float, s1: float) -> None:
-        drawn = self._tool_drawing(s0, s1)
+        key = self._tool_key(s0, s1)
+        drawn = None if key is None else self._tool_layer(key)
         if drawn is None:
             return
         x0, y0, colour, keep = drawn
@@ -742,7 +795,9 @@ class SimCamera(Camera):
     def stop(self) -> None:
         self._composites.clear()
         self._blends.clear()
-        self._tool_cache.clear()
+        self._sprites.clear()
+        self._tool_layers.clear()
+        self._still_tool = None
         self._frames.clear()
         self._other_poses.clear()
 
@@ -797,22 +852,21 @@ class SimCamera(Camera):
         s1 = max(min(t + half, now), s0)
         screen = self._display(s0, s1, pts)
         gain = self.flicker_gain(s0, s1)
-        drawn = self._tool_drawing(s0, s1)
+        tool = self._tool_key(s0, s1)
         last = pts.last_scene
-        if last is not None and last[0] is screen and last[1] is drawn and last[2] == gain:
+        if last is not None and last[0] is screen and last[1] == tool and last[2] == gain:
             values = last[3].copy()  # a still scene: only the noise differs
         else:
-            values = self._scene_points(pts, screen, gain, drawn)
-            pts.last_scene = (screen, drawn, gain, values.copy())
+            values = self._scene_points(pts, screen, gain, tool)
+            pts.last_scene = (screen, tool, gain, values.copy())
         if pts.noise:
             pos, neg = pts.noise[k % len(pts.noise)]
             cv2.add(values, pos, values)
             cv2.subtract(values, neg, values)
         return values
 
-    @staticmethod
-    def _scene_points(pts: _Points, screen: np.ndarray, gain: float,
-                      drawn: tuple[int, int, np.ndarray, np.ndarray] | None) -> np.ndarray:
+    def _scene_points(self, pts: _Points, screen: np.ndarray, gain: float,
+                      tool: ToolKey | None) -> np.ndarray:
         """The scene at ``pts`` before sensor noise: background, screen, flicker, tool."""
         if len(pts.in_roi) == len(pts.ys):  # all in the screen's box (a grid on the screen)
             values = screen.copy()
@@ -824,14 +878,15 @@ class SimCamera(Camera):
             if level != 1024:
                 lut = np.clip(np.arange(256) * (level / 1024) + 0.5, 0, 255).astype(np.uint8)
                 values[pts.on_screen] = lut[values[pts.on_screen]]
-        if drawn is not None:
-            hit, at = pts.under(drawn)
+        if tool is not None:
+            if pts.tool is None or pts.tool[0] != tool:
+                pts.tool = (tool, *tool_at_points(tool, self._sprites_of(tool), pts.ys, pts.xs))
+            _, hit, colour, keep = pts.tool
             if len(hit):
                 # (points x channels arrays: the same element-wise operations as on the image)
-                _, _, colour, keep = drawn
                 v = values[hit]
-                cv2.multiply(v, keep[at], v, scale=1 / 255)
-                cv2.add(v, colour[at], v)
+                cv2.multiply(v, keep, v, scale=1 / 255)
+                cv2.add(v, colour, v)
                 values[hit] = v
         return values
 

@@ -1,0 +1,213 @@
+"""The twin camera's tool as sprites: drawn once per shape, moved by whole camera pixels.
+
+A tool's **shape** is its pose relative to finger 0's tip, quantized to :data:`QUANTUM_MM`:
+each finger's (x, y) offset from finger 0, the carriage's (x, y) offset from finger 0, and every
+z (:func:`shape_key`), and the **cell** of the image (:data:`CELL_PX` square) where finger 0's
+tip is seen. XY travel keeps the shape but for the cell; a press steps through its heights, at
+most one shape per :data:`QUANTUM_MM` of them in a cell, the same at every touch there. A
+shape's **sprite** (:class:`ToolSprite`) is the tool drawn once (premultiplied colour and
+coverage) with finger 0's tip exactly on its cell's centre pixel, placed relative to its
+**anchor**: the camera pixel of finger 0's tip. The tool at a pose is its shape's sprite placed
+at the rounded camera pixel of finger 0's tip.
+
+The camera looks straight down, so a shape looks almost the same anywhere in a cell: moving a
+sprite ignores how the tool's look changes across the cell (parallax between the tip and the
+carriage ~40 mm higher grows ~0.1 px per px off the cell's centre under a 350 mm high camera:
+under a pixel at most; lens distortion and keystone change far less). Without the cell (one
+sprite per shape for the whole image) the carriage would sit up to ~20 px off near the image's
+edges. A sprite depends only on its key, so frames do not depend on which were drawn before.
+
+The tool over an exposure is a :data:`ToolKey`: the (shape, anchor) of each instant sampled,
+grouped, with how many instants each got. Its drawing is the integer average of the placed
+sprites: premultiplied colour and ``keep = 255 - coverage`` (255 outside a sprite) are summed
+over the instants and divided as ``(sum + n // 2) // n``. :func:`tool_layer` does this on a box
+of the image, :func:`tool_at_points` at a few camera pixels only; both give the same integers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from tapbot.sim.world import ToolPose
+
+logger = logging.getLogger(__name__)
+
+#: The step of a shape's offsets and heights (deck mm).
+QUANTUM_MM = 0.25
+
+#: The side of the image cells a sprite is drawn for (camera px).
+CELL_PX = 16
+
+#: A tool shape: per finger (dx, dy, z), then the carriage's (dx, dy, z), in QUANTUM_MM steps,
+#: offsets from finger 0's tip; then the cell (column, row) of finger 0's tip in the image.
+ShapeKey = tuple[int, ...]
+#: The integer camera pixel (x, y) of finger 0's tip.
+Anchor = tuple[int, int]
+#: The tool over an exposure: (shape, anchor, instants) per distinct placement, in the order
+#: of their first instant.
+ToolKey = tuple[tuple[ShapeKey, Anchor, int], ...]
+#: A tool drawing on the image: (x0, y0, premultiplied colour, keep), both h x w x 3 uint8.
+ToolLayer = tuple[int, int, np.ndarray, np.ndarray]
+
+_CHANNELS = np.arange(4)
+
+
+def shape_key(pose: ToolPose, anchor: Anchor) -> ShapeKey:
+    """The quantized shape of ``pose`` seen with finger 0's tip at ``anchor`` (see the
+    module's docstring)."""
+    x0, y0, _ = pose.fingers[0]
+    q = 1.0 / QUANTUM_MM
+    out: list[int] = []
+    for x, y, z in (*pose.fingers, pose.carriage):
+        out += (round((x - x0) * q), round((y - y0) * q), round(z * q))
+    out += (anchor[0] // CELL_PX, anchor[1] // CELL_PX)
+    return tuple(out)
+
+
+def shape_cell_centre(shape: ShapeKey) -> Anchor:
+    """The camera pixel at the centre of a shape's cell: where its sprite's tip is drawn."""
+    return shape[-2] * CELL_PX + CELL_PX // 2, shape[-1] * CELL_PX + CELL_PX // 2
+
+
+def shape_pose(shape: ShapeKey, x: float, y: float) -> ToolPose:
+    """A pose of ``shape`` with finger 0's tip at deck (x, y) (the inverse of
+    :func:`shape_key` up to its quantization)."""
+    triples = [tuple(v * QUANTUM_MM for v in shape[i:i + 3]) for i in range(0, len(shape) - 2, 3)]
+    placed = [(x + dx, y + dy, z) for dx, dy, z in triples]
+    return ToolPose(tuple(placed[:-1]), placed[-1])
+
+
+@dataclass(frozen=True, eq=False)
+class ToolSprite:
+    """One shape drawn once: its box's top-left (dx, dy) relative to the anchor, and its
+    drawing ``colour_cover``: colour drawn over black (premultiplied by coverage) and coverage
+    as a fourth channel. Derived: ``colour``, ``cover`` and ``keep`` = 255 - coverage (three
+    channels, as the image is)."""
+
+    dx: int
+    dy: int
+    colour_cover: np.ndarray
+    colour: np.ndarray = field(init=False)
+    cover: np.ndarray = field(init=False)
+    keep: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        both = self.colour_cover
+        colour = cv2.cvtColor(both, cv2.COLOR_BGRA2BGR)
+        cover = cv2.extractChannel(both, 3)
+        keep = cv2.cvtColor(255 - cover, cv2.COLOR_GRAY2BGR)
+        for name, a in (("colour_cover", both), ("colour", colour), ("cover", cover),
+                        ("keep", keep)):
+            a.setflags(write=False)
+            object.__setattr__(self, name, a)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) of the sprite's box."""
+        return self.cover.shape[1], self.cover.shape[0]
+
+
+def _boxes(key: ToolKey, sprites: Mapping[ShapeKey, ToolSprite]
+           ) -> list[tuple[ToolSprite, int, int, int]]:
+    """Per group: its sprite, the image x and y of the sprite's box, and its count."""
+    out = []
+    for shape, (ax, ay), count in key:
+        sprite = sprites[shape]
+        out.append((sprite, ax + sprite.dx, ay + sprite.dy, count))
+    return out
+
+
+def _union(placed: list[tuple[ToolSprite, int, int, int]]) -> tuple[int, int, int, int]:
+    x0 = min(x for _, x, _, _ in placed)
+    y0 = min(y for _, _, y, _ in placed)
+    x1 = max(x + s.size[0] for s, x, _, _ in placed)
+    y1 = max(y + s.size[1] for s, _, y, _ in placed)
+    return x0, y0, x1, y1
+
+
+def tool_layer(key: ToolKey, sprites: Mapping[ShapeKey, ToolSprite],
+               size: tuple[int, int]) -> ToolLayer | None:
+    """The tool of ``key`` on a box of a ``size`` (w, h) image (clipped to it): ``None`` if it
+    lies outside. Read-only arrays (a still tool's are views of its sprite)."""
+    placed = _boxes(key, sprites)
+    ux0, uy0, ux1, uy1 = _union(placed)
+    iw, ih = size
+    x0, y0, x1, y1 = max(0, ux0), max(0, uy0), min(iw, ux1), min(ih, uy1)
+    if x1 <= x0 or y1 <= y0:
+        return None
+    if len(placed) == 1:  # the average of one placement n times is that placement
+        sprite, sx, sy, _ = placed[0]
+        box = (slice(y0 - sy, y1 - sy), slice(x0 - sx, x1 - sx))
+        return x0, y0, sprite.colour[box], sprite.keep[box]
+    n = sum(count for *_, count in placed)
+    h, w = y1 - y0, x1 - x0
+    colour = np.zeros((h, w, 3), np.uint16)  # at most 16 instants * 255: no overflow
+    cover = np.zeros((h, w), np.uint16)
+    for sprite, sx, sy, count in placed:
+        sw, sh = sprite.size
+        bx0, by0 = max(x0, sx), max(y0, sy)
+        bx1, by1 = min(x1, sx + sw), min(y1, sy + sh)
+        if bx1 <= bx0 or by1 <= by0:
+            continue
+        src = (slice(by0 - sy, by1 - sy), slice(bx0 - sx, bx1 - sx))
+        dst = (slice(by0 - y0, by1 - y0), slice(bx0 - x0, bx1 - x0))
+        if count == 1:
+            colour[dst] += sprite.colour[src]
+            cover[dst] += sprite.cover[src]
+        else:
+            colour[dst] += sprite.colour[src] * np.uint16(count)
+            cover[dst] += sprite.cover[src] * np.uint16(count)
+    colour += n // 2
+    colour //= n
+    keep1 = (n * 255 + n // 2 - cover.astype(np.int32)) // n
+    keep = cv2.cvtColor(keep1.astype(np.uint8), cv2.COLOR_GRAY2BGR)
+    out = colour.astype(np.uint8)
+    out.setflags(write=False)
+    keep.setflags(write=False)
+    return x0, y0, out, keep
+
+
+def tool_at_points(key: ToolKey, sprites: Mapping[ShapeKey, ToolSprite], ys: np.ndarray,
+                   xs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`tool_layer` at camera pixels (``ys``, ``xs``: rows, cols inside the image) only:
+    the indices of the points in its box, and the colour and keep there (m x 3 uint8 each)."""
+    placed = _boxes(key, sprites)
+    ux0, uy0, ux1, uy1 = _union(placed)
+    hit = np.flatnonzero((ys >= uy0) & (ys < uy1) & (xs >= ux0) & (xs < ux1))
+    if not len(hit):
+        empty = np.zeros((0, 3), np.uint8)
+        return hit, empty, empty
+    py, px = ys[hit], xs[hit]
+    if len(placed) == 1:
+        sprite, sx, sy, _ = placed[0]
+        ly, lx = py - sy, px - sx
+        return hit, sprite.colour[ly, lx], sprite.keep[ly, lx]
+    n = sum(count for *_, count in placed)
+    m = len(hit)
+    acc = np.zeros(4 * m)  # per point: colour and coverage summed (exact integers)
+    by_shape: dict[int, list[tuple[ToolSprite, int, int, int]]] = {}
+    for p in placed:
+        by_shape.setdefault(id(p[0]), []).append(p)
+    for group in by_shape.values():
+        sprite = group[0][0]
+        sw, sh = sprite.size
+        sx = np.array([x for _, x, _, _ in group])[:, None]
+        sy = np.array([y for _, _, y, _ in group])[:, None]
+        ly, lx = py[None, :] - sy, px[None, :] - sx  # placements x points
+        gi, pi = np.nonzero((ly >= 0) & (ly < sh) & (lx >= 0) & (lx < sw))
+        if not len(gi):
+            continue
+        values = sprite.colour_cover[ly[gi, pi], lx[gi, pi]]
+        counts = [c for *_, c in group]
+        if max(counts) > 1:
+            values = values * np.array(counts)[gi][:, None]
+        acc += np.bincount((pi[:, None] * 4 + _CHANNELS).ravel(), values.ravel(), 4 * m)
+    sums = acc.astype(np.int64).reshape(m, 4)
+    out = ((sums[:, :3] + n // 2) // n).astype(np.uint8)
+    keep1 = ((n * 255 + n // 2 - sums[:, 3]) // n).astype(np.uint8)
+    return hit, out, np.repeat(keep1[:, None], 3, axis=1)

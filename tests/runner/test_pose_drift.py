@@ -11,8 +11,11 @@ COUNTER = "---\n- tapOn: {point: \"12.5%, 20%\"}\n" + "- tapOn: {point: \"50%, 6
     + "- pressKey: home\n"
 
 
-def soak(schedule, seconds, *, link=True, seed=4, **runner_kw):
-    rig = build_rig(None, seed=seed, overrides={"device": {"faults": {"schedule": schedule}}})
+def soak(schedule, seconds, *, link=True, markers=False, seed=4, **runner_kw):
+    overrides = {"device": {"faults": {"schedule": schedule}}}
+    if markers:  # ArUco markers printed on the holder round the phone
+        overrides["camera"] = {"markers": True}
+    rig = build_rig(None, seed=seed, overrides=overrides)
     if not link:  # a rig without adb: the camera alone must see the phone move
         rig.link = None
     docs = []
@@ -62,6 +65,18 @@ def test_without_a_device_link_the_periodic_check_finds_the_bump():
     # seen at the first check after the bump, confirmed at the next: two periods at most
     assert bump.t_start <= found[0].t_onset <= found[0].t_end <= bump.t_start + 2 * 10.0 + 1
     assert all(abs(m.value - 2.5) < 0.2 for m in _drift_measured(docs) if m.t > bump.t_start)
+
+
+def test_holder_markers_measure_a_bump_along_the_screen_s_length_too():
+    rig, docs, stop = soak(_bump(2.0, rotation_deg=0.0, direction_deg=90.0), 90.0,
+                           link=False, markers=True, pose_check_s=10.0)
+    (bump,) = rig.truth.faults
+    (found,) = incidents(docs)
+    assert found.incident == "pose-drift" and stop.reason == "rig-fault"
+    assert bump.t_start <= found.t_onset <= bump.t_start + 10.0 + 1
+    measured = _drift_measured(docs)
+    assert all(m.value < 0.25 for m in measured if m.t < bump.t_start)
+    assert all(abs(m.value - 2.0) < 0.2 for m in measured if m.t > bump.t_start)
 
 
 def test_a_healthy_deck_and_a_bump_under_the_limit_raise_nothing():

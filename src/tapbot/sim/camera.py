@@ -74,7 +74,6 @@ from tapbot.sim.markers import (
     marker_image,
 )
 from tapbot.sim.tool_sprites import (
-    QUANTUM_MM,
     ShapeKey,
     ToolKey,
     ToolLayer,
@@ -665,12 +664,13 @@ class SimCamera(Camera):
             self._sprites.move_to_end(shape)
             return sprite
         centre = shape_cell_centre(shape)
-        pose = shape_pose(shape, *self._deck_seen_at(centre, shape[2] * QUANTUM_MM))
+        z_ref = self.world.glass_z_mm
+        pose = shape_pose(shape, *self._deck_seen_at(centre, z_ref))
         nf = len(pose.fingers)
         cam = self._project_fast(self._tool_points(pose))
-        tip = cam[4 + 4 * nf]
+        ref = self._project_fast(np.array([[pose.fingers[0][0], pose.fingers[0][1], z_ref]]))[0]
         anchor = np.asarray(centre, np.float64)
-        cam += anchor - tip  # the tip exactly on its pixel (it is off by far under a pixel)
+        cam += anchor - ref  # the anchor point exactly on its pixel (off by far under a pixel)
         tips = cam[4 + 4 * nf:]
         pad = 2 + float(np.hypot(*(tips[1::2] - tips[0::2]).T).max())  # the largest tip
         x0 = math.floor(cam[:, 0].min() - pad)
@@ -712,7 +712,9 @@ class SimCamera(Camera):
             n = max(2, min(_MAX_TOOL_SAMPLES, math.ceil(travel / 1.5) + 1))
             sampled = [world.tool_pose_at(s0 + i / (n - 1) * (s1 - s0)) for i in range(n)]
             poses = [p for p in sampled if p is not None]
-        tips = np.array([p.fingers[0] for p in poses], np.float64)
+        # anchored where finger 0 meets the glass's plane: a press does not move the anchor
+        z_ref = world.glass_z_mm
+        tips = np.array([(p.fingers[0][0], p.fingers[0][1], z_ref) for p in poses], np.float64)
         anchors = np.round(self._project_fast(tips)).astype(np.int64).tolist()
         groups: dict[tuple[ShapeKey, tuple[int, int]], int] = {}
         for pose, (ax, ay) in zip(poses, anchors, strict=True):

@@ -2,13 +2,15 @@
 
 A tool's **shape** is its pose relative to finger 0's tip, quantized to :data:`QUANTUM_MM`:
 each finger's (x, y) offset from finger 0, the carriage's (x, y) offset from finger 0, and every
-z (:func:`shape_key`), and the **cell** of the image (:data:`CELL_PX` square) where finger 0's
-tip is seen. XY travel keeps the shape but for the cell; a press steps through its heights, at
+z (:func:`shape_key`), and the **cell** of the image (:data:`CELL_PX` square) of its anchor
+(below). XY travel keeps the shape but for the cell; a press steps through its heights, at
 most one shape per :data:`QUANTUM_MM` of them in a cell, the same at every touch there. A
 shape's **sprite** (:class:`ToolSprite`) is the tool drawn once (premultiplied colour and
-coverage) with finger 0's tip exactly on its cell's centre pixel, placed relative to its
-**anchor**: the camera pixel of finger 0's tip. The tool at a pose is its shape's sprite placed
-at the rounded camera pixel of finger 0's tip.
+coverage) with its anchor point exactly on its cell's centre pixel, placed relative to its
+**anchor**: the camera pixel where finger 0's (x, y) meets the glass's plane (a point that does
+not move while the finger presses, so a press changes the drawing only as much as the tool's
+look changes, never by a whole pixel). The tool at a pose is its shape's sprite placed at the
+rounded anchor.
 
 The camera looks straight down, so a shape looks almost the same anywhere in a cell: moving a
 sprite ignores how the tool's look changes across the cell (parallax between the tip and the
@@ -44,9 +46,9 @@ QUANTUM_MM = 0.25
 CELL_PX = 16
 
 #: A tool shape: per finger (dx, dy, z), then the carriage's (dx, dy, z), in QUANTUM_MM steps,
-#: offsets from finger 0's tip; then the cell (column, row) of finger 0's tip in the image.
+#: offsets from finger 0's tip; then the cell (column, row) of the anchor in the image.
 ShapeKey = tuple[int, ...]
-#: The integer camera pixel (x, y) of finger 0's tip.
+#: The integer camera pixel (x, y) of finger 0's (x, y) on the glass's plane.
 Anchor = tuple[int, int]
 #: The tool over an exposure: (shape, anchor, instants) per distinct placement, in the order
 #: of their first instant.
@@ -58,7 +60,7 @@ _CHANNELS = np.arange(4)
 
 
 def shape_key(pose: ToolPose, anchor: Anchor) -> ShapeKey:
-    """The quantized shape of ``pose`` seen with finger 0's tip at ``anchor`` (see the
+    """The quantized shape of ``pose`` seen with its anchor at ``anchor`` (see the
     module's docstring)."""
     x0, y0, _ = pose.fingers[0]
     q = 1.0 / QUANTUM_MM
@@ -70,7 +72,7 @@ def shape_key(pose: ToolPose, anchor: Anchor) -> ShapeKey:
 
 
 def shape_cell_centre(shape: ShapeKey) -> Anchor:
-    """The camera pixel at the centre of a shape's cell: where its sprite's tip is drawn."""
+    """The camera pixel at the centre of a shape's cell: where its sprite's anchor is drawn."""
     return shape[-2] * CELL_PX + CELL_PX // 2, shape[-1] * CELL_PX + CELL_PX // 2
 
 

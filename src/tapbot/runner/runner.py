@@ -136,6 +136,7 @@ class Runner(StepsMixin, LocateMixin, TouchMixin, WatchMixin, BackgroundMixin, R
         self._in_app = False
         self._in_app_since = 0.0
         self._last_mask: np.ndarray | None = None
+        self._animated_until = -np.inf  # when an animation watch last saw the screen move
         self._t_log = 0.0
         self.incident_kinds: Counter[str] = Counter()
         self.steps_done = 0

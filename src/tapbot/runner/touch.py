@@ -86,29 +86,35 @@ class TouchMixin:
         wait = max(self.thresholds.stall_max_s, budget or 0.0)
         ref = self.observer.view_at(t_down)
         watch = ResponseWatch(ref.image, mask, self.detector, t_down)
-        t_hit: float | None = None
-        if step.expect == "still":  # the last change before it stood still
+        quiet = self.thresholds.settle_quiet_s
+        if step.expect == "still" and \
+                self._last_change_before(t_down, mask, 2 * quiet) > t_down - 2 * quiet + 1e-6:
+            # a pause of something moving: the response is its last change before it stood
+            # still (an animation that never stops is probed)
             t_hit = self._await_still(mask, t_down, wait)
-            if t_hit is None:
+            if t_hit is None or t_hit <= t_down:
                 return self._unanswered(step, stroke, watch, t_down)
-        if t_hit is None or t_hit <= t_down:
-            # the first change (also for a pause on a screen that was not moving: its pause
-            # sign; a frozen phone shows none and is probed)
-            hit = self._await(watch.changed, t_down, wait)
-            if hit is None:
-                return self._unanswered(step, stroke, watch, t_down)
-            self._no_dialog_in(hit)
-            if t_hit is not None:
-                self._paused_still(mask, t_down, hit.t)
-            t_hit = hit.t
-        return self._answered(step, watch, t_down, t_hit, budget)
+            return self._answered(step, watch, t_down, t_hit, budget)
+        # the first change (also for a "pause" of a screen that was not moving: its pause sign,
+        # or the player starting when it had been paused; a frozen phone shows none: probed)
+        hit = self._await(watch.changed, t_down, wait)
+        if hit is None:
+            return self._unanswered(step, stroke, watch, t_down)
+        self._no_dialog_in(hit)
+        if step.expect == "still":
+            self._paused_still(mask, t_down, hit.t)
+        return self._answered(step, watch, t_down, hit.t, budget)
 
     def _paused_still(self, mask: np.ndarray, t_down: float, t_answer: float) -> None:
-        """A pause (``expect: still``) found the screen already still, and the phone answered
-        at ``t_answer``: the animation the flow meant to stop had stood still on its own. From
-        its last change until the answer for ``frozen_frame_s`` or more, that is a freeze."""
+        """A pause (``expect: still``) found the screen still, and the phone answered at
+        ``t_answer``. If an animation watch saw it moving shortly before the touch (within
+        ``settle_timeout_s``), the animation had stood still on its own: from its last change
+        until the answer, for ``frozen_frame_s`` or more, that is a freeze. (Without a watch
+        just before, a still screen may simply not have been playing.)"""
+        if t_down - self._animated_until > self.thresholds.settle_timeout_s:
+            return
         lookback = min(self.thresholds.max_freeze_s, self.rig.camera.history_s)
-        t_still = self._last_change_before(t_down, mask, lookback)
+        t_still = max(self._last_change_before(t_down, mask, lookback), self._animated_until)
         if t_answer - t_still < self.thresholds.frozen_frame_s:
             return
         self._incident("freeze", t_still, t_answer,

@@ -114,6 +114,9 @@ class WatchMixin:
                     return self._follow_frozen_animation(watch)
             self._scan_background()
             if self.clock.now() >= t_end - 1e-9:
+                # seen moving until its last change
+                self._animated_until = watch.last_change_t if watch.last_change_t \
+                    is not None else t_scan
                 return ""
 
     def _follow_frozen_animation(self, watch: AnimationWatch, interval_s: float = 0.1) -> str:

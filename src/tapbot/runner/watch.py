@@ -39,23 +39,9 @@ class WatchMixin:
             t_scan = until
 
     def _await_still(self, mask: np.ndarray, t_from: float, timeout_s: float) -> float | None:
-        """When the screen stopped moving after ``t_from`` (a pause): the capture time of its
-        last change, once it has been still for ``settle_quiet_s`` (``t_from`` or earlier if it
-        never moved); None if it kept moving for ``timeout_s``."""
-        last = self.observer.view_at(t_from)
-        t_last_change = last.t
-        t_scan = last.t
-        period = self.observer.frame_period_s
-        while True:
-            self.clock.sleep(0.1)
-            for view in self.observer.views(t_scan, self.clock.now(), period):
-                if self.detector.compare(last.image, view.image, mask).changed:
-                    t_last_change = view.t
-                last, t_scan = view, view.t
-                if view.t - t_last_change >= self.thresholds.settle_quiet_s:
-                    return t_last_change
-                if view.t - t_from >= timeout_s:
-                    return None
+        """When the screen stopped moving after ``t_from`` (a pause), judged on every frame:
+        the capture time of its last change (see :meth:`_still_after`)."""
+        return self._still_after(t_from, mask, self.observer.frame_period_s, timeout_s)
 
     def _last_change_before(self, t: float, mask: np.ndarray, lookback_s: float,
                             interval_s: float = 0.1) -> float:
@@ -78,19 +64,25 @@ class WatchMixin:
         """Wait until the screen has not changed for ``settle_quiet_s``; returns the time of
         the last change, or None when it kept changing until the timeout."""
         timeout = self.thresholds.settle_timeout_s if timeout_s is None else timeout_s
-        start = self.clock.now()
-        last = self.observer.view_at(start)
+        return self._still_after(self.clock.now(), self._status_mask, interval_s, timeout)
+
+    def _still_after(self, t_from: float, mask: np.ndarray, interval_s: float,
+                     timeout_s: float, chunk_s: float = 0.1) -> float | None:
+        """Views ``interval_s`` apart from ``t_from``, as they arrive (``chunk_s`` at a time),
+        until none has changed for ``settle_quiet_s``: the capture time of the last change
+        (the view at ``t_from`` if none did); None if it kept changing for ``timeout_s``."""
+        last = self.observer.view_at(t_from)
         t_last_change = last.t
         t_scan = last.t
         while True:
-            self.clock.sleep(interval_s)
+            self.clock.sleep(chunk_s)
             for view in self.observer.views(t_scan, self.clock.now(), interval_s):
-                if self.detector.compare(last.image, view.image, self._status_mask).changed:
+                if self.detector.compare(last.image, view.image, mask).changed:
                     t_last_change = view.t
                 last, t_scan = view, view.t
                 if view.t - t_last_change >= self.thresholds.settle_quiet_s:
                     return t_last_change
-                if view.t - start >= timeout:
+                if view.t - t_from >= timeout_s:
                     return None
 
     def _wait(self, seconds: float) -> None:

@@ -127,3 +127,28 @@ def test_flow_time_is_the_time_spent_in_its_steps(faulty_run, tmp_path):
     report = analyze(load_run(faulty_run.folder))
     # the flows share the run: together they cannot take longer than it
     assert sum(f.duration_s for f in report.flows) <= report.run.duration_s
+
+
+def test_a_run_stopped_by_a_moved_phone_is_incomplete_and_blames_the_rig(tmp_path):
+    from tapbot.core import Dispatcher
+    from tapbot.flows import Plan
+    from tapbot.flows.library import library_flow
+    from tapbot.flows.steps import FlowMix
+    from tapbot.rig import build_rig
+    from tapbot.runner import Runner
+    from tapbot.store import JsonlWriter
+
+    bump = {"kind": "bump", "at_s": 20.0, "amount": 3.0}
+    rig = build_rig(None, seed=4, overrides={"device": {"faults": {"schedule": [bump]}}})
+    writer = JsonlWriter(tmp_path / "run" / "documents.jsonl")
+    dispatcher = Dispatcher()
+    dispatcher.subscribe(writer)
+    plan = Plan.from_mix([FlowMix(flow=library_flow("counter"))], seed=4, duration_s=60.0)
+    stop = Runner(rig, dispatcher, run_id="moved").run_plan(plan)
+    writer.close()
+    assert stop.reason == "rig-fault"
+    report = analyze(load_run(tmp_path / "run"))
+    assert report.verdict.verdict == "INCOMPLETE" == stop.verdict
+    assert [e.kind for e in report.incidents] == ["pose-drift"]
+    assert any("a rig fault" in r for r in report.verdict.reasons)
+    assert any("did not complete (rig-fault)" in r for r in report.verdict.reasons)

@@ -95,6 +95,9 @@ def _verdict(record: RunRecord, entries: list[IncidentEntry]) -> Verdict:
                   for c in e.checks if c.failing and c.unit == "s" and c.limit is not None}
         limit = (f"; limit: {'; '.join(sorted(checks))}" if checks and len(checks) <= 2
                  else "" if checks else f"; zero tolerance: any {kind} fails a soak")
+        if kind in RIG_FAULT_INCIDENTS:
+            limit = "; a rig fault, not the phone's: re-calibrate and resume the run"
+
         reasons.append(f"{n} {kind} incident{'s' if n > 1 else ''} ({numbers}){limit}")
     stop = record.stop
     completed = stop is not None and stop.reason == "completed"

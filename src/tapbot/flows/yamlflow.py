@@ -257,7 +257,7 @@ class FlowCompiler:
             return S.Flow(name=name, steps=steps, app=header.get("app"), source=path,
                           thresholds=header.get("thresholds", {}))
         except ValidationError as exc:
-            self.issue(header_node, _pydantic_message(exc))
+            self.issue(header_node, validation_message(exc))
             return None
 
     def _header(self, node: Node | None, env: dict[str, str]) -> dict[str, Any]:
@@ -370,7 +370,7 @@ class FlowCompiler:
             return model(**fields)
         except ValidationError as exc:
             raise self.fail(arg if arg is not None else key_node,
-                            f"{name}: {_pydantic_message(exc)}") from None
+                            f"{name}: {validation_message(exc)}") from None
 
     def _handlers(self) -> dict[str, Callable[[Node, Node | None], Any]]:
         return {
@@ -504,7 +504,7 @@ class FlowCompiler:
         try:
             return S.Text(**kw), rest
         except ValidationError as exc:
-            raise self.fail(node, f"{what}: {_pydantic_message(exc)}") from None
+            raise self.fail(node, f"{what}: {validation_message(exc)}") from None
 
     def _touch_options(self, opts: dict[str, Node]) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -863,7 +863,8 @@ def _point_from_text(text: str) -> S.Point:
             from None
 
 
-def _pydantic_message(exc: ValidationError) -> str:
+def validation_message(exc: ValidationError) -> str:
+    """A pydantic error as one line: ``field.path: what is wrong`` for each problem."""
     parts = []
     for err in exc.errors():
         loc = ".".join(str(x) for x in err["loc"] if x != "__root__")

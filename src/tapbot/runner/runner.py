@@ -41,6 +41,7 @@ from tapbot.core.errors import ConnectionLost, FlowError, RunAborted, TapbotErro
 from tapbot.flows import steps as S
 from tapbot.flows.plan import Budget, Plan
 from tapbot.flows.steps import Flow, FlowMix, Step
+from tapbot.flows.yamlflow import validation_message
 from tapbot.monitors import PoseMonitor, Thresholds
 from tapbot.monitors.glitch import GlitchWatch
 from tapbot.monitors.sampler import FrameSampler
@@ -238,7 +239,7 @@ class Runner(StepsMixin, LocateMixin, TouchMixin, WatchMixin, BackgroundMixin, R
                 self._base_thresholds.merged(**flow.thresholds)
             except ValidationError as exc:
                 raise FlowError(f"{flow.source or 'flow'}: flow '{flow.name}' thresholds: "
-                                f"{_first_error(exc)}") from None
+                                f"{validation_message(exc)}") from None
             for i, step in enumerate(S.walk(flow.steps)):
                 try:
                     self._validate_step(step)
@@ -433,8 +434,3 @@ class Runner(StepsMixin, LocateMixin, TouchMixin, WatchMixin, BackgroundMixin, R
                            status=status, t_start=t_start, message=message, slot=self.slot,
                            last=index == len(flow.steps) - 1))
 
-
-def _first_error(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    loc = ".".join(str(x) for x in err["loc"])
-    return f"{loc}: {err['msg']}" if loc else err["msg"]

@@ -15,6 +15,7 @@ from tapbot.core.errors import FlowError, TapbotError
 from tapbot.core.geometry import PointPx
 from tapbot.flows import steps as S
 from tapbot.flows.steps import PressKey
+from tapbot.flows.yamlflow import validation_message
 from tapbot.gestures import Stroke, long_press, swipe, tap, to_touch_path
 from tapbot.monitors import ResponseWatch
 from tapbot.runner.interrupts import StepFailed
@@ -30,9 +31,7 @@ class StepsMixin:
             try:
                 self._base_thresholds.merged(**step.thresholds)
             except ValidationError as exc:
-                err = exc.errors()[0]
-                raise FlowError(f"thresholds: {'.'.join(map(str, err['loc']))}: "
-                                f"{err['msg']}") from None
+                raise FlowError(f"thresholds: {validation_message(exc)}") from None
         targets = [getattr(step, name, None) for name in
                    ("at", "target", "icon", "visible", "not_visible", "until")]
         for target in targets:

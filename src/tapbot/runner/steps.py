@@ -115,9 +115,9 @@ class StepsMixin:
         if isinstance(step, S.LaunchApp):
             return self._launch(step)
         if isinstance(step, S.InputText):
-            for ch in step.text:
-                self._press_keyboard(" " if ch == " " else ch, step.keyboard, "space")
-            return ""
+            messages = [self._press_keyboard(" " if ch == " " else ch, step.keyboard, "space",
+                                             timed=True) for ch in step.text]
+            return "; ".join(m for m in messages if m)
         if isinstance(step, S.EraseText):
             for _ in range(step.characters):
                 self._press_keyboard("backspace", step.keyboard, "backspace")
@@ -245,7 +245,16 @@ class StepsMixin:
             else self._find_or_fail(target)
         return self._touch(S.Tap(at=S.Point(x=at.x, y=at.y)))
 
-    def _press_keyboard(self, key: str, layout: dict[str, S.Point] | None, name: str) -> None:
+    def _press_keyboard(self, key: str, layout: dict[str, S.Point] | None, name: str, *,
+                        timed: bool = False) -> str:
+        """Tap ``key`` on the on-screen keyboard (from ``layout``, else found by OCR).
+
+        ``timed``: the key is a typed character, which shows in the text field, so its
+        response is looked for and timed like any touch's (a stall, or a dead zone over the
+        keyboard, is seen at the key); returns the incident summary, if any. A character may
+        be too small to see (an "i" in a small view): no answer is not probed as a freeze
+        (the next touch finds a frozen phone). Erasing is not timed: backspace on an empty
+        field changes nothing."""
         if layout is not None:
             point = layout.get(key) or layout.get(key.lower()) or layout.get(name)
             if point is None:
@@ -253,8 +262,11 @@ class StepsMixin:
             at = point.resolve(self.rig.device.screen_px)
         else:
             at = self._find_or_fail(S.Text(text=key, min_score=0.3))
-        self._touch(S.Tap(at=S.Point(x=at.x, y=at.y), expect="none", settle=False))
+        message = self._touch(S.Tap(at=S.Point(x=at.x, y=at.y),
+                                    expect="change" if timed else "none", settle=False),
+                              probe=False)
         self.clock.sleep(0.05)
+        return message
 
     def _screenshot(self, name: str) -> None:
         if self.artifacts is None:

@@ -2,10 +2,19 @@
 landed (touch drift), the first visible change after it (touch-to-screen latency; a crash
 dialog is not a response), budgets that make a slow response a stall unless a slowdown
 explains it, explaining or probing a silent phone (a freeze), and the masks that hide the
-finger and the status bar."""
+robot's tool and the status bar.
+
+The tool is more than a fingertip: arms run from the tips to a carriage (and a pinch tool's
+second finger rides along), so a response is looked for outside the whole tool
+(:data:`TOOL_SHAPE`, parallax included). While a stroke moves, outside the area the tool swept;
+once the finger has lifted, outside the tool where the stroke began and where it ended only
+(the tool stands still there), so what the moving tool hid is seen then. The tool moving over
+the screen is never taken for the phone's answer (a frozen phone, or a dead zone, hit by a
+scroll)."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
 import cv2
@@ -20,10 +29,17 @@ from tapbot.gestures import Stroke, to_touch_path
 from tapbot.monitors import ResponseWatch, look_for_crash
 from tapbot.runner.interrupts import CrashSeen, FlowAbandoned
 from tapbot.runner.observer import View
+from tapbot.vision.masks import ToolShape, fill_swept, tool_outline_screen_px
 
 logger = logging.getLogger(__name__)
 
-FINGER_MASK_MM = 6.0  # radius masked around a touch: fingertip (~3.5 mm) plus its shadow
+#: The robot's tool as the response masks cover it: the usual two-finger pinch head at its
+#: resting separation (the runner never pinches), fingertips with their shadow, arms and the
+#: carriage above them (a one-finger robot's: the same without finger 1).
+TOOL_SHAPE = ToolShape()
+#: The lowest the camera's lens is expected above the glass (mm): how far parallax may push
+#: the carriage, high above the glass, out from the point under the lens.
+CAMERA_HEIGHT_MM = 300.0
 
 
 class TouchMixin:
@@ -31,7 +47,7 @@ class TouchMixin:
 
     def _perform(self, stroke: Stroke, gesture: str) -> tuple[TouchPath, float, float]:
         path = to_touch_path(stroke, self.rig.calibration)
-        self._last_mask = self._finger_mask(stroke)
+        self._last_mask = self._resting_mask(stroke)
         t_down, t_up = self.rig.robot.perform(path)
         p, mm = stroke.start, path.start
         self._emit(TouchDoc(run_id=self.run_id, t=self.clock.now(), gesture=gesture,
@@ -66,22 +82,25 @@ class TouchMixin:
                            f"where the finger touched (over {self.thresholds.drift_max_mm:g} "
                            f"mm{rate})")
 
-    def _touch(self, step, at: PointPx | None = None) -> str:
+    def _touch(self, step, at: PointPx | None = None, *, probe: bool = True) -> str:
+        """Perform a touch step and judge its response (``step.expect``); returns the incident
+        summary, if any. ``probe=False``: a touch whose answer may be too small to see (a
+        typed key) is timed when its answer is seen, reported when the digitizer did not feel
+        it, and otherwise let go (no probe: the next touch finds a frozen phone)."""
         stroke = self._stroke(step, at)
         _, t_down, _ = self._perform(stroke, step.kind)
+        t_lifted = self.clock.now()  # the stroke is done and the finger up: the tool is still
         self._last_touch = (t_down, None)
         if self._off_target is not None:
             return self._abandon_off_target()
         if step.expect == "none":
+            # nothing to see, but a touch the phone did not feel is still unresponsive (a dead
+            # zone under a scroll, a key)
+            self._check_felt(stroke, t_down)
             if step.settle:
                 self._settle()
             return ""
-        mask = self._finger_mask(stroke)
-        for region in step.animated:
-            a, b = region.resolve(self.rig.device.screen_px)
-            x0, y0 = self.rectifier.screen_to_view(a.x, a.y)
-            x1, y1 = self.rectifier.screen_to_view(b.x, b.y)
-            cv2.rectangle(mask, (int(x0), int(y0)), (int(np.ceil(x1)), int(np.ceil(y1))), 255, -1)
+        mask = self._animated_mask(step, self._finger_mask(stroke))
         budget = self.thresholds.response_budget_s
         wait = max(self.thresholds.stall_max_s, budget or 0.0)
         ref = self.observer.view_at(t_down)
@@ -93,17 +112,41 @@ class TouchMixin:
             # still (an animation that never stops is probed)
             t_hit = self._await_still(mask, t_down, wait)
             if t_hit is None or t_hit <= t_down:
-                return self._unanswered(step, stroke, watch, t_down)
+                return self._unanswered(step, stroke, watch, t_down, probe)
             return self._answered(step, watch, t_down, t_hit, budget)
         # the first change (also for a "pause" of a screen that was not moving: its pause sign,
         # or the player starting when it had been paused; a frozen phone shows none: probed)
-        hit = self._await(watch.changed, t_down, wait)
+        hit = self._await_response(step, stroke, watch, t_down, t_lifted, wait)
         if hit is None:
-            return self._unanswered(step, stroke, watch, t_down)
+            return self._unanswered(step, stroke, watch, t_down, probe)
         self._no_dialog_in(hit)
         if step.expect == "still":
             self._paused_still(mask, t_down, hit.t)
         return self._answered(step, watch, t_down, hit.t, budget)
+
+    def _await_response(self, step, stroke: Stroke, watch: ResponseWatch, t_down: float,
+                        t_lifted: float, wait: float) -> View | None:
+        """The first view that answers the touch, within ``wait`` of ``t_down``.
+
+        While the stroke moves (until ``t_lifted``) only outside the area the tool swept
+        (``watch``'s mask); after it, outside the tool where it began and where it stands now:
+        what the moving tool hid (a list that followed the finger under it) is seen then."""
+        moving = min(wait, t_lifted - t_down)
+        hit = self._await(watch.changed, t_down, moving)
+        if hit is not None or moving >= wait:
+            return hit
+        rest = self._animated_mask(step, self._tool_at(stroke.start, stroke.points[-1][1]))
+        after = ResponseWatch(watch.ref, rest, self.detector, t_down)
+        return self._await(after.changed, t_down + moving, wait - moving)
+
+    def _animated_mask(self, step, mask: np.ndarray) -> np.ndarray:
+        """``mask`` (in place) plus the step's ``animated`` regions (they move by themselves)."""
+        for region in step.animated:
+            a, b = region.resolve(self.rig.device.screen_px)
+            x0, y0 = self.rectifier.screen_to_view(a.x, a.y)
+            x1, y1 = self.rectifier.screen_to_view(b.x, b.y)
+            cv2.rectangle(mask, (int(x0), int(y0)), (int(np.ceil(x1)), int(np.ceil(y1))), 255, -1)
+        return mask
 
     def _paused_still(self, mask: np.ndarray, t_down: float, t_answer: float) -> None:
         """A pause (``expect: still``) found the screen still, and the phone answered at
@@ -130,7 +173,6 @@ class TouchMixin:
         self.glitch_watch.responded(t_hit)
         latency = watch.latency_s(t_hit)
         self._last_touch = (t_down, latency)
-        self._note_screen(step)
         self._emit(Measurement(run_id=self.run_id, t=self.clock.now(), name="response_latency",
                                value=latency, unit="s", t_start=t_down, flow=self._flow,
                                step=self._step))
@@ -155,29 +197,49 @@ class TouchMixin:
                 self._emit(Measurement(run_id=self.run_id, t=self.clock.now(),
                                        name="settle_time", value=t_settled - t_down, unit="s",
                                        t_start=t_down, flow=self._flow, step=self._step))
+        self._note_screen(step)  # once settled: a screen still opening is not judged
         return message
 
     def _no_dialog_in(self, hit: View) -> None:
-        """A crash/ANR dialog that appears right after a touch is not the touch's response."""
+        """A crash/ANR dialog that appears right after a touch is not the touch's response;
+        nor is one the tool hides (the tool stands where it touched, often over the dialog's
+        card): the device log, when there is a link, names it (raises, like the background
+        scan)."""
         sighting = look_for_crash(hit.t, hit.image)
         if sighting is not None:
             self._t_background = max(self._t_background, hit.t)
             self._classify(sighting)
             raise CrashSeen(sighting, hit)
+        if self.rig.link is not None:
+            self._scan_log(hit)
 
-    def _unanswered(self, step, stroke: Stroke, watch: ResponseWatch, t_down: float) -> str:
+    def _unanswered(self, step, stroke: Stroke, watch: ResponseWatch, t_down: float,
+                    probe: bool = True) -> str:
         """No response within the wait: explain the silence if the rig can, else probe."""
         self._scan_background()  # a crash dialog, a reboot or a ghost touch explains it
-        if not self._digitizer_felt(t_down):
-            self._incident("unresponsive-touch", t_down, self.clock.now(),
-                           f"the touch at ({stroke.start.x:.0f}, {stroke.start.y:.0f}) px "
-                           "changed nothing and the phone's digitizer did not report it")
-            self._recover_home()
-            raise FlowAbandoned("unresponsive touch")
+        self._check_felt(stroke, t_down, scanned=True)
         if isinstance(step, PressKey) and step.key in ("home", "back") and self._on_launcher():
             self._in_app = False
             return ""  # home (or back) on the home screen changes nothing
+        if not probe:
+            logger.debug("%s/%s: no visible answer to the touch (not probed)", self._flow,
+                         self._step)
+            return ""
         return self._probe_freeze(stroke, step.kind, watch, t_down)
+
+    def _check_felt(self, stroke: Stroke, t_down: float, scanned: bool = False) -> None:
+        """A touch the phone's digitizer did not report (device link) is an
+        ``unresponsive-touch`` incident, unless the background scan explains it (a reboot, a
+        dialog; ``scanned``: it just ran); the flow is abandoned."""
+        if self._digitizer_felt(t_down):
+            return
+        if not scanned:
+            self._scan_background()
+        self._incident("unresponsive-touch", t_down, self.clock.now(),
+                       f"the touch at ({stroke.start.x:.0f}, {stroke.start.y:.0f}) px "
+                       "changed nothing and the phone's digitizer did not report it")
+        self._recover_home()
+        raise FlowAbandoned("unresponsive touch")
 
     def _abandon_off_target(self) -> str:
         """The touch landed off target (touch drift): what follows from it cannot be judged."""
@@ -277,8 +339,17 @@ class TouchMixin:
 
     @property
     def _tool_mask(self) -> np.ndarray:
-        """The status bar and where the hovering tool hides the screen (last touch)."""
+        """The status bar and where the hovering tool hides the screen (after the last touch,
+        and over the home key, where it stood when the launcher's look was learnt)."""
         return self._last_mask if self._last_mask is not None else self._status_mask
+
+    def _resting_mask(self, stroke: Stroke) -> np.ndarray:
+        """The tool where ``stroke`` leaves it and over the home key (see :attr:`_tool_mask`)."""
+        tips = [stroke.points[-1][1]]
+        home = self.rig.device.buttons.get("home")
+        if home is not None:
+            tips.append(PointPx(*home))
+        return self._tool_at(*tips)
 
     def _make_status_mask(self) -> np.ndarray:
         w, h = self.rectifier.view_size_px
@@ -289,15 +360,36 @@ class TouchMixin:
         return mask
 
     def _finger_mask(self, stroke: Stroke) -> np.ndarray:
-        """Nonzero where the finger and arm may be seen (a disk around every touch point and
-        a band from it towards the bottom of the screen) and over the status bar."""
-        h = self.rectifier.view_size_px[1]
+        """Nonzero where the tool may be seen during ``stroke`` (its footprint, fingers, arms
+        and carriage, over every point of the stroke and in between) and over the status
+        bar."""
         mask = self._status_mask.copy()
-        px_per_mm = self.rig.device.px_per_mm[0]
-        r = max(2, round(FINGER_MASK_MM * px_per_mm * self.rectifier.scale))
-        for _, p in stroke.points:
-            x, y = self.rectifier.screen_to_view(p.x, p.y)
-            cx, cy = round(x), round(y)
-            cv2.circle(mask, (cx, cy), r, 255, -1)
-            cv2.rectangle(mask, (cx - r, cy), (cx + r, h - 1), 255, -1)
+        tips = [p for i, (_, p) in enumerate(stroke.points)
+                if i == 0 or p != stroke.points[i - 1][1]]  # a hold adds nothing
+        return fill_swept(mask, [self._tool_view_polygons(p) for p in tips])
+
+    def _tool_at(self, *tips: PointPx) -> np.ndarray:
+        """Nonzero over the tool standing with finger 0's tip at each of ``tips`` (its
+        footprint there) and over the status bar. At a stroke's first and last point: where
+        a view after the stroke and the view at its touch-down may differ by the tool alone."""
+        mask = self._status_mask.copy()
+        for p in tips:
+            fill_swept(mask, [self._tool_view_polygons(p)])
         return mask
+
+    def _tool_view_polygons(self, tip: PointPx) -> list[np.ndarray]:
+        """View-px polygons over the tool (:data:`TOOL_SHAPE`) with finger 0's tip above
+        screen point ``tip``, as the camera sees it (parallax for a lens at least
+        :data:`CAMERA_HEIGHT_MM` above the glass, over the camera image's centre)."""
+        shape = TOOL_SHAPE if self.rig.robot.backend.fingers >= 2 else \
+            dataclasses.replace(TOOL_SHAPE, second_finger_mm=None)
+        w, h = self.rig.camera.size_px
+        centre = self.rig.calibration.camera_to_screen_h.apply_point(w / 2, h / 2)
+        polys = tool_outline_screen_px(shape, self.rig.calibration, (tip.x, tip.y),
+                                       camera_centre_screen_px=centre,
+                                       camera_height_mm=CAMERA_HEIGHT_MM)
+        out = []
+        for poly in polys:
+            x, y = self.rectifier.screen_to_view(poly[:, 0], poly[:, 1])
+            out.append(np.c_[x, y])
+        return out

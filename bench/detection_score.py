@@ -1,7 +1,7 @@
 """How well the monitors detect every fault kind of the twin, scored against its ground truth.
 
     python bench/detection_score.py [--duration 3h] [--seed 1] [--faults all|none]
-                                    [--rate KIND=PER_HOUR ...] [--out FOLDER]
+                                    [--rate KIND=PER_HOUR ...] [--out FOLDER] [--misses]
 
 Runs a soak of ``tapbot demo``'s mix (every library flow) on the twin with every fault kind
 injected at a rate per hour (``--faults all``; the default rates give >= 10 of each kind in
@@ -28,7 +28,7 @@ from collections import Counter
 from pathlib import Path
 
 from tapbot.cli.durations import parse_duration
-from tapbot.cli.twin import DOCUMENTS_FILE, save_truth
+from tapbot.cli.twin import DOCUMENTS_FILE, miss_lines, save_truth
 from tapbot.core.clock import wall_perf
 from tapbot.core.documents import Dispatcher
 from tapbot.flows import Plan
@@ -102,6 +102,8 @@ def main() -> None:
     parser.add_argument("--rate", action="append", default=[], metavar="KIND=PER_HOUR")
     parser.add_argument("--out", type=Path, default=None,
                         help="keep documents and truth in OUT/bench-detection")
+    parser.add_argument("--misses", action="store_true",
+                        help="list every missed fault and false incident, with its step")
     args = parser.parse_args()
     duration_s = parse_duration(args.duration)
     rates = parse_rates(args.rate) if args.faults == "all" else {}
@@ -141,6 +143,9 @@ def main() -> None:
     if zones is not None and touched is not None:
         print(f"dead zones a robot touch landed in: {touched.truth} of {zones.truth}; reported: "
               f"{touched.detected} (recall over touched zones {fmt_ratio(touched.recall)})")
+    if args.misses:
+        for line in miss_lines(report):
+            print(line)
     print(f"cpu {cpu:.1f} s, wall {wall:.1f} s")
 
 

@@ -30,6 +30,7 @@ Only scoring tools and tests read the truth; this is one. The rules, so figures 
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import defaultdict
 from collections.abc import Iterable
@@ -38,7 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from pydantic import BaseModel
 
-from tapbot.core.documents import Incident, Measurement, RunStart, RunStop
+from tapbot.core.documents import Incident, Measurement, RunStart, RunStop, StepDoc
 from tapbot.sim.truth import GroundTruth, TruthFault
 
 #: Runner incident kind -> truth fault kind, where the names differ.
@@ -89,6 +90,16 @@ class ScoreReport:
     latency_unmatched: int  # measurements with no truth response at that touch
     responses_unmeasured: int  # truth responses to touches the run measured no latency for
     tolerance_s: float
+    missed: list[TruthFault] = field(default_factory=list)  # faults no incident matched
+    false_alarms: list[Incident] = field(default_factory=list)  # incidents matching no fault
+    steps: list[tuple[float, float, str]] = field(default_factory=list)  # (start, end, "flow/step")
+
+    def step_at(self, t: float) -> str:
+        """The flow and step the run was in at ``t`` ("-" between steps)."""
+        i = bisect.bisect_right(self.steps, (t, math.inf, "")) - 1
+        if i >= 0 and self.steps[i][0] <= t <= self.steps[i][1]:
+            return self.steps[i][2]
+        return "-"
 
     @property
     def false_incidents(self) -> int:
@@ -162,6 +173,7 @@ def score_run(documents: Iterable[BaseModel], truth: GroundTruth,
         raise ValueError(f"tolerance_s must be >= 0, got {tolerance_s}")
     incidents: list[Incident] = []
     latencies: list[Measurement] = []
+    steps: list[tuple[float, float, str]] = []
     t_start: float | None = None
     t_stop: float | None = None
     t_last = 0.0
@@ -175,6 +187,8 @@ def score_run(documents: Iterable[BaseModel], truth: GroundTruth,
             incidents.append(doc)
         elif isinstance(doc, Measurement) and doc.name == LATENCY_NAME:
             latencies.append(doc)
+        elif isinstance(doc, StepDoc):
+            steps.append((doc.t_start, doc.t, f"{doc.flow}/{doc.step}"))
     t0 = t_start if t_start is not None else 0.0
     t1 = t_stop if t_stop is not None else t_last
     faults = [f for f in truth.faults if f.t_start <= t1]
@@ -190,6 +204,7 @@ def score_run(documents: Iterable[BaseModel], truth: GroundTruth,
     for f in faults:
         ks(f.kind).truth += 1
     matches: dict[int, list[Incident]] = defaultdict(list)  # fault index -> incidents
+    false_alarms: list[Incident] = []
     for inc in incidents:
         kind = fault_kind(inc.incident)
         score = ks(kind)
@@ -199,6 +214,8 @@ def score_run(documents: Iterable[BaseModel], truth: GroundTruth,
         if hits:
             score.correct += 1
             matches[_best(hits, faults, inc, tolerance_s)].append(inc)
+        else:
+            false_alarms.append(inc)
     for i, found in matches.items():
         f = faults[i]
         score = kinds[f.kind]
@@ -224,7 +241,9 @@ def score_run(documents: Iterable[BaseModel], truth: GroundTruth,
                      if t0 <= t <= t1 and round(t, 6) not in measured)
     return ScoreReport(duration_s=max(0.0, t1 - t0), kinds=dict(sorted(kinds.items())),
                        latency_errors_s=errors, latency_unmatched=unmatched,
-                       responses_unmeasured=unmeasured, tolerance_s=tolerance_s)
+                       responses_unmeasured=unmeasured, tolerance_s=tolerance_s,
+                       missed=[f for i, f in enumerate(faults) if i not in matches],
+                       false_alarms=false_alarms, steps=sorted(steps))
 
 
 def fmt_ratio(v: float | None) -> str:

@@ -82,6 +82,10 @@ MUSIC_TRACKS: tuple[tuple[str, str, int], ...] = (
     ("Morning Light", "The Twins", 214), ("Blue Circuit", "Robot Hands", 187),
     ("Glass Rain", "Latency", 241), ("Soak Test", "Verdict", 168),
 )
+#: Each track's cover colour (BGR): a track change repaints the cover, as album art does.
+MUSIC_COVERS: tuple[tuple[int, int, int], ...] = (
+    (120, 60, 150), (150, 110, 40), (60, 120, 60), (50, 70, 160),
+)
 MUSIC_ANIM_FPS = 10.0
 
 # Game: a ball bounces around the field; tapping it scores.

@@ -6,7 +6,7 @@ import pytest
 
 from tapbot.core.documents import Incident, Measurement, RunStart, RunStop, StepDoc
 from tapbot.sim.score import score_run
-from tapbot.sim.truth import GroundTruth, TruthFault, TruthResponse
+from tapbot.sim.truth import GroundTruth, TruthFault, TruthResponse, TruthTouch
 
 TRUTH = GroundTruth(
     responses=[TruthResponse(10.0, 10.07, 10.08, 0.080, "Counter", "a"),
@@ -114,3 +114,18 @@ def test_the_missed_faults_and_false_incidents_are_listed_with_the_step_they_fel
     assert [(i.incident, i.t_onset) for i in report.false_alarms] == [("freeze", 1000.0)]
     assert report.step_at(100.0) == "video/watch"
     assert report.step_at(400.0) == "-"
+
+
+def test_a_dead_zone_no_robot_touch_landed_in_is_not_scored() -> None:
+    truth = GroundTruth(
+        touches=[TruthTouch(50.0, 10.0, 10.0, 50.06, False, "ignored:dead_zone"),
+                 TruthTouch(70.0, 10.0, 10.0, 70.06, False, "ignored:dead_zone", True)],
+        faults=[TruthFault("dead_zone", 40.0, 60.0, "Counter"),  # a robot touch hit it
+                TruthFault("dead_zone", 65.0, 80.0, "Counter"),  # only a ghost touch did
+                TruthFault("dead_zone", 90.0, 99.0, "Counter")])  # nothing touched it
+    report = score_run(_run([]), truth)
+    assert report.kinds["dead_zone"].truth == 1
+    assert report.kinds["dead_zone"].recall == 0.0
+    assert report.unobserved == {"dead_zone": 2}
+    found = score_run(_run([("unresponsive-touch", 50.0, 51.0)]), truth)
+    assert found.kinds["dead_zone"].recall == 1.0 and found.false_incidents == 0

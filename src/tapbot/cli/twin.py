@@ -143,4 +143,6 @@ def print_report(report: ScoreReport, title: str) -> None:
     totals.add_row("latency |error| p95", _ms(report.latency_error_ms("p95")))
     totals.add_row("latency without a truth response", str(report.latency_unmatched))
     totals.add_row("match tolerance", f"{report.tolerance_s:g} s")
+    for kind, n in sorted(report.unobserved.items()):
+        totals.add_row(f"{kind} not scored (no robot touch landed in it)", str(n))
     console.print(totals)

@@ -16,6 +16,9 @@ Only scoring tools and tests read the truth; this is one. The rules, so figures 
   matches one when its *onset* lies in that window widened by ``tolerance_s`` (its end does
   not matter: the effect never ends by itself); of several, the latest that started before
   it (within the tolerance).
+* **Observable faults only.** A ``dead_zone`` that no robot touch landed in changed nothing
+  the phone did; no rig could see it. It is left out of the score and counted in
+  ``unobserved`` instead (the phone's log of ignored touches says which zones were hit).
 * **Recall** of a kind: truth faults matched by at least one incident / truth faults.
   **Precision**: incidents that match a fault / incidents (a fault reported twice counts both
   reports as correct; ``duplicates`` says how often that happened).
@@ -93,6 +96,7 @@ class ScoreReport:
     missed: list[TruthFault] = field(default_factory=list)  # faults no incident matched
     false_alarms: list[Incident] = field(default_factory=list)  # incidents matching no fault
     steps: list[tuple[float, float, str]] = field(default_factory=list)  # (start, end, "flow/step")
+    unobserved: dict[str, int] = field(default_factory=dict)  # faults with no visible effect
 
     def step_at(self, t: float) -> str:
         """The flow and step the run was in at ``t`` ("-" between steps)."""
@@ -191,7 +195,17 @@ def score_run(documents: Iterable[BaseModel], truth: GroundTruth,
             steps.append((doc.t_start, doc.t, f"{doc.flow}/{doc.step}"))
     t0 = t_start if t_start is not None else 0.0
     t1 = t_stop if t_stop is not None else t_last
-    faults = [f for f in truth.faults if f.t_start <= t1]
+    ignored = [t.t_down for t in truth.touches if t.target == "ignored:dead_zone"
+               and not t.ghost]
+    faults, unobserved = [], defaultdict(int)
+    for f in truth.faults:
+        if f.t_start > t1:
+            continue
+        if f.kind == "dead_zone" and not any(
+                f.t_start <= t <= (f.t_end if f.t_end is not None else t1) for t in ignored):
+            unobserved[f.kind] += 1
+            continue
+        faults.append(f)
     ends = _windows_end(faults, t1)
 
     kinds: dict[str, KindScore] = {}
@@ -243,7 +257,8 @@ def score_run(documents: Iterable[BaseModel], truth: GroundTruth,
                        latency_errors_s=errors, latency_unmatched=unmatched,
                        responses_unmeasured=unmeasured, tolerance_s=tolerance_s,
                        missed=[f for i, f in enumerate(faults) if i not in matches],
-                       false_alarms=false_alarms, steps=sorted(steps))
+                       false_alarms=false_alarms, steps=sorted(steps),
+                       unobserved=dict(unobserved))
 
 
 def fmt_ratio(v: float | None) -> str:

@@ -108,15 +108,27 @@ def near_black(sample: np.ndarray) -> bool:
 def colour_bars(sample: np.ndarray, rows: int) -> bool:
     """The screen is vertical bars of several saturated colours: most grid columns are one
     colour from top to bottom, and the columns show at least BARS_COLOURS colours."""
-    if rows < 2 or sample.shape[1] != 3:
-        return False
-    grid = sample.reshape(rows, -1, 3)
-    median = np.median(grid, axis=0)  # per column
-    uniform = (_channel_sum(np.abs(grid - median)) <= JUMP_LEVEL).mean(axis=0) >= ABNORMAL_FRAC
-    if float(uniform.mean()) < ABNORMAL_FRAC:
-        return False
-    codes = (median[uniform] >= 128).astype(np.int8) @ np.array([1, 2, 4], np.int8)
-    return len(np.unique(codes)) >= BARS_COLOURS
+    return bool(colour_bars_many(sample[None], rows)[0])
+
+
+def colour_bars_many(samples: np.ndarray, rows: int) -> np.ndarray:
+    """:func:`colour_bars` of each frame of ``samples`` (``(frames, points, channels)``)."""
+    out = np.zeros(len(samples), bool)
+    if rows < 2 or samples.shape[2] != 3 or not len(samples):
+        return out
+    grid = samples.reshape(len(samples), rows, -1, 3)
+    median = np.median(grid, axis=1)  # per frame and column
+    uniform = (_channel_sum(np.abs(grid - median[:, None])) <= JUMP_LEVEL).mean(axis=1) \
+        >= ABNORMAL_FRAC
+    for i in np.flatnonzero(uniform.mean(axis=1) >= ABNORMAL_FRAC):
+        codes = (median[i][uniform[i]] >= 128).astype(np.int8) @ np.array([1, 2, 4], np.int8)
+        out[i] = len(np.unique(codes)) >= BARS_COLOURS
+    return out
+
+
+def near_black_many(samples: np.ndarray) -> np.ndarray:
+    """:func:`near_black` of each frame of ``samples``."""
+    return (samples.max(axis=2) <= BLACK_LEVEL).mean(axis=1) >= ABNORMAL_FRAC
 
 
 @dataclass
@@ -201,6 +213,13 @@ class GlitchWatch:
         fracs = (levels >= JUMP_LEVEL).mean(axis=1)
         changed = (levels >= BAND_LEVEL).reshape(len(levels), self.rows, -1).mean(axis=2)
         quiet = (fracs < JUMP_FRAC) & ~(changed >= BAND_FRAC).any(axis=1)
+        # abnormal frames (black, bars): judged at once for the frames that jumped
+        jumped = np.flatnonzero(fracs >= JUMP_FRAC)
+        abnormal: dict[int, bool] = {}
+        if len(jumped):
+            batch = samples[start + jumped]
+            flags = near_black_many(batch) | colour_bars_many(batch, self.rows)
+            abnormal = dict(zip(jumped.tolist(), flags.tolist(), strict=True))
         # for each frame, the first frame at or after it that is not quiet (or the batch's end)
         loud = np.append(np.flatnonzero(~quiet), len(quiet))
         next_loud = loud[np.searchsorted(loud, np.arange(len(quiet)))]
@@ -218,7 +237,7 @@ class GlitchWatch:
             k = start + i
             sample = samples[k]
             prev, self._prev = self._prev, sample
-            sighting = self._feed(ts[k], sample, prev, levels[i])
+            sighting = self._feed(ts[k], sample, prev, levels[i], abnormal.get(i))
             self._t_prev = ts[k]
             if sighting is not None:
                 out.append(sighting)
@@ -231,7 +250,8 @@ class GlitchWatch:
                 and bool(np.isnan(self._rows_t).all()))
 
     def _feed(self, t: float, sample: np.ndarray, prev: np.ndarray | None,
-              level: np.ndarray | None = None) -> GlitchSighting | None:
+              level: np.ndarray | None = None, abnormal: bool | None = None
+              ) -> GlitchSighting | None:
         if prev is None:
             self._prev_abnormal = self._is_abnormal(sample)
             return None
@@ -240,7 +260,7 @@ class GlitchWatch:
         jumped = level >= JUMP_LEVEL
         frac = float(jumped.mean())
         before_frac, self._prev_frac = self._prev_frac, frac
-        sighting = (self._abnormal_frames(t, sample, frac >= JUMP_FRAC)
+        sighting = (self._abnormal_frames(t, sample, frac >= JUMP_FRAC, abnormal)
                     or self._bands(t, sample, prev, level)
                     or (self._screen_returns(t, sample) if self._open or self._back else None))
         if sighting is not None:
@@ -265,11 +285,12 @@ class GlitchWatch:
     def _is_abnormal(self, sample: np.ndarray) -> bool:
         return near_black(sample) or colour_bars(sample, self.rows)
 
-    def _abnormal_frames(self, t: float, sample: np.ndarray, jumped: bool
-                         ) -> GlitchSighting | None:
+    def _abnormal_frames(self, t: float, sample: np.ndarray, jumped: bool,
+                         abnormal: bool | None = None) -> GlitchSighting | None:
         if not jumped and self._run is None:
             return None  # as (ab)normal as the frame before
-        abnormal = self._is_abnormal(sample)
+        if abnormal is None:
+            abnormal = self._is_abnormal(sample)
         was, self._prev_abnormal = self._prev_abnormal, abnormal
         if abnormal:
             if self._run is None and not was:

@@ -74,6 +74,10 @@ RESPONSE_SPREAD_S = 0.05
 #: A change starting this soon after a touch the runner found no response to (it looked for
 #: none, or the touch landed off target) may be that touch's response (a screen sliding in).
 TOUCH_EFFECT_S = 0.8
+#: A band is a touch's doing (a pressed row's highlight) only if it lies within this fraction
+#: of the grid's rows of where the touch went; a tear elsewhere is a glitch whatever the robot
+#: did meanwhile.
+TOUCH_ROWS_MARGIN = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +155,7 @@ class GlitchWatch:
     def __init__(self, glitch_max_s: float, rows: int = 1) -> None:
         self.glitch_max_s = glitch_max_s
         self.rows = rows
-        self._touches: deque[tuple[float, float]] = deque(maxlen=64)
+        self._touches: deque[tuple[float, float, int, int]] = deque(maxlen=64)
         self._responses: deque[float] = deque(maxlen=64)
         self.reset()
 
@@ -172,12 +176,16 @@ class GlitchWatch:
         self._rows_back_t0 = np.full(self.rows, np.nan)
         self._quiet_until = -np.inf
 
-    def touched(self, t_down: float, t_up: float) -> None:
-        """The robot touched the screen from ``t_down`` to ``t_up``: a change that comes back
-        across it is its doing (an app opened by mistake and closed with home), and so is one
-        starting within ``TOUCH_EFFECT_S`` after it when no response to it was found (a
-        response the runner did not look for: a key, a swipe, a touch off target)."""
-        self._touches.append((t_down, t_up))
+    def touched(self, t_down: float, t_up: float, rows: tuple[int, int] | None = None
+                ) -> None:
+        """The robot touched the screen from ``t_down`` to ``t_up`` over the grid ``rows``
+        (first, last; ``None``: anywhere): a change that comes back across it is its doing (an
+        app opened by mistake and closed with home), and so is one starting within
+        ``TOUCH_EFFECT_S`` after it when no response to it was found (a response the runner
+        did not look for: a key, a swipe, a touch off target). A band must lie near ``rows``
+        to be the touch's doing."""
+        lo, hi = (0, self.rows - 1) if rows is None else rows
+        self._touches.append((t_down, t_up, lo, hi))
 
     def responded(self, t: float) -> None:
         """A touch's response appeared at ``t`` (the runner found it): a change starting
@@ -306,17 +314,27 @@ class GlitchWatch:
         return GlitchSighting(run[0], run[1], 1.0, "abnormal frames")
 
     # -- the screen came back -------------------------------------------------------------
-    def _touched_between(self, t0: float, t1: float) -> bool:
-        return any(t0 <= t_down <= t1 for t_down, _ in self._touches)
+    def _near(self, lo: int, hi: int, rows: tuple[int, int] | None) -> bool:
+        """Whether a touch over grid rows ``lo..hi`` lies near ``rows`` (None: anywhere)."""
+        if rows is None:
+            return True
+        m = round(TOUCH_ROWS_MARGIN * self.rows)
+        return lo - m <= rows[1] and rows[0] <= hi + m
 
-    def _is_response(self, t: float) -> bool:
-        """Whether a change starting at ``t`` is a touch's doing: the start of a response the
-        runner found, or within TOUCH_EFFECT_S of a touch it found none for."""
+    def _touched_between(self, t0: float, t1: float, rows: tuple[int, int] | None = None
+                         ) -> bool:
+        return any(t0 <= t_down <= t1 and self._near(lo, hi, rows)
+                   for t_down, _, lo, hi in self._touches)
+
+    def _is_response(self, t: float, rows: tuple[int, int] | None = None) -> bool:
+        """Whether a change starting at ``t`` (over grid ``rows``) is a touch's doing: the
+        start of a response the runner found, or within TOUCH_EFFECT_S of a touch (near
+        ``rows``) it found none for."""
         if any(r - 1e-6 <= t <= r + RESPONSE_SPREAD_S for r in self._responses):
             return True
-        return any(t_down <= t <= t_up + TOUCH_EFFECT_S
+        return any(t_down <= t <= t_up + TOUCH_EFFECT_S and self._near(lo, hi, rows)
                    and not any(t_down <= r <= t for r in self._responses)
-                   for t_down, t_up in self._touches)
+                   for t_down, t_up, lo, hi in self._touches)
 
     def _screen_returns(self, t: float, sample: np.ndarray) -> GlitchSighting | None:
         confirm, self._back = self._back, None
@@ -405,13 +423,15 @@ class GlitchWatch:
             if float(np.ptp(t0s)) > BAND_SPREAD_S:
                 continue  # they did not jump together
             t0 = float(t0s.min())
-            if any(self._is_response(x) for x in t0s) or self._touched_between(t0, t):
-                continue
             a, b = s, s + BAND_ROWS  # the whole run of rows back now, and its neighbours
             while a > 0 and recent[a - 1]:
                 a -= 1
             while b < self.rows and recent[b]:
                 b += 1
+            band = (a, b - 1)
+            if any(self._is_response(x, band) for x in t0s) or \
+                    self._touched_between(t0, t, band):
+                continue
             beside = np.r_[changed[max(0, a - 2):a], changed[b:b + 2]]
             if (beside >= CALM_ROW).any():
                 continue  # the rows beside it changed too: a bar sliding on, not a band

@@ -146,3 +146,14 @@ def test_a_stall_on_skipping_a_music_track_is_timed_and_reported():
     assert measured.keys() == truth.keys()
     for t, latency in truth.items():  # the stalled one (> 1.5 s) and the next iteration's
         assert abs(measured[t] - latency) <= 1 / rig.camera.fps + 1e-6
+
+
+@pytest.mark.parametrize(("at_s", "duration_s"), [(3.0, 2.0), (3.5, 1.5), (4.0, 3.0)])
+def test_a_video_that_freezes_and_thaws_is_one_freeze_and_its_catch_up_no_glitch(
+        at_s, duration_s):
+    # the video jumps ahead when it thaws: that jump is the freeze ending, not a glitch
+    schedule = [{"kind": "freeze", "at_s": at_s, "duration_s": duration_s}]
+    rig, docs, _ = soak(schedule, [library_flow("video")], 15.0, seed=1)
+    assert [i.incident for i in incidents(docs)] == ["freeze"]
+    report = score_run(docs, rig.truth)
+    assert report.kinds["freeze"].recall == 1.0 and report.false_incidents == 0

@@ -52,6 +52,16 @@ def test_score_prints_recall_precision_and_false_per_hour(tmp_path) -> None:
                                                               "2.00"]
 
 
+def test_list_names_each_missed_fault_and_false_incident(tmp_path) -> None:
+    _write_run(tmp_path / "r1")
+    res = CliRunner().invoke(app, ["twin", "score", "r1", "--runs-dir", str(tmp_path),
+                                   "--list"], terminal_width=200)
+    assert res.exit_code == 0, res.output
+    lines = [line for line in res.output.splitlines() if line.startswith(("missed", "false "))]
+    assert lines == ["missed crash 75.00-76.00 s in Counter during -",
+                     "false freeze 90.00 s (- / -): frozen"]
+
+
 def test_a_run_folder_path_works_too(tmp_path) -> None:
     _write_run(tmp_path / "r1")
     res = CliRunner().invoke(app, ["twin", "score", str(tmp_path / "r1"), "--runs-dir",

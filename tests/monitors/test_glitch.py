@@ -95,6 +95,22 @@ def test_a_touch_response_or_a_touch_in_between_makes_a_coming_back_no_glitch():
     assert len(feed(watch, [base] * 5 + [np.zeros_like(base)] * 3 + [base] * 5)) == 1
 
 
+def test_a_tearing_band_far_from_a_touch_made_meanwhile_is_still_a_glitch():
+    base = screen()
+    torn = base.copy()
+    torn[24:30] = torn[24:30, ::-1, ::-1] ^ 0x40
+    frames = [base] * 5 + [torn] * 2 + [base] * 5
+    watch = GlitchWatch(0.25, rows=ROWS)  # the robot pressed home (the bottom rows) meanwhile
+    watch.touched(10.0 + 6 * DT, 10.0 + 7 * DT, rows=(46, 47))
+    assert len(feed(watch, frames)) == 1
+    watch = GlitchWatch(0.25, rows=ROWS)  # a touch on those rows: a pressed row's highlight
+    watch.touched(10.0 + 4 * DT, 10.0 + 7 * DT, rows=(26, 27))
+    assert feed(watch, frames) == []
+    watch = GlitchWatch(0.25, rows=ROWS)  # a touch anywhere (rows unknown) explains it too
+    watch.touched(10.0 + 6 * DT, 10.0 + 7 * DT)
+    assert feed(watch, frames) == []
+
+
 def test_feeding_a_batch_gives_what_feeding_frame_by_frame_gives():
     rng = np.random.default_rng(3)
     base, black = screen(), np.zeros_like(screen())

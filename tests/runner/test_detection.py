@@ -129,3 +129,31 @@ def test_a_touch_that_changes_nothing_on_a_phone_that_answers_is_no_freeze():
 def test_library_flows_with_loading_and_pausing_run_clean_on_a_healthy_twin(name):
     _, docs, stop = soak([], [library_flow(name)], 30.0, seed=2)
     assert incidents(docs) == [] and stop.verdict == "PASS"
+
+
+def test_a_stall_on_skipping_a_music_track_is_timed_and_reported():
+    # play at ~3.4 s, next at ~5.8 s: a stall that comes due in between hits "next", whose
+    # response (the new track's cover) is looked for outside the equaliser and the time bar
+    schedule = [{"kind": "stall", "at_s": 4.5, "app": "Music", "amount": 1.5}]
+    rig, docs, _ = soak(schedule, [library_flow("music")], 12.0, seed=1)
+    stalls = incidents(docs, "stall")
+    assert [s.step for s in stalls] == ["next"]
+    assert score_run(docs, rig.truth).kinds["stall"].recall == 1.0
+    truth = {round(r.t_touch, 6): r.latency_s for r in rig.truth.responses
+             if r.what == "music:next"}
+    measured = {round(m.t_start, 6): m.value for m in docs if isinstance(m, Measurement)
+                and m.name == "response_latency" and m.step == "next"}
+    assert measured.keys() == truth.keys()
+    for t, latency in truth.items():  # the stalled one (> 1.5 s) and the next iteration's
+        assert abs(measured[t] - latency) <= 1 / rig.camera.fps + 1e-6
+
+
+@pytest.mark.parametrize(("at_s", "duration_s"), [(3.0, 2.0), (3.5, 1.5), (4.0, 3.0)])
+def test_a_video_that_freezes_and_thaws_is_one_freeze_and_its_catch_up_no_glitch(
+        at_s, duration_s):
+    # the video jumps ahead when it thaws: that jump is the freeze ending, not a glitch
+    schedule = [{"kind": "freeze", "at_s": at_s, "duration_s": duration_s}]
+    rig, docs, _ = soak(schedule, [library_flow("video")], 15.0, seed=1)
+    assert [i.incident for i in incidents(docs)] == ["freeze"]
+    report = score_run(docs, rig.truth)
+    assert report.kinds["freeze"].recall == 1.0 and report.false_incidents == 0

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tapbot.core.documents import Incident, Measurement, RunStart, RunStop
+from tapbot.core.documents import Incident, Measurement, RunStart, RunStop, StepDoc
 from tapbot.sim.score import score_run
-from tapbot.sim.truth import GroundTruth, TruthFault, TruthResponse
+from tapbot.sim.truth import GroundTruth, TruthFault, TruthResponse, TruthTouch
 
 TRUTH = GroundTruth(
     responses=[TruthResponse(10.0, 10.07, 10.08, 0.080, "Counter", "a"),
@@ -102,3 +102,30 @@ def test_an_open_incident_lasts_until_the_run_stops() -> None:
     truth = GroundTruth(faults=[TruthFault("crash", 3000.0, None, "Video")])
     report = score_run(_run([("crash", 2990.0, None)]), truth)
     assert report.kinds["crash"].recall == 1.0
+
+
+def test_the_missed_faults_and_false_incidents_are_listed_with_the_step_they_fell_in() -> None:
+    docs = _run([("crash", 200.1, 203.2), ("freeze", 1000.0, 1004.0)])
+    docs.insert(1, StepDoc(run_id="r", t=108.0, flow="video", iteration=0, index=2,
+                           step="watch", status="ok", t_start=98.0))
+    report = score_run(docs, TRUTH)
+    assert [(f.kind, f.t_start) for f in report.missed] == [
+        ("freeze", 100.0), ("freeze", 400.0), ("close", 900.0)]
+    assert [(i.incident, i.t_onset) for i in report.false_alarms] == [("freeze", 1000.0)]
+    assert report.step_at(100.0) == "video/watch"
+    assert report.step_at(400.0) == "-"
+
+
+def test_a_dead_zone_no_robot_touch_landed_in_is_not_scored() -> None:
+    truth = GroundTruth(
+        touches=[TruthTouch(50.0, 10.0, 10.0, 50.06, False, "ignored:dead_zone"),
+                 TruthTouch(70.0, 10.0, 10.0, 70.06, False, "ignored:dead_zone", True)],
+        faults=[TruthFault("dead_zone", 40.0, 60.0, "Counter"),  # a robot touch hit it
+                TruthFault("dead_zone", 65.0, 80.0, "Counter"),  # only a ghost touch did
+                TruthFault("dead_zone", 90.0, 99.0, "Counter")])  # nothing touched it
+    report = score_run(_run([]), truth)
+    assert report.kinds["dead_zone"].truth == 1
+    assert report.kinds["dead_zone"].recall == 0.0
+    assert report.unobserved == {"dead_zone": 2}
+    found = score_run(_run([("unresponsive-touch", 50.0, 51.0)]), truth)
+    assert found.kinds["dead_zone"].recall == 1.0 and found.false_incidents == 0

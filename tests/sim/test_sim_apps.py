@@ -258,6 +258,20 @@ def test_music_plays_and_its_clock_advances() -> None:
     assert _key(phone, clock, 21.0).content[0] == 1
 
 
+def test_music_pauses_when_it_goes_to_the_background_and_reopens_paused() -> None:
+    clock, phone = _phone()
+    _tap(phone, clock, 1.0, *L.icon_center(4))  # Music
+    _tap(phone, clock, 2.0, *L.MUSIC_BUTTONS["play"])
+    _tap(phone, clock, 12.0, L.NAV_X["home"], L.NAV_Y)
+    clock.advance_to(14.0)
+    home = next(r for r in phone.truth.responses if r.t_touch == 12.0)
+    _tap(phone, clock, 30.0, *L.icon_center(4))  # back to Music 18 s later
+    track, playing, elapsed, _ = _key(phone, clock, 32.0).content
+    play = next(r for r in phone.truth.responses if r.t_touch == 2.0)
+    assert (track, playing) == (0, False)
+    assert elapsed == math.floor(home.t_visible - play.t_visible)  # where it was left
+
+
 def test_settings_rows_toggle_and_scroll_changes_which_row_is_hit() -> None:
     clock, phone = _phone()
     _tap(phone, clock, 1.0, *L.icon_center(5))

@@ -73,12 +73,16 @@ def score(
     tolerance: Annotated[float, typer.Option(
         min=0.0, help="seconds a fault's window is widened when matching incidents")
     ] = DEFAULT_TOLERANCE_S,
+    list_: Annotated[bool, typer.Option(
+        "--list", help="also list every missed fault and every false incident")] = False,
 ) -> None:
     """Compare a twin run's incidents and measurements with the twin's ground truth."""
     run_dir = resolve_run(run, runs_dir)
     truth = load_truth(run_dir)
     report = score_run(read_documents(run_dir / DOCUMENTS_FILE), truth, tolerance)
     print_report(report, run_dir.name)
+    if list_:
+        print_misses(report)
 
 
 def _num(v: float | None) -> str:
@@ -87,6 +91,29 @@ def _num(v: float | None) -> str:
 
 def _ms(v: float | None) -> str:
     return "-" if v is None else f"{v:.0f} ms"
+
+
+def miss_lines(report: ScoreReport) -> list[str]:
+    """One line per missed fault and per false incident, in time order: what a detector's
+    author looks at next."""
+    lines = []
+    for f in report.missed:
+        end = "open" if f.t_end is None else f"{f.t_end:.2f}"
+        details = ", ".join(f"{k}={v}" for k, v in sorted(f.details.items())
+                            if isinstance(v, str | int | float))
+        lines.append((f.t_start, f"missed {f.kind} {f.t_start:.2f}-{end} s in {f.app} during "
+                                 f"{report.step_at(f.t_start)}"
+                      + (f" ({details})" if details else "")))
+    for inc in report.false_alarms:
+        lines.append((inc.t_onset, f"false {inc.incident} {inc.t_onset:.2f} s "
+                                   f"({inc.flow or '-'} / {inc.step or '-'}): {inc.message}"))
+    return [text for _, text in sorted(lines)]
+
+
+def print_misses(report: ScoreReport) -> None:
+    """The missed faults and false incidents (see :func:`miss_lines`)."""
+    for line in miss_lines(report):
+        console.print(line, markup=False, highlight=False)
 
 
 def print_report(report: ScoreReport, title: str) -> None:
@@ -116,4 +143,6 @@ def print_report(report: ScoreReport, title: str) -> None:
     totals.add_row("latency |error| p95", _ms(report.latency_error_ms("p95")))
     totals.add_row("latency without a truth response", str(report.latency_unmatched))
     totals.add_row("match tolerance", f"{report.tolerance_s:g} s")
+    for kind, n in sorted(report.unobserved.items()):
+        totals.add_row(f"{kind} not scored (no robot touch landed in it)", str(n))
     console.print(totals)

@@ -74,6 +74,10 @@ RESPONSE_SPREAD_S = 0.05
 #: A change starting this soon after a touch the runner found no response to (it looked for
 #: none, or the touch landed off target) may be that touch's response (a screen sliding in).
 TOUCH_EFFECT_S = 0.8
+#: A band is a touch's doing (a pressed row's highlight) only if it lies within this fraction
+#: of the grid's rows of where the touch went; a tear elsewhere is a glitch whatever the robot
+#: did meanwhile.
+TOUCH_ROWS_MARGIN = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,9 +91,17 @@ class GlitchSighting:
     how: str
 
 
+def _channel_sum(d: np.ndarray) -> np.ndarray:
+    """``d.sum(axis=-1)`` over its (one or three) colour channels, as plain adds: numpy's
+    reduction over a length-3 last axis is ten times slower."""
+    if d.shape[-1] != 3:
+        return d.sum(axis=-1)
+    return d[..., 0] + d[..., 1] + d[..., 2]
+
+
 def _level(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Per point, how much it changed: the sum over channels of the absolute difference."""
-    return np.abs(a - b).sum(axis=1)
+    return _channel_sum(np.abs(a - b))
 
 
 def near_black(sample: np.ndarray) -> bool:
@@ -100,15 +112,27 @@ def near_black(sample: np.ndarray) -> bool:
 def colour_bars(sample: np.ndarray, rows: int) -> bool:
     """The screen is vertical bars of several saturated colours: most grid columns are one
     colour from top to bottom, and the columns show at least BARS_COLOURS colours."""
-    if rows < 2 or sample.shape[1] != 3:
-        return False
-    grid = sample.reshape(rows, -1, 3)
-    median = np.median(grid, axis=0)  # per column
-    uniform = (np.abs(grid - median).sum(axis=2) <= JUMP_LEVEL).mean(axis=0) >= ABNORMAL_FRAC
-    if float(uniform.mean()) < ABNORMAL_FRAC:
-        return False
-    codes = (median[uniform] >= 128).astype(np.int8) @ np.array([1, 2, 4], np.int8)
-    return len(np.unique(codes)) >= BARS_COLOURS
+    return bool(colour_bars_many(sample[None], rows)[0])
+
+
+def colour_bars_many(samples: np.ndarray, rows: int) -> np.ndarray:
+    """:func:`colour_bars` of each frame of ``samples`` (``(frames, points, channels)``)."""
+    out = np.zeros(len(samples), bool)
+    if rows < 2 or samples.shape[2] != 3 or not len(samples):
+        return out
+    grid = samples.reshape(len(samples), rows, -1, 3)
+    median = np.median(grid, axis=1)  # per frame and column
+    uniform = (_channel_sum(np.abs(grid - median[:, None])) <= JUMP_LEVEL).mean(axis=1) \
+        >= ABNORMAL_FRAC
+    for i in np.flatnonzero(uniform.mean(axis=1) >= ABNORMAL_FRAC):
+        codes = (median[i][uniform[i]] >= 128).astype(np.int8) @ np.array([1, 2, 4], np.int8)
+        out[i] = len(np.unique(codes)) >= BARS_COLOURS
+    return out
+
+
+def near_black_many(samples: np.ndarray) -> np.ndarray:
+    """:func:`near_black` of each frame of ``samples``."""
+    return (samples.max(axis=2) <= BLACK_LEVEL).mean(axis=1) >= ABNORMAL_FRAC
 
 
 @dataclass
@@ -131,7 +155,7 @@ class GlitchWatch:
     def __init__(self, glitch_max_s: float, rows: int = 1) -> None:
         self.glitch_max_s = glitch_max_s
         self.rows = rows
-        self._touches: deque[tuple[float, float]] = deque(maxlen=64)
+        self._touches: deque[tuple[float, float, int, int]] = deque(maxlen=64)
         self._responses: deque[float] = deque(maxlen=64)
         self.reset()
 
@@ -152,12 +176,16 @@ class GlitchWatch:
         self._rows_back_t0 = np.full(self.rows, np.nan)
         self._quiet_until = -np.inf
 
-    def touched(self, t_down: float, t_up: float) -> None:
-        """The robot touched the screen from ``t_down`` to ``t_up``: a change that comes back
-        across it is its doing (an app opened by mistake and closed with home), and so is one
-        starting within ``TOUCH_EFFECT_S`` after it when no response to it was found (a
-        response the runner did not look for: a key, a swipe, a touch off target)."""
-        self._touches.append((t_down, t_up))
+    def touched(self, t_down: float, t_up: float, rows: tuple[int, int] | None = None
+                ) -> None:
+        """The robot touched the screen from ``t_down`` to ``t_up`` over the grid ``rows``
+        (first, last; ``None``: anywhere): a change that comes back across it is its doing (an
+        app opened by mistake and closed with home), and so is one starting within
+        ``TOUCH_EFFECT_S`` after it when no response to it was found (a response the runner
+        did not look for: a key, a swipe, a touch off target). A band must lie near ``rows``
+        to be the touch's doing."""
+        lo, hi = (0, self.rows - 1) if rows is None else rows
+        self._touches.append((t_down, t_up, lo, hi))
 
     def responded(self, t: float) -> None:
         """A touch's response appeared at ``t`` (the runner found it): a change starting
@@ -188,24 +216,40 @@ class GlitchWatch:
             return out
         prev = self._prev
         assert prev is not None
-        levels = np.abs(np.diff(np.concatenate([prev[None], samples[start:]]), axis=0)
-                        ).sum(axis=2)
+        levels = _channel_sum(np.abs(np.diff(np.concatenate([prev[None], samples[start:]]),
+                                             axis=0)))
         fracs = (levels >= JUMP_LEVEL).mean(axis=1)
         changed = (levels >= BAND_LEVEL).reshape(len(levels), self.rows, -1).mean(axis=2)
         quiet = (fracs < JUMP_FRAC) & ~(changed >= BAND_FRAC).any(axis=1)
-        for i, k in enumerate(range(start, len(ts))):
-            sample = samples[k]
+        # abnormal frames (black, bars): judged at once for the frames that jumped
+        jumped = np.flatnonzero(fracs >= JUMP_FRAC)
+        abnormal: dict[int, bool] = {}
+        if len(jumped):
+            batch = samples[start + jumped]
+            flags = near_black_many(batch) | colour_bars_many(batch, self.rows)
+            abnormal = dict(zip(jumped.tolist(), flags.tolist(), strict=True))
+        # for each frame, the first frame at or after it that is not quiet (or the batch's end)
+        loud = np.append(np.flatnonzero(~quiet), len(quiet))
+        next_loud = loud[np.searchsorted(loud, np.arange(len(quiet)))]
+        i = 0
+        while i < len(quiet):
             if quiet[i] and self._idle():
-                self._prev_frac = float(fracs[i])
-                self._rows_changed = changed[i]
-                self._prev = sample
-                self._t_prev = ts[k]
+                # idle through quiet frames stays idle: only the last one's state counts
+                j = int(next_loud[i]) - 1
+                self._prev_frac = float(fracs[j])
+                self._rows_changed = changed[j]
+                self._prev = samples[start + j]
+                self._t_prev = ts[start + j]
+                i = j + 1
                 continue
+            k = start + i
+            sample = samples[k]
             prev, self._prev = self._prev, sample
-            sighting = self._feed(ts[k], sample, prev, levels[i])
+            sighting = self._feed(ts[k], sample, prev, levels[i], abnormal.get(i))
             self._t_prev = ts[k]
             if sighting is not None:
                 out.append(sighting)
+            i += 1
         return out
 
     def _idle(self) -> bool:
@@ -214,7 +258,8 @@ class GlitchWatch:
                 and bool(np.isnan(self._rows_t).all()))
 
     def _feed(self, t: float, sample: np.ndarray, prev: np.ndarray | None,
-              level: np.ndarray | None = None) -> GlitchSighting | None:
+              level: np.ndarray | None = None, abnormal: bool | None = None
+              ) -> GlitchSighting | None:
         if prev is None:
             self._prev_abnormal = self._is_abnormal(sample)
             return None
@@ -223,7 +268,7 @@ class GlitchWatch:
         jumped = level >= JUMP_LEVEL
         frac = float(jumped.mean())
         before_frac, self._prev_frac = self._prev_frac, frac
-        sighting = (self._abnormal_frames(t, sample, frac >= JUMP_FRAC)
+        sighting = (self._abnormal_frames(t, sample, frac >= JUMP_FRAC, abnormal)
                     or self._bands(t, sample, prev, level)
                     or (self._screen_returns(t, sample) if self._open or self._back else None))
         if sighting is not None:
@@ -248,11 +293,12 @@ class GlitchWatch:
     def _is_abnormal(self, sample: np.ndarray) -> bool:
         return near_black(sample) or colour_bars(sample, self.rows)
 
-    def _abnormal_frames(self, t: float, sample: np.ndarray, jumped: bool
-                         ) -> GlitchSighting | None:
+    def _abnormal_frames(self, t: float, sample: np.ndarray, jumped: bool,
+                         abnormal: bool | None = None) -> GlitchSighting | None:
         if not jumped and self._run is None:
             return None  # as (ab)normal as the frame before
-        abnormal = self._is_abnormal(sample)
+        if abnormal is None:
+            abnormal = self._is_abnormal(sample)
         was, self._prev_abnormal = self._prev_abnormal, abnormal
         if abnormal:
             if self._run is None and not was:
@@ -268,17 +314,27 @@ class GlitchWatch:
         return GlitchSighting(run[0], run[1], 1.0, "abnormal frames")
 
     # -- the screen came back -------------------------------------------------------------
-    def _touched_between(self, t0: float, t1: float) -> bool:
-        return any(t0 <= t_down <= t1 for t_down, _ in self._touches)
+    def _near(self, lo: int, hi: int, rows: tuple[int, int] | None) -> bool:
+        """Whether a touch over grid rows ``lo..hi`` lies near ``rows`` (None: anywhere)."""
+        if rows is None:
+            return True
+        m = round(TOUCH_ROWS_MARGIN * self.rows)
+        return lo - m <= rows[1] and rows[0] <= hi + m
 
-    def _is_response(self, t: float) -> bool:
-        """Whether a change starting at ``t`` is a touch's doing: the start of a response the
-        runner found, or within TOUCH_EFFECT_S of a touch it found none for."""
+    def _touched_between(self, t0: float, t1: float, rows: tuple[int, int] | None = None
+                         ) -> bool:
+        return any(t0 <= t_down <= t1 and self._near(lo, hi, rows)
+                   for t_down, _, lo, hi in self._touches)
+
+    def _is_response(self, t: float, rows: tuple[int, int] | None = None) -> bool:
+        """Whether a change starting at ``t`` (over grid ``rows``) is a touch's doing: the
+        start of a response the runner found, or within TOUCH_EFFECT_S of a touch (near
+        ``rows``) it found none for."""
         if any(r - 1e-6 <= t <= r + RESPONSE_SPREAD_S for r in self._responses):
             return True
-        return any(t_down <= t <= t_up + TOUCH_EFFECT_S
+        return any(t_down <= t <= t_up + TOUCH_EFFECT_S and self._near(lo, hi, rows)
                    and not any(t_down <= r <= t for r in self._responses)
-                   for t_down, t_up in self._touches)
+                   for t_down, t_up, lo, hi in self._touches)
 
     def _screen_returns(self, t: float, sample: np.ndarray) -> GlitchSighting | None:
         confirm, self._back = self._back, None
@@ -367,13 +423,15 @@ class GlitchWatch:
             if float(np.ptp(t0s)) > BAND_SPREAD_S:
                 continue  # they did not jump together
             t0 = float(t0s.min())
-            if any(self._is_response(x) for x in t0s) or self._touched_between(t0, t):
-                continue
             a, b = s, s + BAND_ROWS  # the whole run of rows back now, and its neighbours
             while a > 0 and recent[a - 1]:
                 a -= 1
             while b < self.rows and recent[b]:
                 b += 1
+            band = (a, b - 1)
+            if any(self._is_response(x, band) for x in t0s) or \
+                    self._touched_between(t0, t, band):
+                continue
             beside = np.r_[changed[max(0, a - 2):a], changed[b:b + 2]]
             if (beside >= CALM_ROW).any():
                 continue  # the rows beside it changed too: a bar sliding on, not a band

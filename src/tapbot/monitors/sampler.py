@@ -31,6 +31,8 @@ class FrameSampler:
         self._cam = np.round(cam).astype(np.int64)
         self.rows = rows
         self.cols = cols
+        self._top_px = top_frac * h
+        self._row_px = (1.0 - top_frac) * h / rows
         self._points: tuple[np.ndarray, np.ndarray] | None = None
         self._size: tuple[int, int] | None = None
 
@@ -43,6 +45,17 @@ class FrameSampler:
             y = np.clip(self._cam[:, 1], 0, h - 1)
             self._points, self._size = (y, x), size_px
         return self._points
+
+    def rows_between(self, y0_px: float, y1_px: float) -> tuple[int, int]:
+        """The grid rows (first, last) nearest the screen rows ``y0_px..y1_px`` (either
+        order): where a touch went, for
+        :meth:`~tapbot.monitors.glitch.GlitchWatch.touched`."""
+        lo, hi = sorted((y0_px, y1_px))
+        first = (lo - self._top_px) / self._row_px - 0.5
+        last = (hi - self._top_px) / self._row_px - 0.5
+        clip = self.rows - 1
+        return (min(clip, max(0, int(np.floor(first)))),
+                min(clip, max(0, int(np.ceil(last)))))
 
     def sample(self, image: np.ndarray) -> np.ndarray:
         """The grid's pixels of a camera frame: ``(rows * cols, channels)`` int16."""

@@ -102,8 +102,7 @@ class WatchMixin:
                 watch.feed(view.t, view.image)
                 t_scan = view.t
                 if watch.static_s(view.t) >= self.thresholds.frozen_frame_s:
-                    self._scan_background()
-                    return self._follow_frozen_animation(watch)
+                    return self._follow_frozen_animation(watch, view.t)
             self._scan_background()
             if self.clock.now() >= t_end - 1e-9:
                 # seen moving until its last change
@@ -111,21 +110,39 @@ class WatchMixin:
                     is not None else t_scan
                 return ""
 
-    def _follow_frozen_animation(self, watch: AnimationWatch, interval_s: float = 0.1) -> str:
-        """The animation stood still: follow it until it moves again (a freeze from its last
-        change), then back to the launcher."""
-        onset = watch.last_change_t if watch.last_change_t is not None else self.clock.now()
-        t_scan = self.clock.now()
-        while self.clock.now() - onset < self.thresholds.max_freeze_s:
-            self.clock.sleep(0.5)
+    def _note_thaw(self, still: np.ndarray | None, t_still: float, t_moved: float) -> None:
+        """A frozen screen moved again by ``t_moved``: tell the glitch watch when (the first
+        frame after ``t_still`` that differs from the frozen ``still``), so the catch-up
+        jump of a thawed animation is not taken for a glitch."""
+        if still is None:
+            return
+        mask = self._status_mask
+        hit = self.observer.first_change(
+            t_still, t_moved, lambda img: self.detector.compare(still, img, mask).changed)
+        self.glitch_watch.responded(hit.t if hit is not None else t_moved)
+
+    def _follow_frozen_animation(self, watch: AnimationWatch, t_from: float,
+                                 interval_s: float = 0.1) -> str:
+        """The animation stood still (seen at ``t_from``): follow it, from the frames already
+        captured on, until it moves again (a freeze from its last change), then back to the
+        launcher. The background scan after each look may explain the stillness instead (a
+        crash dialog, a reboot); a thaw is noted before it (see :meth:`_note_thaw`)."""
+        onset = watch.last_change_t if watch.last_change_t is not None else t_from
+        t_scan = t_from
+        while True:
             for view in self.observer.views(t_scan, self.clock.now(), interval_s):
+                still, t_still = watch.last_view, t_scan
                 t_scan = view.t
                 if watch.feed(view.t, view.image):
+                    self._note_thaw(still, t_still, view.t)
                     self._incident("freeze", onset, view.t,
                                    f"the animation stood still for {view.t - onset:.2f} s")
                     self._recover_home()
                     raise FlowAbandoned("frozen")
             self._scan_background()
+            if self.clock.now() - onset >= self.thresholds.max_freeze_s:
+                break
+            self.clock.sleep(0.5)
         self._incident("freeze", onset, self.clock.now(),
                        f"the animation stood still for over {self.thresholds.max_freeze_s:.0f} s")
         self._recover_home()

@@ -55,7 +55,7 @@ from __future__ import annotations
 import itertools
 import logging
 import math
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Hashable
 
 import cv2
@@ -104,6 +104,8 @@ _FRAME_CACHE = 24  # recent frames, like a real camera's ring buffer (~0.4 s at 
 _MAX_TOOL_SAMPLES = 16
 _TOOL_SPRITES = 64  # tool shapes drawn and kept (travel: one per cell; a press: its heights)
 _TOOL_LAYERS = 8  # blurred tool drawings kept for whole frames
+_SCENES = 4  # whole frames before noise kept (a still scene is drawn once)
+_TOOL_KEYS = 256  # tool keys kept by exposure window (the points and the frame of a window)
 _KEPT_POSES = 2  # caches kept for poses other than the one in use (before/after a bump)
 #: The camera's state that depends on where the phone lies: swapped as a whole at a bump.
 _POSE_STATE = ("_screen_to_camera", "_background", "_roi", "_screen_mask", "_map1", "_map2",
@@ -185,7 +187,11 @@ class _Points:
         self._roi_background = self.background[self.in_roi]
         self.composites: OrderedDict[Hashable, np.ndarray] = OrderedDict()
         self.blends: dict[Hashable, np.ndarray] = {}
-        self.noise = [(pos[ys, xs], neg[ys, xs]) for pos, neg in camera._noise]
+        # the sensor noise bank at these points, signed: adding it and clipping is the same
+        # as the image's saturating add of its positive part and subtract of its negative
+        self.noise = (np.stack([pos[ys, xs].astype(np.int16) - neg[ys, xs]
+                                for pos, neg in camera._noise])
+                      if camera._noise else None)
         # the tool at these points: (tool key, indices in its box, colour, keep there)
         self.tool: tuple[ToolKey, np.ndarray, np.ndarray, np.ndarray] | None = None
         self.last_scene: tuple | None = None  # (screen, tool key, gain, values)
@@ -252,6 +258,12 @@ class SimCamera(Camera):
         self._sprites: OrderedDict[ShapeKey, ToolSprite] = OrderedDict()
         self._tool_layers: OrderedDict[ToolKey, ToolLayer | None] = OrderedDict()
         self._still_tool: tuple[ToolPose, ToolKey] | None = None
+        self._rest_tool: tuple[object, ToolKey] | None = None  # (the world's rest motion, key)
+        # by exposure window: frames and their points share it
+        self._tool_keys: OrderedDict[tuple[float, float], ToolKey] = OrderedDict()
+        # whole frames before noise: (display, tool key, flicker gain, image), the latest few
+        self._scenes: deque[tuple[np.ndarray, ToolKey | None, float, np.ndarray]] = \
+            deque(maxlen=_SCENES)
         self._ideal_to_deck: list[list[float]] | None = None
         # the camera is fixed to the deck: this map never changes, even when the phone moves
         self._pose: ScreenPose = world.screen_pose_at(world.clock.now())
@@ -520,13 +532,26 @@ class SimCamera(Camera):
         if len(self._composites) > _CACHE:
             self._composites.popitem(last=False)
 
-    def _display(self, s0: float, s1: float, points: _Points | None = None) -> np.ndarray:
+    def _display(self, s0: float, s1: float, points: _Points | None = None,
+                 keys: dict[int, Hashable] | None = None) -> np.ndarray:
         """The screen's box integrated over ``[s0, s1]``: display states blended by time
-        shown (or, with ``points``, the same at those points only: one row per point)."""
+        shown (or, with ``points``, the same at those points only: one row per point).
+
+        ``keys`` memoizes the display key per refresh (the display changes only at refresh
+        boundaries) for a batch of frames rendered at one instant of the world."""
         phone = self.world.phone
         composite = self._composite if points is None else points.composite
+        if keys is None:
+            display_key = phone.display_key
+        else:
+            def display_key(t: float) -> Hashable:
+                j = math.floor(t * self._hz + _EPS)
+                key = keys.get(j)
+                if key is None:
+                    key = keys[j] = phone.display_key(t)
+                return key
         if s1 - s0 <= _EPS:
-            return composite(phone.display_key(s0), s0)
+            return composite(display_key(s0), s0)
         j0 = math.floor(s0 * self._hz + _EPS) + 1
         j1 = math.ceil(s1 * self._hz - _EPS) - 1
         cuts = [s0] + [j / self._hz for j in range(j0, j1 + 1)] + [s1]
@@ -534,7 +559,7 @@ class SimCamera(Camera):
         when: dict[Hashable, float] = {}
         for a, b in itertools.pairwise(cuts):
             mid = (a + b) / 2
-            key = phone.display_key(mid)
+            key = display_key(mid)
             parts[key] = parts.get(key, 0.0) + (b - a)
             when.setdefault(key, mid)
         if len(parts) == 1:
@@ -694,7 +719,26 @@ class SimCamera(Camera):
         """The tool over the exposure ``[s0, s1]``: instants about 1.5 px of travel apart (at
         most :data:`_MAX_TOOL_SAMPLES`; one if it stands still), each as (shape, anchor),
         grouped with counts (see :mod:`tapbot.sim.tool_sprites`); ``None`` before any pose."""
+        known_key = self._tool_keys.get((s0, s1))
+        if known_key is not None:
+            return known_key
+        key = self._tool_key_uncached(s0, s1)
+        if key is not None:
+            self._tool_keys[(s0, s1)] = key
+            if len(self._tool_keys) > _TOOL_KEYS:
+                self._tool_keys.popitem(last=False)
+        return key
+
+    def _tool_key_uncached(self, s0: float, s1: float) -> ToolKey | None:
         world = self.world
+        rest = world.tool_at_rest(s0, s1)
+        if rest is not None:
+            known = self._rest_tool
+            if known is not None and known[0] is rest:
+                return known[1]
+            key = self._tool_key_of([rest.pose_at(rest.t_end)])
+            self._rest_tool = (rest, key)
+            return key
         first, last = world.tool_pose_at(s0), world.tool_pose_at(s1)
         if first is None or last is None:
             return None
@@ -710,8 +754,16 @@ class SimCamera(Camera):
             travel = float(np.sqrt((moved * moved).sum(axis=1).max()))
             # instants from the window's start to its end, about 1.5 px of travel apart
             n = max(2, min(_MAX_TOOL_SAMPLES, math.ceil(travel / 1.5) + 1))
-            sampled = [world.tool_pose_at(s0 + i / (n - 1) * (s1 - s0)) for i in range(n)]
+            sampled = world.tool_poses_at([s0 + i / (n - 1) * (s1 - s0) for i in range(n)])
             poses = [p for p in sampled if p is not None]
+        key = self._tool_key_of(poses)
+        if first == last:
+            self._still_tool = (last, key)
+        return key
+
+    def _tool_key_of(self, poses: list[ToolPose]) -> ToolKey:
+        """The tool key of instants at ``poses`` over an exposure (see :meth:`_tool_key`)."""
+        world = self.world
         # anchored where finger 0 meets the glass's plane: a press does not move the anchor
         z_ref = world.glass_z_mm
         tips = np.array([(p.fingers[0][0], p.fingers[0][1], z_ref) for p in poses], np.float64)
@@ -720,10 +772,7 @@ class SimCamera(Camera):
         for pose, (ax, ay) in zip(poses, anchors, strict=True):
             at = (shape_key(pose, (ax, ay)), (ax, ay))
             groups[at] = groups.get(at, 0) + 1
-        key = tuple((shape, anchor, count) for (shape, anchor), count in groups.items())
-        if first == last:
-            self._still_tool = (last, key)
-        return key
+        return tuple((shape, anchor, count) for (shape, anchor), count in groups.items())
 
     def _tool_layer(self, key: ToolKey) -> ToolLayer | None:
         """The tool of ``key`` on the image (see :func:`tool_layer`), from a small cache."""
@@ -736,8 +785,7 @@ class SimCamera(Camera):
             self._tool_layers.popitem(last=False)
         return drawn
 
-    def _draw_tool(self, img: np.ndarray, s0: float, s1: float) -> None:
-        key = self._tool_key(s0, s1)
+    def _draw_tool(self, img: np.ndarray, key: ToolKey | None) -> None:
         drawn = None if key is None else self._tool_layer(key)
         if drawn is None:
             return
@@ -775,19 +823,34 @@ class SimCamera(Camera):
         s1 = min(t + half, now)
         complete = t + half <= now + _EPS
         s1 = max(s1, s0)
-        img = self._background.copy()
-        roi = img[self._roi]
-        roi[:] = self._display(s0, s1)
-        gain = self.flicker_gain(s0, s1)
-        if gain != 1.0:
-            self._apply_flicker(roi, gain)
-        self._draw_tool(img, s0, s1)
+        scene = self._scene(s0, s1)
         if self._noise:
             pos, neg = self._noise[k % len(self._noise)]
-            cv2.add(img, pos, img)
+            img = cv2.add(scene, pos)
             cv2.subtract(img, neg, img)
-        img.setflags(write=False)
+            img.setflags(write=False)
+        else:
+            img = scene
         return Frame(image=img, t=t, index=k), complete
+
+    def _scene(self, s0: float, s1: float) -> np.ndarray:
+        """The whole image over the exposure ``[s0, s1]`` before sensor noise (read-only):
+        background, screen, flicker, tool; a still scene is drawn once."""
+        display = self._display(s0, s1)
+        gain = self.flicker_gain(s0, s1)
+        tool = self._tool_key(s0, s1)
+        for shown, drawn_tool, drawn_gain, image in self._scenes:
+            if shown is display and drawn_gain == gain and drawn_tool == tool:
+                return image
+        img = self._background.copy()
+        roi = img[self._roi]
+        roi[:] = display
+        if gain != 1.0:
+            self._apply_flicker(roi, gain)
+        self._draw_tool(img, tool)
+        img.setflags(write=False)
+        self._scenes.append((display, tool, gain, img))
+        return img
 
     # ------------------------------------------------------------------ Camera API
 
@@ -800,6 +863,9 @@ class SimCamera(Camera):
         self._sprites.clear()
         self._tool_layers.clear()
         self._still_tool = None
+        self._rest_tool = None
+        self._tool_keys.clear()
+        self._scenes.clear()
         self._frames.clear()
         self._other_poses.clear()
 
@@ -817,7 +883,11 @@ class SimCamera(Camera):
     def pixels(self, since: float, until: float, points: tuple[np.ndarray, np.ndarray],
                min_interval_s: float = 0.0) -> list[PixelSample]:
         """The pixels at camera ``points`` of the frames :meth:`frames` would hand, rendered
-        at those points only: exactly ``frame.image[points]``, at a small part of the cost."""
+        at those points only: exactly ``frame.image[points]``, at a small part of the cost.
+
+        The batch is rendered at one instant of the world: display keys are looked up once per
+        refresh, a still scene is composed once, and the sensor noise is added to all frames
+        at once."""
         now = self.world.clock.now()
         if self.interval_is_empty(since, until, now):
             return []
@@ -825,17 +895,29 @@ class SimCamera(Camera):
         k1 = math.floor((until - self.phase_s) * self.fps + _EPS)
         n = self.thinning_stride(min_interval_s) if min_interval_s > 0 else 1
         first = -(-k0 // n) * n
-        self._points_for(points)  # checks the points now, even if every frame is cached
-        out = []
-        for k in range(first, k1 + 1, n):
+        pts = self._points_for(points)  # checks the points now, even if every frame is cached
+        ks = range(first, k1 + 1, n)
+        values = np.empty((len(ks), len(pts.ys), 3), np.uint8)
+        keys: dict[int, Hashable] = {}
+        noisy: dict[int, tuple[_Points, list[int], list[int]]] = {}  # by point set: rows, bank
+        for i, k in enumerate(ks):
             frame = self._frames.get(k)
             if frame is not None:
-                values = frame.image[points]
-            else:
-                self._use_pose(self.frame_time(k))
-                values = self._render_points(k, self._points_for(points))
-            out.append(PixelSample(values, self.frame_time(k), k))
-        return out
+                values[i] = frame.image[pts.ys, pts.xs]
+                continue
+            self._use_pose(self.frame_time(k))
+            pts = self._points_for(points)
+            values[i] = self._scene_at_points(k, pts, keys)
+            if pts.noise is not None:
+                _, rows, bank = noisy.setdefault(id(pts), (pts, [], []))
+                rows.append(i)
+                bank.append(k % len(pts.noise))
+        for pts, rows, bank in noisy.values():
+            assert pts.noise is not None
+            summed = values[rows].astype(np.int16)
+            summed += pts.noise[bank]
+            values[rows] = np.clip(summed, 0, 255)
+        return [PixelSample(values[i], self.frame_time(k), k) for i, k in enumerate(ks)]
 
     def _points_for(self, points: tuple[np.ndarray, np.ndarray]) -> _Points:
         """The point set of ``points`` for the pose in use (one set in use at a time)."""
@@ -845,26 +927,23 @@ class SimCamera(Camera):
             self._point_sets = {id(points[0]): pts}
         return pts
 
-    def _render_points(self, k: int, pts: _Points) -> np.ndarray:
-        """:meth:`_render` at ``pts`` only (same operations on the same pixels)."""
+    def _scene_at_points(self, k: int, pts: _Points, keys: dict[int, Hashable]) -> np.ndarray:
+        """:meth:`_scene` of frame ``k`` at ``pts`` only (same operations on the same pixels),
+        before noise; read-only, shared while the scene stays the same."""
         t = self.frame_time(k)
         now = self.world.clock.now()
         half = self.exposure_s / 2
         s0 = t - half
         s1 = max(min(t + half, now), s0)
-        screen = self._display(s0, s1, pts)
+        screen = self._display(s0, s1, pts, keys)
         gain = self.flicker_gain(s0, s1)
         tool = self._tool_key(s0, s1)
         last = pts.last_scene
-        if last is not None and last[0] is screen and last[1] == tool and last[2] == gain:
-            values = last[3].copy()  # a still scene: only the noise differs
-        else:
-            values = self._scene_points(pts, screen, gain, tool)
-            pts.last_scene = (screen, tool, gain, values.copy())
-        if pts.noise:
-            pos, neg = pts.noise[k % len(pts.noise)]
-            cv2.add(values, pos, values)
-            cv2.subtract(values, neg, values)
+        if last is not None and last[0] is screen and last[2] == gain and last[1] == tool:
+            return last[3]  # a still scene: only the noise differs
+        values = self._scene_points(pts, screen, gain, tool)
+        values.setflags(write=False)
+        pts.last_scene = (screen, tool, gain, values)
         return values
 
     def _scene_points(self, pts: _Points, screen: np.ndarray, gain: float,

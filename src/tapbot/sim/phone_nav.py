@@ -113,7 +113,7 @@ class PhoneNavigation:
     def _open(self, st: UiState, name: str, r: float, v: float) -> UiState:
         if name == L.LAUNCHER:
             return self._home(st, r, v)
-        new = replace(st, app=name, dialog=None, image=None)
+        new = self._left(st, replace(st, app=name, dialog=None, image=None), v)
         if name == L.VIDEO and st.app != L.VIDEO:
             new = replace(new, video_pos=0.0, video_anchor=v, video_paused=False)
         elif name == L.GAME and st.app != L.GAME:
@@ -125,9 +125,21 @@ class PhoneNavigation:
             return new
         return self._transition(st, new, "open", v)
 
+    @staticmethod
+    def _left(st: UiState, new: UiState, v: float) -> UiState:
+        """``new`` after leaving ``st``'s app at ``v``: the music player pauses when it goes
+        to the background (a foreground player, like the video's), so every visit starts
+        from a known state."""
+        if st.app == L.MUSIC and new.app != L.MUSIC and st.music_playing:
+            return replace(new, music_playing=False,
+                           music_pos=st.music_pos + max(0.0, v - st.music_anchor),
+                           music_anchor=v)
+        return new
+
     def _home(self, st: UiState, r: float, v: float) -> UiState:
         new = replace(st, app=L.LAUNCHER, dialog=None, image=None,
                       launcher=Motion(v, 0.0))
+        new = self._left(st, new, v)
         if st.app == L.LAUNCHER:
             return replace(new, launcher=Motion(v, st.launcher.at(v), target=0.0))
         return self._transition(st, new, "close", v)

@@ -16,6 +16,9 @@ Only scoring tools and tests read the truth; this is one. The rules, so figures 
   matches one when its *onset* lies in that window widened by ``tolerance_s`` (its end does
   not matter: the effect never ends by itself); of several, the latest that started before
   it (within the tolerance).
+* **Observable faults only.** A ``dead_zone`` that no robot touch landed in changed nothing
+  the phone did; no rig could see it. It is left out of the score and counted in
+  ``unobserved`` instead (the phone's log of ignored touches says which zones were hit).
 * **Recall** of a kind: truth faults matched by at least one incident / truth faults.
   **Precision**: incidents that match a fault / incidents (a fault reported twice counts both
   reports as correct; ``duplicates`` says how often that happened).
@@ -30,6 +33,7 @@ Only scoring tools and tests read the truth; this is one. The rules, so figures 
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import defaultdict
 from collections.abc import Iterable
@@ -38,7 +42,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from pydantic import BaseModel
 
-from tapbot.core.documents import Incident, Measurement, RunStart, RunStop
+from tapbot.core.documents import Incident, Measurement, RunStart, RunStop, StepDoc
 from tapbot.sim.truth import GroundTruth, TruthFault
 
 #: Runner incident kind -> truth fault kind, where the names differ.
@@ -89,6 +93,17 @@ class ScoreReport:
     latency_unmatched: int  # measurements with no truth response at that touch
     responses_unmeasured: int  # truth responses to touches the run measured no latency for
     tolerance_s: float
+    missed: list[TruthFault] = field(default_factory=list)  # faults no incident matched
+    false_alarms: list[Incident] = field(default_factory=list)  # incidents matching no fault
+    steps: list[tuple[float, float, str]] = field(default_factory=list)  # (start, end, "flow/step")
+    unobserved: dict[str, int] = field(default_factory=dict)  # faults with no visible effect
+
+    def step_at(self, t: float) -> str:
+        """The flow and step the run was in at ``t`` ("-" between steps)."""
+        i = bisect.bisect_right(self.steps, (t, math.inf, "")) - 1
+        if i >= 0 and self.steps[i][0] <= t <= self.steps[i][1]:
+            return self.steps[i][2]
+        return "-"
 
     @property
     def false_incidents(self) -> int:
@@ -162,6 +177,7 @@ def score_run(documents: Iterable[BaseModel], truth: GroundTruth,
         raise ValueError(f"tolerance_s must be >= 0, got {tolerance_s}")
     incidents: list[Incident] = []
     latencies: list[Measurement] = []
+    steps: list[tuple[float, float, str]] = []
     t_start: float | None = None
     t_stop: float | None = None
     t_last = 0.0
@@ -175,9 +191,21 @@ def score_run(documents: Iterable[BaseModel], truth: GroundTruth,
             incidents.append(doc)
         elif isinstance(doc, Measurement) and doc.name == LATENCY_NAME:
             latencies.append(doc)
+        elif isinstance(doc, StepDoc):
+            steps.append((doc.t_start, doc.t, f"{doc.flow}/{doc.step}"))
     t0 = t_start if t_start is not None else 0.0
     t1 = t_stop if t_stop is not None else t_last
-    faults = [f for f in truth.faults if f.t_start <= t1]
+    ignored = [t.t_down for t in truth.touches if t.target == "ignored:dead_zone"
+               and not t.ghost]
+    faults, unobserved = [], defaultdict(int)
+    for f in truth.faults:
+        if f.t_start > t1:
+            continue
+        if f.kind == "dead_zone" and not any(
+                f.t_start <= t <= (f.t_end if f.t_end is not None else t1) for t in ignored):
+            unobserved[f.kind] += 1
+            continue
+        faults.append(f)
     ends = _windows_end(faults, t1)
 
     kinds: dict[str, KindScore] = {}
@@ -190,6 +218,7 @@ def score_run(documents: Iterable[BaseModel], truth: GroundTruth,
     for f in faults:
         ks(f.kind).truth += 1
     matches: dict[int, list[Incident]] = defaultdict(list)  # fault index -> incidents
+    false_alarms: list[Incident] = []
     for inc in incidents:
         kind = fault_kind(inc.incident)
         score = ks(kind)
@@ -199,6 +228,8 @@ def score_run(documents: Iterable[BaseModel], truth: GroundTruth,
         if hits:
             score.correct += 1
             matches[_best(hits, faults, inc, tolerance_s)].append(inc)
+        else:
+            false_alarms.append(inc)
     for i, found in matches.items():
         f = faults[i]
         score = kinds[f.kind]
@@ -224,7 +255,10 @@ def score_run(documents: Iterable[BaseModel], truth: GroundTruth,
                      if t0 <= t <= t1 and round(t, 6) not in measured)
     return ScoreReport(duration_s=max(0.0, t1 - t0), kinds=dict(sorted(kinds.items())),
                        latency_errors_s=errors, latency_unmatched=unmatched,
-                       responses_unmeasured=unmeasured, tolerance_s=tolerance_s)
+                       responses_unmeasured=unmeasured, tolerance_s=tolerance_s,
+                       missed=[f for i, f in enumerate(faults) if i not in matches],
+                       false_alarms=false_alarms, steps=sorted(steps),
+                       unobserved=dict(unobserved))
 
 
 def fmt_ratio(v: float | None) -> str:

@@ -227,6 +227,31 @@ class SimWorld:
         """Record that the tool is at ``pose`` from ``t`` on (e.g. at start-up)."""
         self.tool_motion(_Still(t, t, pose))
 
+    def tool_at_rest(self, t0: float, t1: float) -> ToolMotion | None:
+        """The motion whose end pose the tool holds throughout ``[t0, t1]`` (the same object
+        for as long as the tool rests there), or ``None`` if it moves then (or no pose is
+        known that far back)."""
+        for motion in reversed(self._motions):
+            if motion.t_start <= t1 + 1e-12:
+                # the last motion to start by t1 ended by t0: nothing moved in between
+                return motion if motion.t_end <= t0 + 1e-12 else None
+        return None
+
+    def tool_poses_at(self, ts: list[float]) -> list[ToolPose | None]:
+        """:meth:`tool_pose_at` for times in increasing order, with one search of the
+        history for all of them when they fall in one motion (an exposure's instants)."""
+        if not ts:
+            return []
+        later = math.inf  # when the motion after the one found starts
+        for motion in reversed(self._motions):
+            if motion.t_start <= ts[0] + 1e-12:
+                if ts[-1] + 1e-12 < later:  # no other motion starts by the last time
+                    t_end = motion.t_end
+                    return [motion.pose_at(min(t, t_end)) for t in ts]
+                break
+            later = motion.t_start
+        return [self.tool_pose_at(t) for t in ts]
+
     def tool_pose_at(self, t: float) -> ToolPose | None:
         """Where the tool was at ``t`` (``None`` before any report; the oldest kept pose for
         times older than the ~12 s history)."""

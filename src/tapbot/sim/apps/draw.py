@@ -63,6 +63,7 @@ from tapbot.sim.apps.layout import (
     MUSIC,
     MUSIC_BUTTON_R_W,
     MUSIC_BUTTONS,
+    MUSIC_COVERS,
     MUSIC_TRACKS,
     NAV_BAR_Y,
     NAV_X,
@@ -327,7 +328,7 @@ def _music_chrome(track: int, playing: bool, w: int, h: int) -> np.ndarray:
     img, pt = _blank(w, h, (40, 25, 35))
     _title(pt, "Music", dark=True)
     name, artist, _ = MUSIC_TRACKS[track]
-    pt.rect(0.2, 0.16, 0.8, 0.16 + 0.6 * w / h, (120, 60, 150))
+    pt.rect(0.2, 0.16, 0.8, 0.16 + 0.6 * w / h, MUSIC_COVERS[track % len(MUSIC_COVERS)])
     pt.text(name, 0.5, 0.52, 1.8, (240, 240, 240), bold=3)
     pt.text(artist, 0.5, 0.57, _LABEL, (190, 190, 190))
     pt.rect(0.1, 0.66, 0.9, 0.665, (110, 110, 110))

@@ -82,6 +82,12 @@ MUSIC_TRACKS: tuple[tuple[str, str, int], ...] = (
     ("Morning Light", "The Twins", 214), ("Blue Circuit", "Robot Hands", 187),
     ("Glass Rain", "Latency", 241), ("Soak Test", "Verdict", 168),
 )
+#: Each track's cover colour (BGR): a track change repaints the cover, as album art does
+#: (brightness 94, 138, 57, 128: a gray camera view sees every change, the wrap included;
+#: none bright enough to pass for a dialog).
+MUSIC_COVERS: tuple[tuple[int, int, int], ...] = (
+    (120, 60, 150), (200, 150, 90), (110, 60, 30), (60, 150, 110),
+)
 MUSIC_ANIM_FPS = 10.0
 
 # Game: a ball bounces around the field; tapping it scores.

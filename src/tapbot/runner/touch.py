@@ -53,6 +53,9 @@ class TouchMixin:
         self._emit(TouchDoc(run_id=self.run_id, t=self.clock.now(), gesture=gesture,
                             finger=path.finger, x_px=p.x, y_px=p.y, x_mm=mm.x, y_mm=mm.y,
                             t_down=t_down, t_up=t_up))
+        ys = [q.y for _, q in stroke.points]
+        self.glitch_watch.touched(t_down, t_up,
+                                  self.glitch_sampler.rows_between(min(ys), max(ys)))
         self._check_landing(t_down, t_up, (p.x, p.y))
         return path, t_down, t_up
 
@@ -60,7 +63,6 @@ class TouchMixin:
         """Where the phone's digitizer reported this touch (device link): off target by more
         than ``drift_max_mm`` marks the touch (``_off_target``); a new drift is an incident."""
         self._off_target = None
-        self.glitch_watch.touched(t_down, t_up)
         log = self.touch_log
         if log is None:
             return

@@ -22,6 +22,7 @@ from tapbot.runner.interrupts import (
     RigFaultSeen,
 )
 from tapbot.runner.observer import View
+from tapbot.runner.touch import TOOL_SHAPE
 from tapbot.vision.masks import tool_footprint_px
 
 logger = logging.getLogger(__name__)
@@ -70,13 +71,23 @@ class BackgroundMixin:
                     raise RebootSeen(onset, view)
             else:
                 self._dark_since = None
-            if self._in_app and view.t > self._in_app_since and self._launcher_ref is not None \
-                    and not self.detector.compare(
-                    self._launcher_ref, view.image, self._tool_mask).changed:
-                self._in_app = False
-                self._t_background = view.t
-                raise AppExitSeen(view)
+            if self._in_app and view.t > self._in_app_since and self._shows_launcher(view):
+                # confirmed on the frame glitch_max later: a frame or two that only look like
+                # the launcher (a glitch) are not the app leaving
+                t_confirm = view.t + self.thresholds.glitch_max_s
+                if t_confirm > now:
+                    self._t_background = view.t - 1e-6  # look at it again next time
+                    return
+                if self._shows_launcher(self.observer.view_at(t_confirm)):
+                    self._in_app = False
+                    self._t_background = view.t
+                    raise AppExitSeen(view)
         self._t_background = now
+
+    def _shows_launcher(self, view: View) -> bool:
+        """Whether ``view`` is the launcher as learnt (outside the resting tool)."""
+        return self._launcher_ref is not None and not self.detector.compare(
+            self._launcher_ref, view.image, self._tool_mask).changed
 
     def _scan_glitches(self, now: float) -> None:
         """Every frame since the last look (at most ``glitch_interval_s`` apart), through the
@@ -111,9 +122,13 @@ class BackgroundMixin:
             return None
         rig = self.rig
         at = rig.robot.position
-        finger = rig.calibration.screen_to_robot_h.inverse().apply(np.array([[at.x, at.y]]))[0]
+        tips_mm = [(at.x, at.y)]
+        second = TOOL_SHAPE.second_finger_mm
+        if rig.robot.backend.fingers >= 2 and second is not None:
+            tips_mm.append((at.x + second[0], at.y + second[1]))  # the carriage lies between
+        tips = rig.calibration.screen_to_robot_h.inverse().apply(np.array(tips_mm))
         tool = tool_footprint_px(rig.calibration, rig.device.px_per_mm,
-                                 [(float(finger[0]), float(finger[1]))])
+                                 [(float(x), float(y)) for x, y in tips])
         try:
             check = monitor.check(rig.camera.latest(), exclude=tool)
         except TapbotError:

@@ -22,7 +22,6 @@ from tapbot.runner.interrupts import (
     RigFaultSeen,
 )
 from tapbot.runner.observer import View
-from tapbot.runner.touch import TOOL_SHAPE
 from tapbot.vision.masks import tool_footprint_px
 
 logger = logging.getLogger(__name__)
@@ -123,8 +122,8 @@ class BackgroundMixin:
         rig = self.rig
         at = rig.robot.position
         tips_mm = [(at.x, at.y)]
-        second = TOOL_SHAPE.second_finger_mm
-        if rig.robot.backend.fingers >= 2 and second is not None:
+        second = self._tool_shape.second_finger_mm
+        if second is not None:
             tips_mm.append((at.x + second[0], at.y + second[1]))  # the carriage lies between
         tips = rig.calibration.screen_to_robot_h.inverse().apply(np.array(tips_mm))
         tool = tool_footprint_px(rig.calibration, rig.device.px_per_mm,

@@ -64,7 +64,7 @@ from tapbot.runner.observer import Observer
 from tapbot.runner.recovery import RecoveryMixin
 from tapbot.runner.state import RunState, StateMachine
 from tapbot.runner.steps import StepsMixin
-from tapbot.runner.touch import TouchMixin
+from tapbot.runner.touch import TouchMixin, tool_shape
 from tapbot.runner.watch import WatchMixin
 from tapbot.store.artifacts import Artifacts
 from tapbot.vision import ChangeDetector, ScreenRectifier
@@ -143,6 +143,7 @@ class Runner(StepsMixin, LocateMixin, TouchMixin, WatchMixin, BackgroundMixin, R
         self.steps_done = 0
         self.slot = 0
         self._status_mask = self._make_status_mask()
+        self._tool_shape = tool_shape(rig)  # what the masks hide: the robot's tool
         # monitors beyond the views: every frame (glitch), the digitizer (ghost touch, drift),
         # the latency trend (slowdown)
         self.glitch_interval_s = glitch_interval_s

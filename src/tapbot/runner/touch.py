@@ -6,15 +6,14 @@ robot's tool and the status bar.
 
 The tool is more than a fingertip: arms run from the tips to a carriage (and a pinch tool's
 second finger rides along), so a response is looked for outside the whole tool
-(:data:`TOOL_SHAPE`, parallax included). While a stroke moves, outside the area the tool swept;
-once the finger has lifted, outside the tool where the stroke began and where it ended only
-(the tool stands still there), so what the moving tool hid is seen then. The tool moving over
-the screen is never taken for the phone's answer (a frozen phone, or a dead zone, hit by a
-scroll)."""
+(:func:`tool_shape`, from the rig's robot settings; parallax included). While a stroke moves,
+outside the area the tool swept; once the finger has lifted, outside the tool where the stroke
+began and where it ended only (the tool stands still there), so what the moving tool hid is
+seen then. The tool moving over the screen is never taken for the phone's answer (a frozen
+phone, or a dead zone, hit by a scroll)."""
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 
 import cv2
@@ -33,13 +32,17 @@ from tapbot.vision.masks import ToolShape, fill_swept, tool_outline_screen_px
 
 logger = logging.getLogger(__name__)
 
-#: The robot's tool as the response masks cover it: the usual two-finger pinch head at its
-#: resting separation (the runner never pinches), fingertips with their shadow, arms and the
-#: carriage above them (a one-finger robot's: the same without finger 1).
-TOOL_SHAPE = ToolShape()
-#: The lowest the camera's lens is expected above the glass (mm): how far parallax may push
-#: the carriage, high above the glass, out from the point under the lens.
-CAMERA_HEIGHT_MM = 300.0
+
+
+def tool_shape(rig) -> ToolShape:
+    """The robot's tool as the masks cover it (the rig's ``robot: {tool: ...}``, by default
+    the usual pinch head at rest; a one-finger robot's without finger 1)."""
+    tool = rig.robot.settings.tool
+    second = tool.second_finger_mm if rig.robot.backend.fingers >= 2 else None
+    return ToolShape(finger_radius_mm=tool.finger_radius_mm, second_finger_mm=second,
+                     arm_width_mm=tool.arm_width_mm, carriage_size_mm=tool.carriage_size_mm,
+                     carriage_offset_mm=tool.carriage_offset_mm,
+                     carriage_z_mm=tool.carriage_z_mm, margin_mm=tool.margin_mm)
 
 
 class TouchMixin:
@@ -380,16 +383,15 @@ class TouchMixin:
         return mask
 
     def _tool_view_polygons(self, tip: PointPx) -> list[np.ndarray]:
-        """View-px polygons over the tool (:data:`TOOL_SHAPE`) with finger 0's tip above
-        screen point ``tip``, as the camera sees it (parallax for a lens at least
-        :data:`CAMERA_HEIGHT_MM` above the glass, over the camera image's centre)."""
-        shape = TOOL_SHAPE if self.rig.robot.backend.fingers >= 2 else \
-            dataclasses.replace(TOOL_SHAPE, second_finger_mm=None)
+        """View-px polygons over the tool (:func:`tool_shape`) with finger 0's tip above
+        screen point ``tip``, as the camera sees it (parallax for a lens at least the tool's
+        ``camera_height_mm`` above the glass, over the camera image's centre)."""
         w, h = self.rig.camera.size_px
         centre = self.rig.calibration.camera_to_screen_h.apply_point(w / 2, h / 2)
-        polys = tool_outline_screen_px(shape, self.rig.calibration, (tip.x, tip.y),
+        polys = tool_outline_screen_px(self._tool_shape, self.rig.calibration, (tip.x, tip.y),
                                        camera_centre_screen_px=centre,
-                                       camera_height_mm=CAMERA_HEIGHT_MM)
+                                       camera_height_mm=self.rig.robot.settings.tool
+                                       .camera_height_mm)
         out = []
         for poly in polys:
             x, y = self.rectifier.screen_to_view(poly[:, 0], poly[:, 1])

@@ -157,3 +157,16 @@ def test_a_video_that_freezes_and_thaws_is_one_freeze_and_its_catch_up_no_glitch
     assert [i.incident for i in incidents(docs)] == ["freeze"]
     report = score_run(docs, rig.truth)
     assert report.kinds["freeze"].recall == 1.0 and report.false_incidents == 0
+
+
+@pytest.mark.parametrize("delay_s", [0.15, 0.2])
+def test_a_freeze_while_home_closes_the_app_is_found_by_the_unanswered_home_after(delay_s):
+    # the flow's last home is answered, then the phone freezes mid-transition: the runner's
+    # own home (back to the launcher) goes unanswered, which a phone never does unless frozen
+    flow = compile_flow_text(COUNTER)
+    _, healthy, _ = soak([], [flow], 6.0, seed=1)
+    t_home = next(d.t_down for d in healthy if getattr(d, "gesture", "") == "pressKey")
+    schedule = [{"kind": "freeze", "at_s": t_home + delay_s, "duration_s": 3.0}]
+    rig, docs, _ = soak(schedule, [flow], 12.0, seed=1)
+    assert [i.incident for i in incidents(docs)] == ["freeze"]
+    assert score_run(docs, rig.truth).kinds["freeze"].recall == 1.0

@@ -113,6 +113,32 @@ class RecoveryMixin:
                         self._incident("stall", t_down, hit.t,
                                        f"response took {(hit.t - t_down) * 1000:.0f} ms, over "
                                        f"the {budget * 1000:.0f} ms budget")
+                else:
+                    self._home_unanswered(stroke, t_down)
             self._settle()
         except TapbotError:
             logger.exception("recovery to the launcher failed")
+
+    def _home_unanswered(self, home, t_down: float) -> None:
+        """Home got no answer within ``stall_max`` away from the launcher: a phone that answers
+        always answers home, so it is frozen. Press home again every ``unresponsive_after``
+        until the launcher shows (a freeze from the first press to then) or ``max_freeze``
+        has passed."""
+        while self.clock.now() - t_down < self.thresholds.max_freeze_s:
+            if self._stop_requested:
+                return
+            if self._on_launcher():  # the display came back, on the launcher
+                self._incident("freeze", t_down, self.clock.now(),
+                               f"home was not answered for {self.clock.now() - t_down:.2f} s")
+                return
+            ref = self.observer.view_at(self.clock.now())
+            _, t_probe, _ = self._perform(home, "home-probe")
+            watch = ResponseWatch(ref.image, self._finger_mask(home), self.detector, t_probe)
+            hit = self._await(watch.changed, t_probe, self.thresholds.unresponsive_after_s)
+            if hit is not None:
+                self.glitch_watch.responded(hit.t)
+                self._incident("freeze", t_down, hit.t,
+                               f"home was not answered for {hit.t - t_down:.2f} s")
+                return
+        self._incident("freeze", t_down, self.clock.now(),
+                       f"home was not answered for over {self.thresholds.max_freeze_s:.0f} s")

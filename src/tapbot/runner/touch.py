@@ -131,19 +131,18 @@ class TouchMixin:
 
     def _await_response(self, step, stroke: Stroke, watch: ResponseWatch, t_down: float,
                         t_lifted: float, wait: float) -> View | None:
-        """The first view that answers the touch, within ``wait`` of ``t_down`` (a change that
-        lasts: :meth:`_await_lasting`).
+        """The first view that answers the touch, within ``wait`` of ``t_down``.
 
         While the stroke moves (until ``t_lifted``) only outside the area the tool swept
         (``watch``'s mask); after it, outside the tool where it began and where it stands now:
         what the moving tool hid (a list that followed the finger under it) is seen then."""
         moving = min(wait, t_lifted - t_down)
-        hit = self._await_lasting(watch.changed, t_down, moving)
+        hit = self._await(watch.changed, t_down, moving)
         if hit is not None or moving >= wait:
             return hit
         rest = self._animated_mask(step, self._tool_at(stroke.start, stroke.points[-1][1]))
         after = ResponseWatch(watch.ref, rest, self.detector, t_down)
-        return self._await_lasting(after.changed, t_down + moving, wait - moving)
+        return self._await(after.changed, t_down + moving, wait - moving)
 
     def _animated_mask(self, step, mask: np.ndarray) -> np.ndarray:
         """``mask`` (in place) plus the step's ``animated`` regions (they move by themselves)."""
@@ -198,7 +197,7 @@ class TouchMixin:
                                      f"response took {latency * 1000:.0f} ms, over the "
                                      f"{budget * 1000:.0f} ms budget")
         if step.settle:
-            t_settled = self._settle(t_from=t_hit)
+            t_settled = self._settle()
             if t_settled is not None:
                 self._emit(Measurement(run_id=self.run_id, t=self.clock.now(),
                                        name="settle_time", value=t_settled - t_down, unit="s",

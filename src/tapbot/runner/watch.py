@@ -60,36 +60,11 @@ class WatchMixin:
             t_hi = t_lo
         return t_still
 
-    def _settle(self, interval_s: float = 0.1, timeout_s: float | None = None,
-                t_from: float | None = None) -> float | None:
-        """Wait until the screen has not changed for ``settle_quiet_s`` since ``t_from`` (default
-        now; a touch's answer: its first frame); returns the time of the last change, or None
-        when it kept changing until the timeout."""
+    def _settle(self, interval_s: float = 0.1, timeout_s: float | None = None) -> float | None:
+        """Wait until the screen has not changed for ``settle_quiet_s``; returns the time of
+        the last change, or None when it kept changing until the timeout."""
         timeout = self.thresholds.settle_timeout_s if timeout_s is None else timeout_s
-        start = self.clock.now() if t_from is None else t_from
-        return self._still_after(start, self._status_mask, interval_s, timeout)
-
-    def _await_lasting(self, predicate: Callable[[np.ndarray], bool], t_from: float,
-                       timeout_s: float) -> View | None:
-        """:meth:`_await`, for an answer that lasts: a change gone again ``glitch_max`` later
-        (the screen back as it was: a glitch, not the phone answering) is passed over and the
-        search goes on after it."""
-        deadline = t_from + timeout_s
-        while True:
-            hit = self._await(predicate, t_from, deadline - t_from)
-            if hit is None:
-                return None
-            t_check = hit.t + self.thresholds.glitch_max_s
-            if self.clock.now() < t_check:
-                self.clock.sleep(t_check - self.clock.now())
-            later = self.observer.view_at(t_check)
-            if predicate(later.image):
-                return hit
-            logger.info("%s/%s: a change at %.3f s was gone by %.3f s: not the answer",
-                        self._flow, self._step, hit.t, later.t)
-            t_from = later.t
-            if t_from >= deadline - 1e-9:
-                return None
+        return self._still_after(self.clock.now(), self._status_mask, interval_s, timeout)
 
     def _still_after(self, t_from: float, mask: np.ndarray, interval_s: float,
                      timeout_s: float, chunk_s: float = 0.1) -> float | None:

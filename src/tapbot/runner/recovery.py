@@ -15,6 +15,10 @@ from tapbot.vision import find_dialog
 
 logger = logging.getLogger(__name__)
 
+#: How long recovery presses home on a phone that does not answer it before leaving the
+#: phone to the next touch's probe.
+HOME_PROBE_MAX_S = 15.0
+
 
 class RecoveryMixin:
     """Back to a known state (mixed into :class:`~tapbot.runner.Runner`)."""
@@ -126,9 +130,13 @@ class RecoveryMixin:
 
         Unless the launcher only looked different because the phone moved on the deck (a pose
         check first: that stops the run as a rig fault); and with no answer at all by
-        ``max_freeze`` nothing is claimed (the next touch probes a phone that stays frozen)."""
+        ``HOME_PROBE_MAX_S`` nothing is claimed (the next touch probes a phone that stays
+        frozen)."""
         self._check_phone_moved()
-        while self.clock.now() - t_down < self.thresholds.max_freeze_s:
+        # bounded well inside the touch log's memory, so the probes are never taken for
+        # ghost touches when the log is next judged
+        limit = min(self.thresholds.max_freeze_s, HOME_PROBE_MAX_S)
+        while self.clock.now() - t_down < limit:
             if self._stop_requested:
                 return
             if self._on_launcher():  # the display came back, on the launcher

@@ -106,7 +106,7 @@ def _level(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def near_black(sample: np.ndarray) -> bool:
     """Most of the screen is black (the robot's tool may hide some of it)."""
-    return float((sample.max(axis=1) <= BLACK_LEVEL).mean()) >= ABNORMAL_FRAC
+    return bool(near_black_many(sample[None])[0])
 
 
 def colour_bars(sample: np.ndarray, rows: int) -> bool:

@@ -253,11 +253,9 @@ class TouchMixin:
         raise FlowAbandoned(f"the touch landed {offset:.1f} mm off target")
 
     def _on_launcher(self) -> bool:
-        if self._launcher_ref is None:
-            return False
-        view = self.observer.view_at(self.clock.now())
-        return not self.detector.compare(self._launcher_ref, view.image,
-                                         self._tool_mask).changed
+        """Whether the screen shows the launcher now (see :meth:`_shows_launcher`)."""
+        return self._launcher_ref is not None and \
+            self._shows_launcher(self.observer.view_at(self.clock.now()))
 
     def _digitizer_felt(self, t_down: float) -> bool:
         """Whether the device link's touch log (getevent) has a finger-down at ``t_down``;

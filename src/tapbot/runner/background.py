@@ -11,6 +11,7 @@ import numpy as np
 
 from tapbot.core.documents import Measurement
 from tapbot.core.errors import FlowError, TapbotError
+from tapbot.core.geometry import PointPx
 from tapbot.monitors import look_for_crash
 from tapbot.monitors.crash import DialogSighting, classify_text, read_text
 from tapbot.monitors.pose import PoseCheck
@@ -22,7 +23,7 @@ from tapbot.runner.interrupts import (
     RigFaultSeen,
 )
 from tapbot.runner.observer import View
-from tapbot.vision.masks import tool_footprint_px
+from tapbot.vision.masks import screen_to_seen_px
 
 logger = logging.getLogger(__name__)
 
@@ -121,13 +122,10 @@ class BackgroundMixin:
             return None
         rig = self.rig
         at = rig.robot.position
-        tips_mm = [(at.x, at.y)]
-        second = self._tool_shape.second_finger_mm
-        if second is not None:
-            tips_mm.append((at.x + second[0], at.y + second[1]))  # the carriage lies between
-        tips = rig.calibration.screen_to_robot_h.inverse().apply(np.array(tips_mm))
-        tool = tool_footprint_px(rig.calibration, rig.device.px_per_mm,
-                                 [(float(x), float(y)) for x, y in tips])
+        tip = rig.calibration.screen_to_robot_h.inverse().apply_point(at.x, at.y)
+        # the tool the touch masks hide, in camera px
+        tool = [screen_to_seen_px(rig.calibration, poly)
+                for poly in self._tool_screen_polygons(PointPx(*tip))]
         try:
             check = monitor.check(rig.camera.latest(), exclude=tool)
         except TapbotError:

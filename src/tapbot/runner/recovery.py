@@ -8,6 +8,7 @@ import logging
 from tapbot.core.errors import RunAborted, TapbotError
 from tapbot.flows import steps as S
 from tapbot.flows.steps import Flow, PressKey
+from tapbot.gestures import Stroke
 from tapbot.monitors import ResponseWatch
 from tapbot.runner.background import DARK_LEVEL
 from tapbot.runner.interrupts import CrashSeen, RebootSeen
@@ -123,7 +124,7 @@ class RecoveryMixin:
         except TapbotError:
             logger.exception("recovery to the launcher failed")
 
-    def _home_unanswered(self, home, t_down: float) -> None:
+    def _home_unanswered(self, home: Stroke, t_down: float) -> None:
         """Home got no answer within ``stall_max`` away from the launcher: a phone that answers
         always answers home, so it is frozen. Press home again every ``unresponsive_after``
         until it answers or the launcher shows: a freeze from the first press to then.
@@ -143,10 +144,7 @@ class RecoveryMixin:
                 self._incident("freeze", t_down, self.clock.now(),
                                f"home was not answered for {self.clock.now() - t_down:.2f} s")
                 return
-            ref = self.observer.view_at(self.clock.now())
-            _, t_probe, _ = self._perform(home, "home-probe")
-            watch = ResponseWatch(ref.image, self._finger_mask(home), self.detector, t_probe)
-            hit = self._await(watch.changed, t_probe, self.thresholds.unresponsive_after_s)
+            hit = self._home_probe(home)
             if hit is not None:
                 self.glitch_watch.responded(hit.t)
                 self._incident("freeze", t_down, hit.t,

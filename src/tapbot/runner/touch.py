@@ -39,10 +39,8 @@ def tool_shape(rig) -> ToolShape:
     the usual pinch head at rest; a one-finger robot's without finger 1)."""
     tool = rig.robot.settings.tool
     second = tool.second_finger_mm if rig.robot.backend.fingers >= 2 else None
-    return ToolShape(finger_radius_mm=tool.finger_radius_mm, second_finger_mm=second,
-                     arm_width_mm=tool.arm_width_mm, carriage_size_mm=tool.carriage_size_mm,
-                     carriage_offset_mm=tool.carriage_offset_mm,
-                     carriage_z_mm=tool.carriage_z_mm, margin_mm=tool.margin_mm)
+    return ToolShape(**tool.model_dump(exclude={"camera_height_mm", "second_finger_mm"}),
+                     second_finger_mm=second)
 
 
 class TouchMixin:
@@ -304,16 +302,14 @@ class TouchMixin:
             if self._stop_requested:
                 break
             by_home = self._in_app or not self._on_launcher()
-            probe = home if by_home else stroke
-            _, t_down, _ = self._perform(probe, "home-probe" if by_home else f"{gesture}-probe")
+            if by_home:
+                hit = self._home_probe(home)
+            else:
+                _, t_down, _ = self._perform(stroke, f"{gesture}-probe")
             if self._off_target is not None:
                 return self._abandon_off_target()
-            changed = watch.changed
-            if by_home:  # against the screen as the finger reached home (not as it left)
-                ref = self.observer.view_at(t_down)
-                changed = ResponseWatch(ref.image, self._finger_mask(probe), self.detector,
-                                        t_down).changed
-            hit = self._await(changed, t_down, self.thresholds.unresponsive_after_s)
+            if not by_home:
+                hit = self._await(watch.changed, t_down, self.thresholds.unresponsive_after_s)
             if hit is not None:
                 self._no_dialog_in(hit)
                 if by_home:
@@ -339,6 +335,18 @@ class TouchMixin:
                        f"no response to touch for over {self.clock.now() - onset:.0f} s")
         self._recover_home()
         raise FlowAbandoned("unresponsive")
+
+    def _home_probe(self, home: Stroke) -> View | None:
+        """Press home and wait ``unresponsive_after`` for the screen to change from how it was
+        as the finger reached the key (not as it left): the first changed view, or None
+        (also when the touch landed off target: ``_off_target``)."""
+        _, t_down, _ = self._perform(home, "home-probe")
+        if self._off_target is not None:
+            return None
+        ref = self.observer.view_at(t_down)
+        changed = ResponseWatch(ref.image, self._finger_mask(home), self.detector,
+                                t_down).changed
+        return self._await(changed, t_down, self.thresholds.unresponsive_after_s)
 
     @property
     def _tool_mask(self) -> np.ndarray:
@@ -380,18 +388,21 @@ class TouchMixin:
             fill_swept(mask, [self._tool_view_polygons(p)])
         return mask
 
-    def _tool_view_polygons(self, tip: PointPx) -> list[np.ndarray]:
-        """View-px polygons over the tool (:func:`tool_shape`) with finger 0's tip above
+    def _tool_screen_polygons(self, tip: PointPx) -> list[np.ndarray]:
+        """Screen-px polygons over the tool (:func:`tool_shape`) with finger 0's tip above
         screen point ``tip``, as the camera sees it (parallax for a lens at least the tool's
         ``camera_height_mm`` above the glass, over the camera image's centre)."""
         w, h = self.rig.camera.size_px
         centre = self.rig.calibration.camera_to_screen_h.apply_point(w / 2, h / 2)
-        polys = tool_outline_screen_px(self._tool_shape, self.rig.calibration, (tip.x, tip.y),
-                                       camera_centre_screen_px=centre,
-                                       camera_height_mm=self.rig.robot.settings.tool
-                                       .camera_height_mm)
+        return tool_outline_screen_px(self._tool_shape, self.rig.calibration, (tip.x, tip.y),
+                                      camera_centre_screen_px=centre,
+                                      camera_height_mm=self.rig.robot.settings.tool
+                                      .camera_height_mm)
+
+    def _tool_view_polygons(self, tip: PointPx) -> list[np.ndarray]:
+        """:meth:`_tool_screen_polygons` in view px."""
         out = []
-        for poly in polys:
+        for poly in self._tool_screen_polygons(tip):
             x, y = self.rectifier.screen_to_view(poly[:, 0], poly[:, 1])
             out.append(np.c_[x, y])
         return out

@@ -75,3 +75,32 @@ def test_first_change_is_the_first_changed_frame(t_from: float, k_change: int) -
 def test_nothing_in_an_empty_interval() -> None:
     camera = _StepCamera(0, now=1.0)
     assert _observer(camera).first_change(0.5, 0.5, _white) is None
+
+
+class _RepeatCamera(_StepCamera):
+    """Hands one read-only image for every frame (a still scene the camera drew once)."""
+
+    def __init__(self, now: float) -> None:
+        super().__init__(k_change=10**9, now=now)
+        self.image = np.full((8, 8), 90, np.uint8)
+        self.image.setflags(write=False)
+
+    def _frame(self, k: int) -> Frame:
+        self.fetched.append(k)
+        return Frame(image=self.image, t=k / FPS, index=k)
+
+
+def test_frames_that_are_one_image_share_one_rectified_view(monkeypatch) -> None:
+    camera = _RepeatCamera(now=1.0)
+    observer = _observer(camera)
+    rectified: list[np.ndarray] = []
+    view = observer.rectifier.view
+    monkeypatch.setattr(observer.rectifier, "view", lambda img: rectified.append(img) or view(img))
+    views = observer.views(0.0, 0.5)
+    assert len(views) == 30 and len(rectified) == 1
+    assert all(v.image is views[0].image for v in views)
+    assert [v.t for v in views] == [k / FPS for k in range(1, 31)]  # each keeps its own time
+    # a writable image may be changed by its owner: rectified anew each time
+    camera.image = np.full((8, 8), 90, np.uint8)
+    observer.views(0.5, 0.6)
+    assert len(rectified) == 1 + 6

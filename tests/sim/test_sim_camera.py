@@ -164,3 +164,20 @@ def test_robot_tap_seen_by_camera_from_truth_visible_time(make_rig) -> None:
     changed = [f for f in frames if np.abs(f.image[region].astype(int) - ref).mean() > 3]
     assert changed and changed[0].t >= resp.t_visible - 1e-9
     assert changed[0].t < resp.t_visible + 1 / 60 + 1e-9
+
+
+def test_a_still_scene_repeats_its_noisy_frames_as_one_image() -> None:
+    """Frames of a still scene with the same noise entry are one (read-only) image, equal to
+    what adding that noise gives; frames with other entries differ by the noise only."""
+    clock, _, _, camera, _ = _rig(noise=2.0)
+    clock.advance_to(2.0)
+    frames = camera.frames(1.0, 2.0)
+    bank = len(camera._noise)
+    by_entry: dict[int, list] = {}
+    for f in frames:
+        by_entry.setdefault(f.index % bank, []).append(f.image)
+    assert len(by_entry) == bank
+    for images in by_entry.values():
+        assert all(img is images[0] for img in images) and not images[0].flags.writeable
+    a, b = by_entry[0][0], by_entry[1][0]
+    assert a is not b and 0 < np.abs(a.astype(int) - b.astype(int)).max() <= 16

@@ -35,6 +35,9 @@ def _noisy(img: np.ndarray, sigma: float, seed: int) -> np.ndarray:
 def test_identical_views_do_not_change() -> None:
     view = _ui_view()
     assert ChangeDetector().compare(view, view.copy()) == Change(False, 0, None)
+    assert ChangeDetector().compare(view, view) == Change(False, 0, None)  # one array
+    with pytest.raises(VisionError, match="mask"):  # still checked when it is one array
+        ChangeDetector().compare(view, view, np.zeros((3, 3), np.uint8))
 
 
 def test_sensor_noise_sigma_3_is_ignored() -> None:

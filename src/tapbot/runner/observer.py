@@ -35,6 +35,8 @@ class Observer:
         self.recent: deque[View] = deque(maxlen=history)
         self._cache: OrderedDict[int, View] = OrderedDict()
         self._cache_size = cache
+        # id(frame image) -> (frame image, its view): frames that are one image share a view
+        self._by_image: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
 
     @property
     def frame_period_s(self) -> float:
@@ -47,17 +49,32 @@ class Observer:
         return out
 
     def _view(self, frame: Frame) -> View:
-        """Rectify ``frame`` once; monitors sampling the same frame share the view."""
+        """Rectify ``frame`` once; monitors sampling the same frame share the view, and so do
+        frames that are the same read-only image (a camera may hand one image twice)."""
         view = self._cache.get(frame.index)
         if view is not None and view.t == frame.t:
             return view
-        image = self.rectifier.view(frame.image)
-        image.setflags(write=False)  # shared by monitors; lets the detector cache its blur
+        image = self._rectified(frame.image)
         view = View(frame.t, image, frame)
         self._cache[frame.index] = view
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return view
+
+    def _rectified(self, frame_image: np.ndarray) -> np.ndarray:
+        shared = not frame_image.flags.writeable
+        if shared:
+            known = self._by_image.get(id(frame_image))
+            if known is not None and known[0] is frame_image:
+                self._by_image.move_to_end(id(frame_image))
+                return known[1]
+        image = self.rectifier.view(frame_image)
+        image.setflags(write=False)  # shared by monitors; lets the detector cache its blur
+        if shared:
+            self._by_image[id(frame_image)] = (frame_image, image)
+            if len(self._by_image) > self._cache_size:
+                self._by_image.popitem(last=False)
+        return image
 
     def view_at(self, t: float) -> View:
         """The last view captured at or before ``t``."""

@@ -105,6 +105,7 @@ _MAX_TOOL_SAMPLES = 16
 _TOOL_SPRITES = 64  # tool shapes drawn and kept (travel: one per cell; a press: its heights)
 _TOOL_LAYERS = 8  # blurred tool drawings kept for whole frames
 _SCENES = 4  # whole frames before noise kept (a still scene is drawn once)
+_NOISY = 16  # whole frames after noise kept by (scene, noise entry): a still scene's repeats
 _TOOL_KEYS = 256  # tool keys kept by exposure window (the points and the frame of a window)
 _KEPT_POSES = 2  # caches kept for poses other than the one in use (before/after a bump)
 #: The camera's state that depends on where the phone lies: swapped as a whole at a bump.
@@ -264,6 +265,8 @@ class SimCamera(Camera):
         # whole frames before noise: (display, tool key, flicker gain, image), the latest few
         self._scenes: deque[tuple[np.ndarray, ToolKey | None, float, np.ndarray]] = \
             deque(maxlen=_SCENES)
+        # whole frames after noise: (scene, noise bank entry, image), the latest few
+        self._noisy: deque[tuple[np.ndarray, int, np.ndarray]] = deque(maxlen=_NOISY)
         self._ideal_to_deck: list[list[float]] | None = None
         # the camera is fixed to the deck: this map never changes, even when the phone moves
         self._pose: ScreenPose = world.screen_pose_at(world.clock.now())
@@ -824,14 +827,22 @@ class SimCamera(Camera):
         complete = t + half <= now + _EPS
         s1 = max(s1, s0)
         scene = self._scene(s0, s1)
-        if self._noise:
-            pos, neg = self._noise[k % len(self._noise)]
-            img = cv2.add(scene, pos)
-            cv2.subtract(img, neg, img)
-            img.setflags(write=False)
-        else:
-            img = scene
+        img = self._with_noise(scene, k % len(self._noise)) if self._noise else scene
         return Frame(image=img, t=t, index=k), complete
+
+    def _with_noise(self, scene: np.ndarray, bank: int) -> np.ndarray:
+        """``scene`` plus the noise bank's entry ``bank`` (read-only). The frames of a still
+        scene that draw the same entry are one image: whoever looks at them (a rectifier, a
+        change detector caching by identity) does the work once."""
+        for shown, entry, img in self._noisy:
+            if shown is scene and entry == bank:
+                return img
+        pos, neg = self._noise[bank]
+        img = cv2.add(scene, pos)
+        cv2.subtract(img, neg, img)
+        img.setflags(write=False)
+        self._noisy.append((scene, bank, img))
+        return img
 
     def _scene(self, s0: float, s1: float) -> np.ndarray:
         """The whole image over the exposure ``[s0, s1]`` before sensor noise (read-only):
@@ -866,6 +877,7 @@ class SimCamera(Camera):
         self._rest_tool = None
         self._tool_keys.clear()
         self._scenes.clear()
+        self._noisy.clear()
         self._frames.clear()
         self._other_poses.clear()
 

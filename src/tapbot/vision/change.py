@@ -131,6 +131,8 @@ class ChangeDetector:
                 f"{getattr(mask, 'shape', None)} {getattr(mask, 'dtype', type(mask).__name__)}",
                 hint="build it with disk_mask or band_mask on the view's shape",
             )
+        if ref is cur:  # one image (a camera may hand the same frame image twice)
+            return np.zeros(ref.shape, np.uint8)
         r_hi, r_lo = self._bounds(self._entry(ref))
         c = self._entry(cur)[1]
         above = cv2.subtract(c, r_hi)  # saturating: 0 where cur <= ref max

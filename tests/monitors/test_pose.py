@@ -17,7 +17,7 @@ import pytest
 from tapbot.core import PointMm, PointPx, VisionError
 from tapbot.monitors.pose import POINTS, PoseMonitor
 from tapbot.rig import build_rig
-from tapbot.vision.masks import camera_mask, tool_footprint_px
+from tapbot.vision.masks import camera_mask, screen_to_seen_px, tool_outline_screen_px
 
 #: How close a measured drift must be to the truth (screen mm). The 640 x 480 twin camera
 #: sees 2.35 px per mm; marker corners and edge lines are located to 0.1-0.2 camera px, and
@@ -81,12 +81,17 @@ def _monitor(rig) -> PoseMonitor:
 
 
 def _hover(rig, calibration, x: float, y: float) -> list[np.ndarray]:
-    """Hover the tool's finger 0 over screen px (x, y); the footprint the runner would pass
-    (the twin's pinch tool: finger 1 is 20 mm along deck x)."""
+    """Hover the tool's finger 0 over screen px (x, y); the tool's outline the runner would
+    pass (the rig's tool: the twin's pinch head), in camera px through ``calibration``."""
     rig.robot.move_to(calibration.screen_to_robot_mm(PointPx(x, y)))
     rig.clock.sleep(0.1)
-    sep = 20.0 * rig.device.px_per_mm[0]
-    return tool_footprint_px(calibration, rig.device.px_per_mm, [(x, y), (x + sep, y)])
+    w, h = rig.camera.size_px
+    centre = calibration.camera_to_screen_h.apply_point(w / 2, h / 2)
+    tool = rig.robot.settings.tool.with_fingers(rig.robot.backend.fingers)
+    return [screen_to_seen_px(calibration, poly, step_px=32.0)
+            for poly in tool_outline_screen_px(tool, calibration, (x, y),
+                                               camera_centre_screen_px=centre,
+                                               camera_height_mm=tool.camera_height_mm)]
 
 
 def _drift(check) -> np.ndarray:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from pydantic import ValidationError
 
 from tapbot.core import VisionError
 from tapbot.core.calibration import Calibration
-from tapbot.vision.masks import ToolShape, fill_swept, tool_outline_screen_px
+from tapbot.core.tool import ToolGeometry
+from tapbot.vision.masks import fill_swept, tool_outline_screen_px
 
 PX_PER_MM = 10.0
 
@@ -28,7 +30,7 @@ def _mask(polys, size=(1000, 1500)) -> np.ndarray:
 
 
 def test_the_outline_covers_both_fingers_the_arms_and_the_carriage():
-    shape = ToolShape()  # fingers 20 mm apart, carriage 40 x 24 mm 30 mm beyond the tips
+    shape = ToolGeometry()  # fingers 20 mm apart, carriage 40 x 24 mm 30 mm beyond the tips
     mask = _mask(tool_outline_screen_px(shape, _calibration(), (300.0, 400.0)))
     assert len(tool_outline_screen_px(shape, _calibration(), (300.0, 400.0))) == 5
     for x_mm, y_mm in [(0, 0), (20, 0), (0, 10), (20, 15), (-10, 20), (30, 40), (10, 30)]:
@@ -40,21 +42,21 @@ def test_the_outline_covers_both_fingers_the_arms_and_the_carriage():
 
 def test_the_outline_follows_the_robot_axes_and_grows_with_parallax():
     # the phone turned on the deck: the carriage (robot +y) lies towards screen +x
-    mask = _mask(tool_outline_screen_px(ToolShape(), _calibration(turned=True), (300.0, 700.0)))
+    mask = _mask(tool_outline_screen_px(ToolGeometry(), _calibration(turned=True), (300.0, 700.0)))
     assert mask[700 - 100, 300 + 300]  # 30 mm along robot +y = screen +x; finger 1 at robot +x
     assert not mask[700, 300 - 200]
-    flat = _mask(tool_outline_screen_px(ToolShape(), _calibration(), (300.0, 400.0)))
-    seen = _mask(tool_outline_screen_px(ToolShape(), _calibration(), (300.0, 400.0),
+    flat = _mask(tool_outline_screen_px(ToolGeometry(), _calibration(), (300.0, 400.0)))
+    seen = _mask(tool_outline_screen_px(ToolGeometry(), _calibration(), (300.0, 400.0),
                                         camera_centre_screen_px=(500.0, 750.0),
                                         camera_height_mm=300.0))
     assert np.all(seen[flat > 0]) and seen.sum() > flat.sum() * 1.05
     with pytest.raises(VisionError, match="above the tool"):
-        tool_outline_screen_px(ToolShape(), _calibration(), (300.0, 400.0),
+        tool_outline_screen_px(ToolGeometry(), _calibration(), (300.0, 400.0),
                                camera_centre_screen_px=(0.0, 0.0), camera_height_mm=20.0)
 
 
 def test_fill_swept_covers_the_path_between_poses_and_one_finger_has_no_second():
-    one = ToolShape(second_finger_mm=None)
+    one = ToolGeometry(second_finger_mm=None)
     cal = _calibration()
     a = tool_outline_screen_px(one, cal, (200.0, 300.0))
     b = tool_outline_screen_px(one, cal, (700.0, 300.0))
@@ -63,5 +65,7 @@ def test_fill_swept_covers_the_path_between_poses_and_one_finger_has_no_second()
     ends = _mask(a) | _mask(b)
     assert swept[300, 450] and not ends[300, 450]  # the finger passed between the two ends
     assert cv2.countNonZero(swept) > cv2.countNonZero(ends)
-    with pytest.raises(VisionError, match="positive"):
-        ToolShape(finger_radius_mm=0.0)
+    with pytest.raises(ValidationError, match="finger_radius_mm"):
+        ToolGeometry(finger_radius_mm=0.0)
+    assert ToolGeometry().with_fingers(1) == one and ToolGeometry().with_fingers(2) == \
+        ToolGeometry()

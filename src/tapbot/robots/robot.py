@@ -18,6 +18,7 @@ from tapbot.core.clock import Clock
 from tapbot.core.errors import SafetyError
 from tapbot.core.geometry import PointMm
 from tapbot.core.paths import TouchPath
+from tapbot.core.tool import ToolGeometry
 from tapbot.robots.base import RobotBackend
 
 logger = logging.getLogger(__name__)
@@ -46,35 +47,6 @@ class Envelope(BaseModel):
             and self.y_mm[0] <= y <= self.y_mm[1]
             and self.z_mm[0] <= z <= self.z_mm[1]
         )
-
-
-class ToolGeometry(BaseModel):
-    """The tool as the camera sees it from above, in robot mm from finger 0's tip: what the
-    runner masks so the tool is never taken for the phone's answer. The defaults are the usual
-    pinch head at rest (the twin's): fingertips (with their shadow) of ``finger_radius_mm``,
-    finger 1 ``second_finger_mm`` from finger 0 (ignored on a one-finger robot), arms
-    ``arm_width_mm`` wide up to a ``carriage_size_mm`` carriage centred ``carriage_offset_mm``
-    from the tips and ``carriage_z_mm`` above the glass, every part widened by ``margin_mm``.
-    Measure your tool and set it in the rig's ``robot: {tool: ...}``."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    finger_radius_mm: float = Field(6.0, gt=0)
-    second_finger_mm: tuple[float, float] | None = (20.0, 0.0)
-    arm_width_mm: float = Field(5.0, gt=0)
-    carriage_size_mm: tuple[float, float] = (40.0, 24.0)
-    carriage_offset_mm: tuple[float, float] = (0.0, 30.0)
-    carriage_z_mm: float = Field(35.0, ge=0)
-    margin_mm: float = Field(2.0, ge=0)
-    camera_height_mm: float = Field(
-        300.0, gt=0, description="the lowest the camera's lens may be above the glass "
-                                 "(how far parallax pushes the carriage out)")
-
-    @model_validator(mode="after")
-    def _check(self) -> ToolGeometry:
-        if min(self.carriage_size_mm) <= 0:
-            raise ValueError("carriage_size_mm: both sides must be > 0 mm")
-        return self
 
 
 class RobotSettings(BaseModel):

@@ -23,24 +23,22 @@ from tapbot.core.documents import Measurement, TouchDoc
 from tapbot.core.errors import TapbotError
 from tapbot.core.geometry import PointPx
 from tapbot.core.paths import TouchPath
+from tapbot.core.tool import ToolGeometry
 from tapbot.flows.steps import PressKey
 from tapbot.gestures import Stroke, to_touch_path
 from tapbot.monitors import ResponseWatch, look_for_crash
 from tapbot.runner.interrupts import CrashSeen, FlowAbandoned
 from tapbot.runner.observer import View
-from tapbot.vision.masks import ToolShape, fill_swept, tool_outline_screen_px
+from tapbot.vision.masks import fill_swept, tool_outline_screen_px
 
 logger = logging.getLogger(__name__)
 
 
 
-def tool_shape(rig) -> ToolShape:
+def tool_shape(rig) -> ToolGeometry:
     """The robot's tool as the masks cover it (the rig's ``robot: {tool: ...}``, by default
     the usual pinch head at rest; a one-finger robot's without finger 1)."""
-    tool = rig.robot.settings.tool
-    second = tool.second_finger_mm if rig.robot.backend.fingers >= 2 else None
-    return ToolShape(**tool.model_dump(exclude={"camera_height_mm", "second_finger_mm"}),
-                     second_finger_mm=second)
+    return rig.robot.settings.tool.with_fingers(rig.robot.backend.fingers)
 
 
 class TouchMixin:
@@ -396,8 +394,7 @@ class TouchMixin:
         centre = self.rig.calibration.camera_to_screen_h.apply_point(w / 2, h / 2)
         return tool_outline_screen_px(self._tool_shape, self.rig.calibration, (tip.x, tip.y),
                                       camera_centre_screen_px=centre,
-                                      camera_height_mm=self.rig.robot.settings.tool
-                                      .camera_height_mm)
+                                      camera_height_mm=self._tool_shape.camera_height_mm)
 
     def _tool_view_polygons(self, tip: PointPx) -> list[np.ndarray]:
         """:meth:`_tool_screen_polygons` in view px."""

@@ -37,7 +37,9 @@ by ``camera_height_mm / (camera_height_mm - z)`` (parallax). Optional ArUco mark
 Speed: the deck, body and markers are drawn and distorted once; the screen is remapped into
 the image once per distinct display state (cached); the tool is drawn once per shape (cached);
 a frame is then a copy, a flicker lookup table on the screen, the tool's sprites placed, and
-noise from a small seeded bank.
+noise from a small seeded bank (added once to the background per bank entry, and per frame
+only over the screen's and the tool's box; a still scene's frames that draw the same entry are
+one image).
 
 A bump (a ``bump`` fault: the phone knocked on the deck, see :meth:`SimWorld.apply_bump`)
 moves the phone under the camera, which stays fixed to the deck: the deck -> ideal camera map
@@ -263,10 +265,12 @@ class SimCamera(Camera):
         # by exposure window: frames and their points share it
         self._tool_keys: OrderedDict[tuple[float, float], ToolKey] = OrderedDict()
         # whole frames before noise: (display, tool key, flicker gain, image), the latest few
-        self._scenes: deque[tuple[np.ndarray, ToolKey | None, float, np.ndarray]] = \
-            deque(maxlen=_SCENES)
+        self._scenes: deque[tuple[np.ndarray, ToolKey | None, float, np.ndarray,
+                                  tuple[slice, slice]]] = deque(maxlen=_SCENES)
         # whole frames after noise: (scene, noise bank entry, image), the latest few
         self._noisy: deque[tuple[np.ndarray, int, np.ndarray]] = deque(maxlen=_NOISY)
+        # by noise entry: (the background it was made from, background + noise)
+        self._noisy_backgrounds: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._ideal_to_deck: list[list[float]] | None = None
         # the camera is fixed to the deck: this map never changes, even when the phone moves
         self._pose: ScreenPose = world.screen_pose_at(world.clock.now())
@@ -788,15 +792,18 @@ class SimCamera(Camera):
             self._tool_layers.popitem(last=False)
         return drawn
 
-    def _draw_tool(self, img: np.ndarray, key: ToolKey | None) -> None:
+    def _draw_tool(self, img: np.ndarray, key: ToolKey | None
+                   ) -> tuple[int, int, int, int] | None:
+        """Draw the tool of ``key`` on ``img``; the box drawn (x, y, w, h), if any."""
         drawn = None if key is None else self._tool_layer(key)
         if drawn is None:
-            return
+            return None
         x0, y0, colour, keep = drawn
         roi = img[y0:y0 + colour.shape[0], x0:x0 + colour.shape[1]]
         # antialiased and blurred edges: colour was drawn over black (premultiplied)
         cv2.multiply(roi, keep, roi, scale=1 / 255)
         cv2.add(roi, colour, roi)
+        return x0, y0, colour.shape[1], colour.shape[0]
 
     # ------------------------------------------------------------------ frames
 
@@ -826,42 +833,64 @@ class SimCamera(Camera):
         s1 = min(t + half, now)
         complete = t + half <= now + _EPS
         s1 = max(s1, s0)
-        scene = self._scene(s0, s1)
-        img = self._with_noise(scene, k % len(self._noise)) if self._noise else scene
+        scene, box = self._scene(s0, s1)
+        img = self._with_noise(scene, box, k % len(self._noise)) if self._noise else scene
         return Frame(image=img, t=t, index=k), complete
 
-    def _with_noise(self, scene: np.ndarray, bank: int) -> np.ndarray:
+    def _with_noise(self, scene: np.ndarray, box: tuple[slice, slice], bank: int
+                    ) -> np.ndarray:
         """``scene`` plus the noise bank's entry ``bank`` (read-only). The frames of a still
         scene that draw the same entry are one image: whoever looks at them (a rectifier, a
-        change detector caching by identity) does the work once."""
+        change detector caching by identity) does the work once. Outside ``box`` the scene is
+        the background, whose noisy copy is made once per entry."""
         for shown, entry, img in self._noisy:
             if shown is scene and entry == bank:
                 return img
         pos, neg = self._noise[bank]
-        img = cv2.add(scene, pos)
-        cv2.subtract(img, neg, img)
+        img = self._noisy_background(bank).copy()
+        part = img[box]
+        cv2.add(scene[box], pos[box], part)
+        cv2.subtract(part, neg[box], part)
         img.setflags(write=False)
         self._noisy.append((scene, bank, img))
         return img
 
-    def _scene(self, s0: float, s1: float) -> np.ndarray:
+    def _noisy_background(self, bank: int) -> np.ndarray:
+        """The background (of the pose in use) plus the noise bank's entry ``bank``."""
+        known = self._noisy_backgrounds.get(bank)
+        if known is not None and known[0] is self._background:
+            return known[1]
+        pos, neg = self._noise[bank]
+        img = cv2.add(self._background, pos)
+        cv2.subtract(img, neg, img)
+        self._noisy_backgrounds[bank] = (self._background, img)
+        return img
+
+    def _scene(self, s0: float, s1: float) -> tuple[np.ndarray, tuple[slice, slice]]:
         """The whole image over the exposure ``[s0, s1]`` before sensor noise (read-only):
-        background, screen, flicker, tool; a still scene is drawn once."""
+        background, screen, flicker, tool; a still scene is drawn once. With the box outside
+        which it is the background (the screen's box and the tool's)."""
         display = self._display(s0, s1)
         gain = self.flicker_gain(s0, s1)
         tool = self._tool_key(s0, s1)
-        for shown, drawn_tool, drawn_gain, image in self._scenes:
+        for shown, drawn_tool, drawn_gain, image, box in self._scenes:
             if shown is display and drawn_gain == gain and drawn_tool == tool:
-                return image
+                return image, box
         img = self._background.copy()
         roi = img[self._roi]
         roi[:] = display
         if gain != 1.0:
             self._apply_flicker(roi, gain)
-        self._draw_tool(img, tool)
+        rows, cols = self._roi
+        y0, y1, x0, x1 = rows.start, rows.stop, cols.start, cols.stop
+        drawn = self._draw_tool(img, tool)
+        if drawn is not None:
+            tx, ty, tw, th = drawn
+            y0, y1, x0, x1 = min(y0, ty), max(y1, ty + th), min(x0, tx), max(x1, tx + tw)
+        box = (slice(y0, y1), slice(x0, x1))
         img.setflags(write=False)
-        self._scenes.append((display, tool, gain, img))
-        return img
+        self._scenes.append((display, tool, gain, img, box))
+        return img, box
 
     # ------------------------------------------------------------------ Camera API
 
@@ -878,6 +907,7 @@ class SimCamera(Camera):
         self._tool_keys.clear()
         self._scenes.clear()
         self._noisy.clear()
+        self._noisy_backgrounds.clear()
         self._frames.clear()
         self._other_poses.clear()
 

@@ -116,6 +116,34 @@ def test_a_crash_dialog_right_after_a_touch_is_a_crash_not_the_touch_response():
     assert all(abs(m.t_start - plus[0]) > 1e-6 for m in measured)
 
 
+def _key_i_time():
+    rig, _, _ = soak([], [library_flow("message")], 5.0)
+    return next(t.t_down for t in rig.truth.touches if t.target == "key:i")
+
+
+def test_a_reboot_after_a_key_whose_answer_is_too_thin_to_see_is_no_stall():
+    """The typed "i" changes too little to be seen; the screen going dark a second later is
+    the reboot starting, not the key's (late) answer."""
+    t_i = _key_i_time()
+    rig, docs, _ = soak([{"kind": "reboot", "at_s": t_i + 1.1}], [library_flow("message")], 8.0)
+    (reboot,) = rig.truth.faults
+    (found,) = incidents(docs)
+    assert found.incident == "reboot"
+    assert abs(found.t_onset - reboot.t_start) <= 1 / rig.camera.fps + 1e-6
+    assert not [m for m in docs if isinstance(m, Measurement) and m.name == "response_latency"
+                and abs(m.t_start - t_i) < 1e-6]
+
+
+@pytest.mark.parametrize("style", ["black", "bars"])
+def test_a_glitch_after_a_key_whose_answer_is_too_thin_to_see_is_no_answer(style):
+    t_i = _key_i_time()
+    schedule = [{"kind": "glitch", "at_s": t_i + 1.2, "style": style, "frames": 3}]
+    rig, docs, _ = soak(schedule, [library_flow("message")], 8.0)
+    assert [i.incident for i in incidents(docs)] == ["glitch"]
+    assert not [m for m in docs if isinstance(m, Measurement) and m.name == "response_latency"
+                and abs(m.t_start - t_i) < 1e-6]
+
+
 def test_a_touch_that_changes_nothing_on_a_phone_that_answers_is_no_freeze():
     text = ("---\n- tapOn: {point: \"12.5%, 20%\"}\n"
             "- tapOn: {point: \"50%, 85%\", label: empty spot}\n- pressKey: home\n")

@@ -27,7 +27,8 @@ from tapbot.vision.masks import screen_to_seen_px
 
 logger = logging.getLogger(__name__)
 
-DARK_LEVEL = 12.0  # mean gray below this: the screen is off (a reboot)
+DARK_LEVEL = 12.0  # mean gray below this: the screen is off (a reboot) ...
+REBOOT_DARK_S = 0.5  # ... when it stays off this long
 POSE_RECHECK_S = 0.2  # between the checks that confirm a move of the phone
 CRASH_AFTERMATH_S = 2.0  # a process death this soon after a handled crash is that crash
 
@@ -65,7 +66,7 @@ class BackgroundMixin:
             if float(view.image.mean()) < DARK_LEVEL:
                 if self._dark_since is None:
                     self._dark_since = view.t
-                elif view.t - self._dark_since >= 0.5:
+                elif view.t - self._dark_since >= REBOOT_DARK_S:
                     onset, self._dark_since = self._dark_since, None
                     self._t_background = view.t
                     raise RebootSeen(onset, view)

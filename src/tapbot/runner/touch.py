@@ -27,7 +27,9 @@ from tapbot.core.tool import ToolGeometry
 from tapbot.flows.steps import PressKey
 from tapbot.gestures import Stroke, to_touch_path
 from tapbot.monitors import ResponseWatch, look_for_crash
-from tapbot.runner.interrupts import CrashSeen, FlowAbandoned
+from tapbot.monitors.glitch import colour_bars
+from tapbot.runner.background import DARK_LEVEL, REBOOT_DARK_S
+from tapbot.runner.interrupts import CrashSeen, FlowAbandoned, RebootSeen
 from tapbot.runner.observer import View
 from tapbot.vision.masks import fill_swept, tool_outline_screen_px
 
@@ -133,12 +135,52 @@ class TouchMixin:
         (``watch``'s mask); after it, outside the tool where it began and where it stands now:
         what the moving tool hid (a list that followed the finger under it) is seen then."""
         moving = min(wait, t_lifted - t_down)
-        hit = self._await(watch.changed, t_down, moving)
+        hit = self._await_answer(watch.changed, t_down, moving)
         if hit is not None or moving >= wait:
             return hit
         rest = self._animated_mask(step, self._tool_at(stroke.start, stroke.points[-1][1]))
         after = ResponseWatch(watch.ref, rest, self.detector, t_down)
-        return self._await(after.changed, t_down + moving, wait - moving)
+        return self._await_answer(after.changed, t_down + moving, wait - moving)
+
+    def _await_answer(self, changed, t_from: float, timeout_s: float) -> View | None:
+        """:meth:`_await` a change, passing over changes that are no answer: the screen going
+        dark and staying dark for ``REBOOT_DARK_S`` is a reboot (raises, as the background
+        scan does, from the first frame that darkened); a dark frame or colour bars gone
+        ``glitch_max_s`` later are a glitch (the glitch watch reports it), and the wait goes
+        on after them. (The first frame of either may be a blend with the screen before: the
+        frame after it is looked at too.)"""
+        deadline = t_from + timeout_s
+        while True:
+            hit = self._await(changed, t_from, deadline - t_from)
+            if hit is None:
+                return None
+            views = (hit, self._view_when(hit.t + self.observer.frame_period_s))
+            dark = any(float(v.image.mean()) < DARK_LEVEL for v in views)
+            if not dark and not any(self._colour_bars(v) for v in views):
+                return hit
+            later = self._view_when(
+                hit.t + (REBOOT_DARK_S if dark else self.thresholds.glitch_max_s))
+            if dark and float(later.image.mean()) < DARK_LEVEL:
+                self._t_background = max(self._t_background, later.t)
+                raise RebootSeen(hit.t, hit)
+            if not dark and self._colour_bars(later):
+                return hit  # bars that stay: what the app shows
+            logger.debug("%s/%s: a glitch at %.3f s is no answer", self._flow, self._step, hit.t)
+            if hit.t >= deadline - 1e-9:
+                return None
+            t_from = hit.t
+
+    def _view_when(self, t: float) -> View:
+        """The view at ``t``, waiting on the rig clock until it is captured."""
+        if t > self.clock.now():
+            self.clock.sleep(t - self.clock.now())
+        return self.observer.view_at(t)
+
+    def _colour_bars(self, view: View) -> bool:
+        """Whether the frame of ``view`` shows colour bars at the glitch grid."""
+        ys, xs = self.glitch_sampler.points(self.rig.camera.size_px)
+        sample = view.frame.image[ys, xs].astype(np.int16)
+        return colour_bars(sample, self.glitch_sampler.rows)
 
     def _animated_mask(self, step, mask: np.ndarray) -> np.ndarray:
         """``mask`` (in place) plus the step's ``animated`` regions (they move by themselves)."""

@@ -144,6 +144,21 @@ def test_a_glitch_after_a_key_whose_answer_is_too_thin_to_see_is_no_answer(style
                 and abs(m.t_start - t_i) < 1e-6]
 
 
+def test_a_freeze_seen_only_through_ignored_scrolls_and_a_late_answer_is_a_freeze():
+    """The page freezes while it loads (its spinner stops): the flow's scrolls expect
+    nothing and change nothing, and the reload is answered only when the freeze ends. No
+    input was answered for over anr_s: a freeze from the spinner's last turn, not a stall."""
+    rig, _, _ = soak([], [library_flow("browse")], 3.0, seed=2)
+    t_open = next(r.t_visible for r in rig.truth.responses if r.what == "open Browser")
+    schedule = [{"kind": "freeze", "at_s": t_open + 0.3, "duration_s": 6.9}]
+    rig, docs, _ = soak(schedule, [library_flow("browse")], 12.0, seed=2)
+    (freeze,) = rig.truth.faults
+    (found,) = incidents(docs)
+    assert found.incident == "freeze"
+    assert abs(found.t_onset - freeze.t_start) <= 0.1  # the views 0.1 s apart looked back
+    assert abs(found.t_end - freeze.t_end) <= 1 / rig.camera.fps + 1e-6
+
+
 def test_a_touch_that_changes_nothing_on_a_phone_that_answers_is_no_freeze():
     text = ("---\n- tapOn: {point: \"12.5%, 20%\"}\n"
             "- tapOn: {point: \"50%, 85%\", label: empty spot}\n- pressKey: home\n")

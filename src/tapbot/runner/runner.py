@@ -60,7 +60,7 @@ from tapbot.runner.interrupts import (
     StepFailed,
 )
 from tapbot.runner.locate import LocateMixin
-from tapbot.runner.observer import Observer
+from tapbot.runner.observer import Observer, View
 from tapbot.runner.recovery import RecoveryMixin
 from tapbot.runner.state import RunState, StateMachine
 from tapbot.runner.steps import StepsMixin
@@ -138,6 +138,9 @@ class Runner(StepsMixin, LocateMixin, TouchMixin, WatchMixin, BackgroundMixin, R
         self._in_app_since = 0.0
         self._last_mask: np.ndarray | None = None
         self._animated_until = -np.inf  # when an animation watch last saw the screen move
+        # the first touch since the last answer that expected nothing and changed nothing:
+        # (touch-down, the view then, the tool's travel to it as a view mask)
+        self._silent: tuple[float, View, np.ndarray] | None = None
         self._t_log = 0.0
         self.incident_kinds: Counter[str] = Counter()
         self.steps_done = 0
@@ -366,6 +369,7 @@ class Runner(StepsMixin, LocateMixin, TouchMixin, WatchMixin, BackgroundMixin, R
         """One pass through a flow; returns False when an incident cut it short."""
         self._flow = flow.name
         self._last_touch = None
+        self._silent = None
         if not self._on_launcher():  # every flow starts on the launcher
             self._recover_home()
         t_begin = self.clock.now()

@@ -91,6 +91,7 @@ class TouchMixin:
         typed key) is timed when its answer is seen, reported when the digitizer did not feel
         it, and otherwise let go (no probe: the next touch finds a frozen phone)."""
         stroke = self._stroke(step, at)
+        came_from = self._tip_px() if step.expect == "none" else None
         _, t_down, _ = self._perform(stroke, step.kind)
         t_lifted = self.clock.now()  # the stroke is done and the finger up: the tool is still
         self._last_touch = (t_down, None)
@@ -102,6 +103,8 @@ class TouchMixin:
             self._check_felt(stroke, t_down)
             if step.settle:
                 self._settle()
+            assert came_from is not None
+            self._note_silence(stroke, t_down, came_from)
             return ""
         mask = self._animated_mask(step, self._finger_mask(stroke))
         budget = self.thresholds.response_budget_s
@@ -229,6 +232,9 @@ class TouchMixin:
                            f"responses are {slow.excess_s * 1000:.0f} ms slower than usual"
                            f"{rate}")
         message = ""
+        silent, self._silent = self._silent, None
+        if budget is not None and latency > budget and silent is not None:
+            self._silent_freeze(silent, watch, t_down, t_hit)
         if budget is not None and latency > budget and \
                 not self.slowdown_watch.explains(key, latency):
             message = self._incident("stall", t_down, t_hit,
@@ -242,6 +248,48 @@ class TouchMixin:
                                        t_start=t_down, flow=self._flow, step=self._step))
         self._note_screen(step)  # once settled: a screen still opening is not judged
         return message
+
+    def _note_silence(self, stroke: Stroke, t_down: float, came_from: PointPx) -> None:
+        """After a touch that expects nothing (a scroll that may be at the end): whether it
+        changed anything outside the tool's path. The first of a run of touches that changed
+        nothing is kept (:attr:`_silent`: its touch-down, the view then, and where the tool
+        travelled to it from), for :meth:`_silent_freeze`."""
+        before = self.observer.view_at(t_down)
+        after = self.observer.view_at(self.clock.now())
+        if self.detector.compare(before.image, after.image, self._finger_mask(stroke)).changed:
+            self._silent = None
+        elif self._silent is None:
+            travel = fill_swept(self._status_mask.copy(),
+                                [self._tool_view_polygons(came_from),
+                                 self._tool_view_polygons(stroke.start)])
+            self._silent = (t_down, before, travel)
+
+    def _silent_freeze(self, silent: tuple[float, View, np.ndarray], watch: ResponseWatch,
+                       t_down: float, t_hit: float) -> None:
+        """A late answer (at ``t_hit`` to the touch at ``t_down``) after touches that changed
+        nothing since ``silent``'s: if the screen showed the same from then until this touch
+        and no input was answered for ``anr_s`` or more, the phone was frozen (an ignored
+        scroll on a page whose spinner had stopped), from the screen's last change before
+        the first ignored touch until this answer: a freeze (raises), not a stall."""
+        t_first, before, travel = silent
+        if t_hit - t_first < self.thresholds.anr_s:
+            return
+        mask = cv2.bitwise_or(travel, watch.mask) if watch.mask is not None else travel
+        if self.detector.compare(before.image, self.observer.view_at(t_down).image,
+                                 mask).changed:
+            return
+        lookback = min(self.thresholds.max_freeze_s, self.rig.camera.history_s)
+        onset = min(t_first, self._last_change_before(t_first, travel, lookback))
+        self._incident("freeze", onset, t_hit,
+                       f"no response to input for {t_hit - onset:.2f} s (the touches from "
+                       f"{t_first:.2f} s on changed nothing)")
+        self._recover_home()
+        raise FlowAbandoned("frozen")
+
+    def _tip_px(self) -> PointPx:
+        """Where finger 0 stands now, in screen px (through the calibration)."""
+        at = self.rig.robot.position
+        return PointPx(*self.rig.calibration.screen_to_robot_h.inverse().apply_point(at.x, at.y))
 
     def _no_dialog_in(self, hit: View) -> None:
         """A crash/ANR dialog that appears right after a touch is not the touch's response;

@@ -268,11 +268,12 @@ class TouchMixin:
                        t_down: float, t_hit: float) -> None:
         """A late answer (at ``t_hit`` to the touch at ``t_down``) after touches that changed
         nothing since ``silent``'s: if the screen showed the same from then until this touch
-        and no input was answered for ``anr_s`` or more, the phone was frozen (an ignored
-        scroll on a page whose spinner had stopped), from the screen's last change before
-        the first ignored touch until this answer: a freeze (raises), not a stall."""
+        and no input was answered for ``stall_max_s`` or more (what makes an unanswered
+        touch a freeze once a probe goes unanswered), the phone was frozen (an ignored scroll
+        on a page whose spinner had stopped), from the screen's last change before the first
+        ignored touch until this answer: a freeze (raises), not a stall."""
         t_first, before, travel = silent
-        if t_hit - t_first < self.thresholds.anr_s:
+        if t_hit - t_first < self.thresholds.stall_max_s:
             return
         mask = cv2.bitwise_or(travel, watch.mask) if watch.mask is not None else travel
         if self.detector.compare(before.image, self.observer.view_at(t_down).image,

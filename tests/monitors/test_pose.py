@@ -88,7 +88,7 @@ def _hover(rig, calibration, x: float, y: float) -> list[np.ndarray]:
     w, h = rig.camera.size_px
     centre = calibration.camera_to_screen_h.apply_point(w / 2, h / 2)
     tool = rig.robot.settings.tool.with_fingers(rig.robot.backend.fingers)
-    return [screen_to_seen_px(calibration, poly, step_px=32.0)
+    return [screen_to_seen_px(calibration, poly, step_px=32.0)  # as the runner's pose check
             for poly in tool_outline_screen_px(tool, calibration, (x, y),
                                                camera_centre_screen_px=centre,
                                                camera_height_mm=tool.camera_height_mm)]

@@ -11,7 +11,6 @@ import numpy as np
 
 from tapbot.core.documents import Measurement
 from tapbot.core.errors import FlowError, TapbotError
-from tapbot.core.geometry import PointPx
 from tapbot.monitors import look_for_crash
 from tapbot.monitors.crash import DialogSighting, classify_text, read_text
 from tapbot.monitors.pose import PoseCheck
@@ -29,6 +28,7 @@ logger = logging.getLogger(__name__)
 
 DARK_LEVEL = 12.0  # mean gray below this: the screen is off (a reboot) ...
 REBOOT_DARK_S = 0.5  # ... when it stays off this long
+TOOL_SIDE_STEP_PX = 32.0
 POSE_RECHECK_S = 0.2  # between the checks that confirm a move of the phone
 CRASH_AFTERMATH_S = 2.0  # a process death this soon after a handled crash is that crash
 
@@ -122,11 +122,10 @@ class BackgroundMixin:
         if monitor is None or self.rig.robot.fingers_down or not (force or monitor.due(now)):
             return None
         rig = self.rig
-        at = rig.robot.position
-        tip = rig.calibration.screen_to_robot_h.inverse().apply_point(at.x, at.y)
-        # the tool the touch masks hide, in camera px
-        tool = [screen_to_seen_px(rig.calibration, poly)
-                for poly in self._tool_screen_polygons(PointPx(*tip))]
+        # the tool the touch masks hide, in camera px (its sides sampled every 32 screen px,
+        # about 2 mm: the lens bends them)
+        tool = [screen_to_seen_px(rig.calibration, poly, step_px=TOOL_SIDE_STEP_PX)
+                for poly in self._tool_screen_polygons(self._tip_px())]
         try:
             check = monitor.check(rig.camera.latest(), exclude=tool)
         except TapbotError:

@@ -33,6 +33,11 @@ POSE_RECHECK_S = 0.2  # between the checks that confirm a move of the phone
 CRASH_AFTERMATH_S = 2.0  # a process death this soon after a handled crash is that crash
 
 
+
+def is_dark(view: View) -> bool:
+    """Whether ``view`` shows the screen off (mean gray below :data:`DARK_LEVEL`)."""
+    return float(view.image.mean()) < DARK_LEVEL
+
 class BackgroundMixin:
     """Crash/ANR, reboot and app-exit scanning (mixed into :class:`~tapbot.runner.Runner`)."""
 
@@ -63,7 +68,7 @@ class BackgroundMixin:
                 self._t_background = view.t
                 self._classify(sighting)
                 raise CrashSeen(sighting, view)
-            if float(view.image.mean()) < DARK_LEVEL:
+            if is_dark(view):
                 if self._dark_since is None:
                     self._dark_since = view.t
                 elif view.t - self._dark_since >= REBOOT_DARK_S:

@@ -10,7 +10,7 @@ from tapbot.flows import steps as S
 from tapbot.flows.steps import Flow, PressKey
 from tapbot.gestures import Stroke
 from tapbot.monitors import ResponseWatch
-from tapbot.runner.background import DARK_LEVEL
+from tapbot.runner.background import is_dark
 from tapbot.runner.interrupts import CrashSeen, RebootSeen
 from tapbot.vision import find_dialog
 
@@ -61,7 +61,7 @@ class RecoveryMixin:
                 except TapbotError:
                     continue
             view = self.observer.view_at(self.clock.now())
-            if float(view.image.mean()) >= DARK_LEVEL:
+            if not is_dark(view):
                 break
         self._settle(timeout_s=10.0)
         self._incident("reboot", reboot.onset, self.clock.now(),

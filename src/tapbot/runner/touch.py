@@ -28,7 +28,7 @@ from tapbot.flows.steps import PressKey
 from tapbot.gestures import Stroke, to_touch_path
 from tapbot.monitors import ResponseWatch, look_for_crash
 from tapbot.monitors.glitch import colour_bars
-from tapbot.runner.background import DARK_LEVEL, REBOOT_DARK_S
+from tapbot.runner.background import REBOOT_DARK_S, is_dark
 from tapbot.runner.interrupts import CrashSeen, FlowAbandoned, RebootSeen
 from tapbot.runner.observer import View
 from tapbot.vision.masks import fill_swept, tool_outline_screen_px
@@ -91,7 +91,7 @@ class TouchMixin:
         typed key) is timed when its answer is seen, reported when the digitizer did not feel
         it, and otherwise let go (no probe: the next touch finds a frozen phone)."""
         stroke = self._stroke(step, at)
-        came_from = self._tip_px() if step.expect == "none" else None
+        came_from = self._tip_px()  # where the tool travels to the touch from
         _, t_down, _ = self._perform(stroke, step.kind)
         t_lifted = self.clock.now()  # the stroke is done and the finger up: the tool is still
         self._last_touch = (t_down, None)
@@ -103,7 +103,6 @@ class TouchMixin:
             self._check_felt(stroke, t_down)
             if step.settle:
                 self._settle()
-            assert came_from is not None
             self._note_silence(stroke, t_down, came_from)
             return ""
         mask = self._animated_mask(step, self._finger_mask(stroke))
@@ -158,12 +157,12 @@ class TouchMixin:
             if hit is None:
                 return None
             views = (hit, self._view_when(hit.t + self.observer.frame_period_s))
-            dark = any(float(v.image.mean()) < DARK_LEVEL for v in views)
+            dark = any(is_dark(v) for v in views)
             if not dark and not any(self._colour_bars(v) for v in views):
                 return hit
             later = self._view_when(
                 hit.t + (REBOOT_DARK_S if dark else self.thresholds.glitch_max_s))
-            if dark and float(later.image.mean()) < DARK_LEVEL:
+            if dark and is_dark(later):
                 self._t_background = max(self._t_background, later.t)
                 raise RebootSeen(hit.t, hit)
             if not dark and self._colour_bars(later):

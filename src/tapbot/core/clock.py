@@ -9,6 +9,7 @@ call ``time.sleep`` / ``time.monotonic``.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 
@@ -40,10 +41,14 @@ class MonotonicClock:
 
 
 class VirtualClock:
-    """Simulated time: ``sleep`` advances ``now`` at once; nothing waits on the wall."""
+    """Simulated time: ``sleep`` advances ``now`` at once; nothing waits on the wall.
+
+    ``listener``, when set, is called with the new time after every advance (the twin's
+    worker process follows the clock this way)."""
 
     def __init__(self, start: float = 0.0) -> None:
         self._now = float(start)
+        self.listener: Callable[[float], None] | None = None
 
     def now(self) -> float:
         return self._now
@@ -51,11 +56,15 @@ class VirtualClock:
     def sleep(self, seconds: float) -> None:
         if seconds > 0:
             self._now += seconds
+            if self.listener is not None:
+                self.listener(self._now)
 
     def advance_to(self, t: float) -> None:
         """Jump to ``t`` if it lies ahead; never goes back."""
         if t > self._now:
             self._now = t
+            if self.listener is not None:
+                self.listener(self._now)
 
 
 def wall_time() -> float:

@@ -20,6 +20,7 @@ import numpy as np
 
 from tapbot.sim.apps import layout as L
 from tapbot.sim.apps.draw import BOOT, LOCK, OFF, DisplayKey, render_screen
+from tapbot.sim.mirror import mirrored
 from tapbot.sim.phone_state import EPS, PhoneEvent, UiState
 from tapbot.sim.truth import TruthResponse
 
@@ -108,6 +109,7 @@ class PhoneDisplay:
         return DisplayKey(app=app, content=content, transition=transition, status=status,
                           notif=notif, dialog=st.dialog, glitch=glitch, dots=dots)
 
+    @mirrored
     def show_image(self, image: np.ndarray, t: float | None = None) -> None:
         """Show a full-screen BGR image from the next refresh until ``clear_image`` or home."""
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
@@ -121,6 +123,7 @@ class PhoneDisplay:
             self._images.popitem(last=False)
         self._set_now(t, replace(self._state, image=self._image_seq))
 
+    @mirrored
     def clear_image(self, t: float | None = None) -> None:
         """Stop showing the image from :meth:`show_image`."""
         t = self.clock.now() if t is None else t

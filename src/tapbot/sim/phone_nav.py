@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from tapbot.sim.apps import layout as L
+from tapbot.sim.mirror import mirrored
 from tapbot.sim.phone_options import Lognormal
 from tapbot.sim.phone_state import HELD, SNAP_S, Motion, PhoneEvent, UiState
 
@@ -27,6 +28,7 @@ class PhoneNavigation:
     def _init_navigation(self) -> None:
         self._rng_latency = np.random.default_rng([self.options.seed, 1])
 
+    @mirrored
     def open_app(self, name: str, t: float | None = None) -> None:
         """Bring ``name`` to the front (like ``adb am start``); no truth response."""
         if name not in L.APP_NAMES:

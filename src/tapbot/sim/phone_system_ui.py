@@ -10,6 +10,7 @@ from dataclasses import replace
 import numpy as np
 
 from tapbot.sim.apps import layout as L
+from tapbot.sim.mirror import mirrored
 from tapbot.sim.phone_state import EPS, PhoneEvent, UiState
 
 logger = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ class PhoneSystemUi:
         st, _ = self._state_shown_at(t)
         return "booting" if st.mode == "reboot" else "booted"
 
+    @mirrored
     def set_show_touches(self, on: bool, t: float | None = None) -> None:
         """Switch "show taps" (Settings row "Show taps"): a dot wherever a finger touches."""
         t = self.clock.now() if t is None else t

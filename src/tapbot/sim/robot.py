@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from tapbot.core.errors import HardwareError
 from tapbot.core.geometry import Homography
 from tapbot.robots.base import RobotBackend
+from tapbot.sim.mirror import mirrored
 from tapbot.sim.world import SimWorld, ToolPose
 
 logger = logging.getLogger(__name__)
@@ -204,6 +205,7 @@ class SimRobot(RobotBackend):
         self._alarm: str | None = None
         self._ready = False
         world.tool_rests(world.clock.now(), self._pose(self._axes))
+        world.mirror.register("robot", self)
 
     # ------------------------------------------------------------------ kinematics
 
@@ -349,12 +351,15 @@ class SimRobot(RobotBackend):
 
     # ------------------------------------------------------------------ RobotBackend
 
+    @mirrored
     def setup(self) -> None:
         self._ready = True
 
+    @mirrored
     def stop(self) -> None:
         self._ready = False
 
+    @mirrored
     def home(self) -> None:
         """Clear any alarm and bring finger 0 to ``home_mm``."""
         if self._alarm is not None:
@@ -362,6 +367,7 @@ class SimRobot(RobotBackend):
         self._alarm = None
         self.move_to(*self.options.home_mm, self.options.max_speed_mm_s)
 
+    @mirrored
     def move_to(self, x_mm: float, y_mm: float, speed_mm_s: float) -> None:
         """Move finger 0 to (x, y) at up to ``speed_mm_s`` (capped at ``max_speed_mm_s``); the
         tool keeps its angle and separation, the fingers their heights."""
@@ -369,11 +375,13 @@ class SimRobot(RobotBackend):
         ox, oy = self._offset(0, a.angle, a.sep)
         self._move(x_mm - ox, y_mm - oy, a.angle, a.sep, speed_mm_s)
 
+    @mirrored
     def finger_down(self, finger: int, z_mm: float) -> None:
         """Lower ``finger`` to ``z_mm``; touches the glass at the end if it reaches it."""
         self._check_motion()
         self._lower((finger,), z_mm)
 
+    @mirrored
     def finger_up(self, finger: int, z_mm: float) -> None:
         """Raise ``finger`` to ``z_mm``; the touch ends as the motion starts."""
         self._raise((finger,), z_mm)
@@ -384,6 +392,7 @@ class SimRobot(RobotBackend):
         ox, oy = self._offset(0, a.angle, a.sep)
         return a.mx + ox, a.my + oy, a.z[0]
 
+    @mirrored
     def move_pair_to(self, a_mm: tuple[float, float], b_mm: tuple[float, float],
                      speed_mm_s: float) -> None:
         """Finger 0 to ``a_mm``, finger 1 to ``b_mm``: carriage to the midpoint, the rotary
@@ -398,6 +407,7 @@ class SimRobot(RobotBackend):
         angle = cur + (angle - cur + math.pi) % (2 * math.pi) - math.pi
         self._move((a_mm[0] + b_mm[0]) / 2, (a_mm[1] + b_mm[1]) / 2, angle, sep, speed_mm_s)
 
+    @mirrored
     def pair_down(self, z_mm: float) -> None:
         """Lower both fingers together; both touch at the same instant if they reach glass."""
         if self.fingers < 2:
@@ -405,6 +415,7 @@ class SimRobot(RobotBackend):
         self._check_motion()
         self._lower((0, 1), z_mm)
 
+    @mirrored
     def pair_up(self, z_mm: float) -> None:
         """Raise both fingers together."""
         if self.fingers < 2:

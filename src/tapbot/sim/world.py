@@ -22,6 +22,7 @@ import numpy as np
 
 from tapbot.core.clock import VirtualClock
 from tapbot.core.geometry import Homography
+from tapbot.sim.mirror import CommandMirror
 from tapbot.sim.phone import SimPhone
 
 logger = logging.getLogger(__name__)
@@ -123,6 +124,9 @@ class SimWorld:
     ) -> None:
         self.clock = clock
         self.phone = phone
+        # the inputs from outside (robot commands, phone actions), for a copy to replay
+        self.mirror = CommandMirror()
+        self.mirror.register("phone", phone)
         self.glass_z_mm = float(glass_z_mm)
         pose = ScreenPose((float(screen_origin_mm[0]), float(screen_origin_mm[1])),
                           float(rotation_deg))

@@ -67,6 +67,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from tapbot.cameras.base import Camera
 from tapbot.core.frames import Frame, PixelSample
 from tapbot.core.geometry import Homography
+from tapbot.sim import replica
 from tapbot.sim.markers import (
     BODY_END_MM,
     BODY_SIDE_MM,
@@ -114,6 +115,9 @@ _KEPT_POSES = 2  # caches kept for poses other than the one in use (before/after
 _POSE_STATE = ("_screen_to_camera", "_background", "_roi", "_screen_mask", "_map1", "_map2",
                "_screen_scaled_px", "_composites", "_blends", "_point_sets")
 _EPS = 1e-9
+#: :meth:`SimCamera.pixels` calls before the twin is copied into a second process (a run that
+#: keeps asking gains; a test that asks a few times does not pay for the copy).
+REPLICA_AFTER_CALLS = 8
 
 
 class SimCameraOptions(BaseModel):
@@ -145,6 +149,8 @@ class SimCameraOptions(BaseModel):
     markers: bool = Field(False, description="ArUco markers on the holder around the phone")
     marker_size_mm: float = Field(10.0, gt=2, le=40)
     camera_height_mm: float = Field(350.0, gt=50, description="lens above the glass")
+    worker: bool = Field(True, description="render the every-frame point samples (the glitch "
+                         "watch's) in a copy of the twin in a second process (Linux)")
 
     @model_validator(mode="after")
     def _check(self) -> SimCameraOptions:
@@ -256,6 +262,9 @@ class SimCamera(Camera):
         self._setup_screen_map()
         self._composites: OrderedDict[Hashable, np.ndarray] = OrderedDict()
         self._frames: OrderedDict[int, Frame] = OrderedDict()
+        self._replica: replica.TwinReplica | None = None
+        self._pixel_calls = 0
+        self._replica_failed = False
         self._luts: dict[int, np.ndarray] = {}
         self._blends: dict[Hashable, np.ndarray] = {}
         self._sprites: OrderedDict[ShapeKey, ToolSprite] = OrderedDict()
@@ -898,6 +907,11 @@ class SimCamera(Camera):
         logger.debug("sim camera ready: %s px at %.1f fps", self.size_px, self.fps)
 
     def stop(self) -> None:
+        if self._replica is not None:
+            self._replica.close()
+            self._replica = None
+        self._pixel_calls = 0
+        self._replica_failed = False
         self._composites.clear()
         self._blends.clear()
         self._sprites.clear()
@@ -925,7 +939,25 @@ class SimCamera(Camera):
     def pixels(self, since: float, until: float, points: tuple[np.ndarray, np.ndarray],
                min_interval_s: float = 0.0) -> list[PixelSample]:
         """The pixels at camera ``points`` of the frames :meth:`frames` would hand, rendered
-        at those points only: exactly ``frame.image[points]``, at a small part of the cost.
+        at those points only: exactly ``frame.image[points]``, at a small part of the cost
+        (:meth:`pixels_here`). With ``worker`` (the default, where the platform can fork), a
+        run that keeps asking has them rendered by a copy of the twin in a second process,
+        as the clock advances (:mod:`tapbot.sim.replica`); the values are the same."""
+        if self._replica is None and self.options.worker and not self._replica_failed:
+            self._pixel_calls += 1
+            if self._pixel_calls >= REPLICA_AFTER_CALLS and replica.can_copy(self.world):
+                self._replica = replica.TwinReplica(self)
+        if self._replica is not None:
+            got = self._replica.pixels(since, until, points, min_interval_s)
+            if got is not None:
+                return got
+            self._replica = None
+            self._replica_failed = True  # said once in the log; not tried again this run
+        return self.pixels_here(since, until, points, min_interval_s)
+
+    def pixels_here(self, since: float, until: float, points: tuple[np.ndarray, np.ndarray],
+                    min_interval_s: float = 0.0) -> list[PixelSample]:
+        """:meth:`pixels` rendered in this process: exactly ``frame.image[points]``.
 
         The batch is rendered at one instant of the world: display keys are looked up once per
         refresh, a still scene is composed once, and the sensor noise is added to all frames

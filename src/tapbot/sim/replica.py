@@ -1,0 +1,279 @@
+"""A copy of the twin in a second process, rendering the camera's point samples as time goes.
+
+The glitch watch looks at every camera frame through a grid of points
+(:meth:`SimCamera.pixels <tapbot.sim.camera.SimCamera.pixels>`); on the twin, rendering them
+is about a third of a soak's CPU, done while the runner waits. A rig has two cores.
+
+:class:`TwinReplica` forks the process once: the child holds a copy of the whole twin (world,
+phone, robot, camera) as it was at that instant. From then on the parent hands the child every
+input of the twin (:mod:`tapbot.sim.mirror`: robot commands, phone actions) and every advance
+of the clock, so the copy lives the same life. Between messages the child renders the samples of
+every frame whose exposure has ended, so when the runner asks for a batch most are ready, and
+it renders only the rest (the frames up to now) while the parent waits.
+
+The parent trusts nothing: it renders the first and the last frame of every batch itself and
+compares. Any difference (the twin was changed outside its doors, as a test may do), a child
+that died or fell silent, stops the copy; the parent renders everything itself from then on
+and says so in the log. Frames, documents and incidents are the same with or without the copy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING, Any
+
+import cv2
+import numpy as np
+
+from tapbot.core.frames import PixelSample
+
+if TYPE_CHECKING:
+    from tapbot.sim.camera import SimCamera
+    from tapbot.sim.world import SimWorld
+
+logger = logging.getLogger(__name__)
+
+#: Frames the child renders ahead between two looks at its messages.
+PREFETCH_FRAMES = 12
+#: A batch not answered within this (wall seconds) means the child is stuck.
+ANSWER_TIMEOUT_S = 20.0
+
+Points = tuple[np.ndarray, np.ndarray]
+
+
+def available() -> bool:
+    """Whether this platform can copy a process as it is (fork)."""
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def can_copy(world: SimWorld) -> bool:
+    """Whether ``world`` is worth copying now: the platform forks, this process may use two
+    cores or more, and no other copy follows the world (two cameras on one world: the first
+    one's copy serves only the first)."""
+    return available() and len(os.sched_getaffinity(0)) >= 2 and \
+        world.mirror.sink is None and getattr(world.clock, "listener", 0) is None
+
+
+class TwinReplica:
+    """The parent's side of the copy (see the module's doc); :meth:`pixels` returns ``None``
+    once the copy is gone (the caller renders itself)."""
+
+    def __init__(self, camera: SimCamera) -> None:
+        self._camera = camera
+        world = camera.world
+        self._mirror = world.mirror
+        self._clock = world.clock
+        ctx = multiprocessing.get_context("fork")
+        self._conn, child_end = ctx.Pipe()
+        self._proc = ctx.Process(target=_serve, args=(camera, child_end, self._conn),
+                                 name="tapbot-twin-copy", daemon=True)
+        # OpenCV's worker threads do not survive a fork, and a child that finds its pool
+        # half there hangs in it: fork with none (the child stays on one thread), then restore
+        threads = cv2.getNumThreads()
+        cv2.setNumThreads(1)
+        try:
+            self._proc.start()
+        finally:
+            cv2.setNumThreads(threads)
+        child_end.close()
+        self._points: Points | None = None
+        self._t_sent = self._clock.now()
+        self._step = PREFETCH_FRAMES / 2 / camera.fps
+        self.alive = True
+        self._mirror.sink = self._command
+        self._clock.listener = self._advanced
+        logger.debug("twin copy started (pid %s)", self._proc.pid)
+
+    # -- inputs -----------------------------------------------------------------------------
+    def _send(self, msg: tuple) -> None:
+        if not self.alive:
+            return
+        try:
+            self._conn.send(msg)
+        except (OSError, ValueError) as exc:
+            self.close(f"it could not be reached ({exc})")
+
+    def _command(self, actor: str, method: str, args: tuple, kwargs: dict) -> None:
+        self._t_sent = self._clock.now()
+        self._send(("cmd", self._t_sent, actor, method, args, kwargs))
+
+    def _advanced(self, t: float) -> None:
+        # the child renders ahead in steps of PREFETCH_FRAMES: tell it no more often
+        if t - self._t_sent >= self._step:
+            self._t_sent = t
+            self._send(("adv", t))
+
+    # -- samples ----------------------------------------------------------------------------
+    def pixels(self, since: float, until: float, points: Points, min_interval_s: float
+               ) -> list[PixelSample] | None:
+        """The samples of :meth:`SimCamera.pixels`, rendered by the copy and checked; None
+        when there is no copy (any more)."""
+        if not self.alive:
+            return None
+        now = self._clock.now()
+        send_points = None
+        if self._points is None or not (np.array_equal(self._points[0], points[0])
+                                        and np.array_equal(self._points[1], points[1])):
+            send_points = self._points = (np.asarray(points[0]).copy(),
+                                          np.asarray(points[1]).copy())
+        self._send(("pixels", now, since, until, send_points, min_interval_s))
+        answer = self._receive()
+        if answer is None:
+            return None
+        ts, ks, values = answer
+        got = [PixelSample(values[i], t, k) for i, (t, k) in enumerate(zip(ts, ks, strict=True))]
+        if got and not self._agrees(got, points, min_interval_s):
+            self.close("its frames differ from this process's (the twin was changed outside "
+                       "its robot, phone and clock)")
+            return None
+        return got
+
+    def _receive(self) -> tuple[list[float], list[int], np.ndarray] | None:
+        try:
+            if not self._conn.poll(ANSWER_TIMEOUT_S):
+                self.close(f"it did not answer within {ANSWER_TIMEOUT_S:.0f} s")
+                return None
+            kind, *rest = self._conn.recv()
+        except (OSError, EOFError) as exc:
+            self.close(f"it is gone ({exc!r})")
+            return None
+        if kind != "px":
+            self.close(f"it failed: {rest[0]}")
+            return None
+        return rest[0], rest[1], rest[2]
+
+    def _agrees(self, got: list[PixelSample], points: Points, min_interval_s: float) -> bool:
+        """The first and last frame of a batch, rendered here, equal the copy's."""
+        cam = self._camera
+        for sample in {id(s): s for s in (got[0], got[-1])}.values():
+            mine = cam.pixels_here(cam.frame_time(sample.index - 1), sample.t, points,
+                                   min_interval_s)
+            if len(mine) != 1 or mine[0].index != sample.index or \
+                    not np.array_equal(mine[0].values, sample.values):
+                return False
+        return True
+
+    def close(self, why: str | None = None) -> None:
+        """Stop the copy (``why``: it went wrong; logged, and this process renders from now
+        on)."""
+        if not self.alive:
+            return
+        self.alive = False
+        if self._mirror.sink == self._command:
+            self._mirror.sink = None
+        if self._clock.listener == self._advanced:
+            self._clock.listener = None
+        if why is not None:
+            logger.warning("twin copy stopped: %s; rendering the frame samples here", why)
+        with contextlib.suppress(OSError, ValueError):
+            self._conn.send(("stop",))
+        self._proc.join(timeout=5.0)
+        if self._proc.is_alive():
+            self._proc.kill()
+            self._proc.join(timeout=5.0)
+        self._conn.close()
+
+
+# -- the child ----------------------------------------------------------------------------------
+
+def _serve(camera: SimCamera, conn: Connection, parent_end: Connection) -> None:
+    """The child's loop: replay inputs, render ahead, answer batches."""
+    parent_end.close()  # so that the parent going away ends the pipe
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    logging.disable(logging.CRITICAL)  # the parent logs; a copy would log everything twice
+    _Child(camera, conn).run()
+
+
+class _Child:
+    def __init__(self, camera: SimCamera, conn: Connection) -> None:
+        self.camera = camera
+        self.conn = conn
+        self.clock = camera.world.clock
+        self.mirror = camera.world.mirror
+        self.points: Points | None = None
+        self.interval = 0.0
+        self.next_k: int | None = None  # the next frame to render ahead
+        self.ready: dict[int, tuple[float, np.ndarray]] = {}
+        # frames rendered ahead are kept until asked for; no more than the camera keeps
+        self.max_ready = round(camera.history_s * camera.fps) + PREFETCH_FRAMES
+        self.handlers: dict[str, Callable[..., Any]] = {
+            "cmd": self._command, "adv": self.clock.advance_to, "pixels": self._pixels}
+
+    def run(self) -> None:
+        while True:
+            try:
+                if not self.conn.poll(0) and self._render_ahead():
+                    continue
+                msg = self.conn.recv()
+            except (EOFError, OSError):
+                return
+            if msg[0] == "stop":
+                return
+            try:
+                self.handlers[msg[0]](*msg[1:])
+            except Exception as exc:  # reported to the parent, which renders itself then
+                if msg[0] == "pixels":
+                    self.conn.send(("err", f"{type(exc).__name__}: {exc}"))
+                # a command fails here exactly as it failed in the parent: nothing to say
+
+    def _command(self, t: float, actor: str, method: str, args: tuple, kwargs: dict) -> None:
+        self.clock.advance_to(t)
+        self.mirror.replay(actor, method, args, kwargs)
+
+    def _stride(self) -> int:
+        return self.camera.thinning_stride(self.interval) if self.interval > 0 else 1
+
+    def _render_ahead(self) -> bool:
+        """Render up to PREFETCH_FRAMES frames whose exposure has ended; False if none is
+        due."""
+        if self.points is None or self.next_k is None or len(self.ready) >= self.max_ready:
+            return False
+        cam = self.camera
+        n = self._stride()
+        half = cam.exposure_s / 2
+        now = self.clock.now()
+        last = math.floor((now - half - cam.phase_s) * cam.fps + 1e-9)  # exposure ended
+        k1 = min(last, self.next_k + (PREFETCH_FRAMES - 1) * n)
+        k1 -= k1 % n
+        if k1 < self.next_k:
+            return False
+        for s in cam.pixels_here(cam.frame_time(self.next_k - 1), cam.frame_time(k1),
+                                 self.points, self.interval):
+            self.ready[s.index] = (s.t, s.values)
+        self.next_k = k1 + n
+        return True
+
+    def _pixels(self, now: float, since: float, until: float, points: Points | None,
+                interval: float) -> None:
+        self.clock.advance_to(now)
+        cam = self.camera
+        if points is not None:
+            self.points = points
+            self.ready.clear()
+        if interval != self.interval:
+            self.interval = interval
+            self.ready.clear()
+        assert self.points is not None
+        n = self._stride()
+        k0 = max(0, math.floor((since - cam.phase_s) * cam.fps + 1e-9) + 1)
+        k1 = math.floor((until - cam.phase_s) * cam.fps + 1e-9)
+        ks = list(range(-(-k0 // n) * n, k1 + 1, n))
+        missing = [k for k in ks if k not in self.ready]
+        if missing:  # the frames not rendered ahead (the last ones), in one batch
+            for s in cam.pixels_here(cam.frame_time(missing[0] - 1), until, self.points,
+                                     interval):
+                self.ready[s.index] = (s.t, s.values)
+        values = np.stack([self.ready[k][1] for k in ks]) if ks else \
+            np.zeros((0, len(self.points[0]), 3), np.uint8)
+        self.conn.send(("px", [self.ready[k][0] for k in ks], ks, values))
+        last = ks[-1] if ks else k1
+        for k in [k for k in self.ready if k <= last]:
+            del self.ready[k]
+        self.next_k = max(self.next_k or 0, last + n) if ks else max(self.next_k or 0, k0)

@@ -1,0 +1,152 @@
+"""The twin's copy in a second process renders the camera's point samples exactly as the twin
+does, follows it through robot commands, phone actions and the clock, and gives way (the
+parent renders) when it cannot."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tapbot.core.documents import Dispatcher
+from tapbot.flows.library import demo_mix
+from tapbot.rig import build_rig
+from tapbot.runner import Runner
+from tapbot.sim import FaultOptions, replica
+from tapbot.sim import camera as sim_camera
+from tapbot.store import Artifacts, JsonlWriter, read_documents
+
+pytestmark = pytest.mark.skipif(not replica.available(), reason="needs fork")
+
+W, H = 1080, 2400
+
+
+@pytest.fixture
+def copy_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The camera copies the twin at its first pixels() call."""
+    monkeypatch.setattr(sim_camera, "REPLICA_AFTER_CALLS", 1)
+
+
+def _grid(camera) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(3)
+    w, h = camera.size_px
+    return rng.integers(0, h, 2000), rng.integers(0, w, 2000)
+
+
+def _drive(rig, steps: int) -> None:
+    """Robot taps around the screen, an app opened through the phone, the clock moving."""
+    to_robot = rig.world.true_screen_to_robot()
+    rng = np.random.default_rng(7)
+    for i in range(steps):
+        x, y = to_robot.apply_point(float(rng.uniform(100, W - 100)),
+                                    float(rng.uniform(300, H - 300)))
+        rig.robot.move_to(x, y, 250.0)
+        rig.robot.finger_down(0, 0.0)
+        rig.clock.sleep(0.05)
+        rig.robot.finger_up(0, 5.0)
+        if i % 3 == 1:
+            rig.phone.open_app("Video", rig.clock.now())
+        rig.clock.sleep(float(rng.uniform(0.05, 0.6)))
+
+
+def test_the_copy_renders_what_the_twin_renders(make_rig, copy_at_once) -> None:
+    rig = make_rig(noise_sigma=2.0, faults=FaultOptions(per_hour={"glitch": 600.0}))
+    points = _grid(rig.camera)
+    rig.clock.sleep(0.5)
+    t = rig.clock.now()
+    served = 0
+    for _ in range(6):
+        _drive(rig, 3)
+        got = rig.camera.pixels(t, rig.clock.now(), points)
+        here = rig.camera.pixels_here(t, rig.clock.now(), points)
+        assert rig.camera._replica is not None and rig.camera._replica.alive
+        assert [(s.t, s.index) for s in got] == [(s.t, s.index) for s in here]
+        for a, b in zip(got, here, strict=True):
+            np.testing.assert_array_equal(a.values, b.values)
+        served += len(got)
+        t = rig.clock.now()
+    assert served > 300
+    rig.camera.stop()
+    assert rig.camera._replica is None
+
+
+def test_a_twin_changed_behind_the_copy_is_rendered_here(make_rig, copy_at_once, caplog) -> None:
+    rig = make_rig(noise_sigma=2.0)
+    points = _grid(rig.camera)
+    rig.clock.sleep(0.5)
+    rig.camera.pixels(0.0, rig.clock.now(), points)
+    copy = rig.camera._replica
+    assert copy is not None
+    # a touch straight to the phone, not through the robot: the copy never sees it
+    t = rig.clock.now()
+    rig.phone.touch_down(t, 0.375 * W, 0.20 * H)  # the Video icon
+    rig.clock.sleep(0.05)
+    rig.phone.touch_up(rig.clock.now(), 0.375 * W, 0.20 * H)
+    rig.clock.sleep(1.0)
+    with caplog.at_level(logging.WARNING, logger="tapbot.sim.replica"):
+        got = rig.camera.pixels(t, rig.clock.now(), points)
+    assert not copy.alive and rig.camera._replica is None
+    assert "differ" in caplog.text
+    here = rig.camera.pixels_here(t, rig.clock.now(), points)
+    for a, b in zip(got, here, strict=True):
+        np.testing.assert_array_equal(a.values, b.values)
+    assert not np.array_equal(got[0].values, got[-1].values)  # the video opened
+
+
+def test_a_copy_that_died_is_replaced_by_rendering_here(make_rig, copy_at_once, caplog) -> None:
+    rig = make_rig()
+    points = _grid(rig.camera)
+    rig.clock.sleep(0.5)
+    rig.camera.pixels(0.0, rig.clock.now(), points)
+    copy = rig.camera._replica
+    copy._proc.kill()
+    copy._proc.join()
+    _drive(rig, 2)
+    t0 = rig.clock.now() - 1.0
+    with caplog.at_level(logging.WARNING, logger="tapbot.sim.replica"):
+        got = rig.camera.pixels(t0, rig.clock.now(), points)
+    assert not copy.alive and "twin copy stopped" in caplog.text
+    here = rig.camera.pixels_here(t0, rig.clock.now(), points)
+    assert len(got) == len(here) > 0
+    for a, b in zip(got, here, strict=True):
+        np.testing.assert_array_equal(a.values, b.values)
+
+
+def _soak(out: Path, worker: bool) -> list[dict]:
+    rig = build_rig(None, seed=3, overrides={
+        "device": {"faults": {"per_hour": {"glitch": 40.0, "crash": 20.0, "freeze": 20.0}}},
+        "camera": {"worker": worker}})
+    dispatcher = Dispatcher()
+    writer = JsonlWriter(out / "documents.jsonl")
+    dispatcher.subscribe(writer)
+    Runner(rig, dispatcher, run_id="same", artifacts=Artifacts(out)).run_soak(
+        demo_mix(), duration_s=240.0, seed=3)
+    writer.close()
+    docs = []
+    for doc in read_documents(out / "documents.jsonl"):
+        d = doc.model_dump()
+        d.pop("wall", None)
+        docs.append(d)
+    return docs
+
+
+def test_a_soak_gives_the_same_documents_with_and_without_the_copy(copy_at_once,
+                                                                   monkeypatch) -> None:
+    used = []
+    real = replica.TwinReplica.pixels
+
+    def counting(self, *args):
+        got = real(self, *args)
+        used.append(got is not None)
+        return got
+
+    monkeypatch.setattr(replica.TwinReplica, "pixels", counting)
+    with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
+        with_copy = _soak(Path(a), worker=True)
+        assert len(used) > 100 and all(used)
+        without = _soak(Path(b), worker=False)
+    assert len(with_copy) > 200
+    assert with_copy == without

@@ -38,19 +38,25 @@ FAULTS = {
 }
 
 
-def rss_mb() -> float:
-    """Resident memory of this process now (Linux /proc)."""
-    with open("/proc/self/statm") as fh:
-        pages = int(fh.read().split()[1])
+def rss_mb(pid: int | str = "self") -> float:
+    """Resident memory of a process now (Linux /proc; 0 if it is gone)."""
+    try:
+        with open(f"/proc/{pid}/statm") as fh:
+            pages = int(fh.read().split()[1])
+    except FileNotFoundError:
+        return 0.0
     return pages * 4096 / 1e6
 
 
 class HourlyMemory:
-    """A subscriber noting resident memory at each simulated hour."""
+    """A subscriber noting resident memory at each simulated hour: this process's, and the
+    twin's copy's (``copy_pid``: the process rendering the camera's every-frame samples)."""
 
-    def __init__(self) -> None:
+    def __init__(self, copy_pid) -> None:
         self.t0: float | None = None
         self.samples: list[tuple[int, float]] = []
+        self.copy_samples: list[tuple[int, float]] = []
+        self._copy_pid = copy_pid
 
     def __call__(self, doc: BaseModel) -> None:
         t = doc.t  # type: ignore[attr-defined]
@@ -59,6 +65,9 @@ class HourlyMemory:
         hour = int((t - self.t0) // 3600)
         if not self.samples or hour > self.samples[-1][0]:
             self.samples.append((hour, rss_mb()))
+            pid = self._copy_pid()
+            if pid is not None:
+                self.copy_samples.append((hour, rss_mb(pid)))
 
 
 def main() -> None:
@@ -75,7 +84,7 @@ def main() -> None:
         writer = JsonlWriter(Path(tmp) / "documents.jsonl")
         store = SqlStore(f"sqlite:///{Path(tmp) / 'tapbot.db'}")
         summary = RunSummary()
-        memory = HourlyMemory()
+        memory = HourlyMemory(lambda: getattr(rig.camera, "worker_pid", None))
         for sub in (writer, store, summary, memory):
             dispatcher.subscribe(sub)
         runner = Runner(rig, dispatcher, run_id="bench", artifacts=Artifacts(Path(tmp)))
@@ -84,6 +93,7 @@ def main() -> None:
         stop = runner.run_plan(plan)
         wall = wall_perf() - t0
         cpu = resource.getrusage(resource.RUSAGE_SELF).ru_utime - cpu0
+        copy_cpu = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
         writer.close()
         store.close()
         report = None
@@ -96,12 +106,12 @@ def main() -> None:
           f"({summary.sim_time_s / wall:.1f} sim s per wall s); steps {summary.steps}; "
           f"touches measured {len(summary.latencies_s)}; verdict {stop.verdict}")
     print(f"cpu {cpu:.1f} s ({summary.sim_time_s / cpu:.1f} sim s per cpu s; the wall figure "
-          "depends on what else runs on the machine)")
-    print("rss_mb_by_sim_hour: " + " ".join(f"h{h}={m:.0f}" for h, m in memory.samples))
-    if len(memory.samples) >= 3:
-        first = memory.samples[1][1]
-        last = memory.samples[-1][1]
-        print(f"rss_growth_after_hour_1: {100 * (last - first) / first:+.1f} %")
+          f"depends on what else runs on the machine); the twin's copy {copy_cpu:.1f} s")
+    for name, samples in (("", memory.samples), ("copy_", memory.copy_samples)):
+        print(f"{name}rss_mb_by_sim_hour: " + " ".join(f"h{h}={m:.0f}" for h, m in samples))
+        if len(samples) >= 3:
+            first, last = samples[1][1], samples[-1][1]
+            print(f"{name}rss_growth_after_hour_1: {100 * (last - first) / first:+.1f} %")
     print(f"incidents: {sum(kinds.values())} " + " ".join(f"{k}={n}" for k, n in
                                                           sorted(kinds.items())))
     if args.faults != "none":

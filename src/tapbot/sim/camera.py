@@ -955,6 +955,11 @@ class SimCamera(Camera):
             self._replica_failed = True  # said once in the log; not tried again this run
         return self.pixels_here(since, until, points, min_interval_s)
 
+    @property
+    def worker_pid(self) -> int | None:
+        """The process id of the twin's copy rendering the point samples (None: none)."""
+        return self._replica.pid if self._replica is not None and self._replica.alive else None
+
     def pixels_here(self, since: float, until: float, points: tuple[np.ndarray, np.ndarray],
                     min_interval_s: float = 0.0) -> list[PixelSample]:
         """:meth:`pixels` rendered in this process: exactly ``frame.image[points]``.

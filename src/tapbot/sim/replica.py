@@ -91,6 +91,11 @@ class TwinReplica:
         self._clock.listener = self._advanced
         logger.debug("twin copy started (pid %s)", self._proc.pid)
 
+    @property
+    def pid(self) -> int | None:
+        """The copy's process id."""
+        return self._proc.pid
+
     # -- inputs -----------------------------------------------------------------------------
     def _send(self, msg: tuple) -> None:
         if not self.alive:

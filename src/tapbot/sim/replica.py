@@ -75,13 +75,16 @@ class TwinReplica:
         self._proc = ctx.Process(target=_serve, args=(camera, child_end, self._conn),
                                  name="tapbot-twin-copy", daemon=True)
         # OpenCV's worker threads do not survive a fork, and a child that finds its pool
-        # half there hangs in it: fork with none (the child stays on one thread), then restore
-        threads = cv2.getNumThreads()
+        # half there hangs in it: fork with none. Both processes then stay on one OpenCV
+        # thread while the copy lives (the copy takes the other core; frames this small gain
+        # less from a second thread than the copy does); closing restores this process's.
+        self._cv_threads = cv2.getNumThreads()
         cv2.setNumThreads(1)
         try:
             self._proc.start()
-        finally:
-            cv2.setNumThreads(threads)
+        except BaseException:
+            cv2.setNumThreads(self._cv_threads)
+            raise
         child_end.close()
         self._points: Points | None = None
         self._t_sent = self._clock.now()
@@ -184,6 +187,7 @@ class TwinReplica:
             self._proc.kill()
             self._proc.join(timeout=5.0)
         self._conn.close()
+        cv2.setNumThreads(self._cv_threads)
 
 
 # -- the child ----------------------------------------------------------------------------------

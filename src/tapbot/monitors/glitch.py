@@ -580,6 +580,8 @@ class GlitchWatch:
                     lo = runs.pop()[0]
                 runs.append((lo, end))
             for lo, end in runs:
+                if busy[max(0, lo - 1)] or busy[min(self.rows - 1, end)]:
+                    continue  # right beside an open band: an edge sliding on, not a new band
                 rows = slice(lo, end)
                 pts = np.arange(lo * n, end * n)
                 pts = pts[level[pts] >= BAND_LEVEL]

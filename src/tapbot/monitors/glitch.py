@@ -75,7 +75,7 @@ CALM_ROW = 0.3
 #: ... while the rest of the screen (outside the rows that jumped whole) hardly changed.
 OUTSIDE_FRAC = 0.1
 #: A tear (a band showing other content, over whatever the screen does, a video or a scroll):
-#: at least BAND_ROWS adjacent rows SURGE: each changed (mean over its points) at least
+#: at least TEAR_ROWS adjacent rows SURGE: each changed (mean over its points) at least
 #: SURGE_K times what it changed on each of the two frames before, by at least SURGE_LEVEL,
 #: with SURGE_FRAC of its points changed by BAND_LEVEL (the robot's tool may hide the rest).
 TEAR_ROWS = 3
@@ -207,7 +207,7 @@ class _Tear:
 
 class GlitchWatch:
     """Feed every frame's grid sample in time order (``rows`` rows of points); a sighting
-    comes when one of the three tests (module doc) sees a glitch end. Tell it about robot
+    comes when one of the four tests (module doc) sees a glitch end. Tell it about robot
     touches (:meth:`touched`) and responses the runner found (:meth:`responded`)."""
 
     def __init__(self, glitch_max_s: float, rows: int = 1) -> None:

@@ -131,3 +131,134 @@ def test_feeding_a_batch_gives_what_feeding_frame_by_frame_gives():
     for a in range(0, len(frames), 17):  # batches of any size, across the glitches
         many += batch.feed_many(ts[a:a + 17], np.stack([flat(f) for f in frames[a:a + 17]]))
     assert many == one
+
+
+# -- tears over a screen that already moves ----------------------------------------------
+
+
+def _tall_page() -> np.ndarray:
+    """A long list, ten px per grid row: items of three to six rows, each a coloured icon
+    and a line of dark text of its own length on white, with a thin divider."""
+    rng = np.random.default_rng(11)
+    img = np.empty((4000, COLS, 3), np.int16)
+    img[:] = (245, 245, 245)
+    y = 0
+    while y < len(img):
+        h = int(rng.integers(30, 61))
+        img[y:y + 3] = (200, 200, 200)  # divider
+        a, b = y + h // 3, y + 2 * h // 3
+        img[a:b, 1:4] = rng.integers(0, 256, size=3)  # icon
+        n = int(rng.integers(6, 19))
+        img[a:b, 5:5 + n] = (40, 40, 40)  # text
+        img[a:b, 5:5 + n:3] = (245, 245, 245)  # between words
+        y += h
+    kernel = np.ones(5) / 5  # edges a little soft, as a camera sees them
+    soft = np.apply_along_axis(lambda c: np.convolve(c, kernel, "same"), 0, img)
+    return soft.astype(np.int16)
+
+
+TALL = _tall_page()
+
+
+def page(offset: float) -> np.ndarray:
+    """The list scrolled by ``offset`` grid rows under a fixed header (rows 0-3) and a
+    navigation bar (rows 44-47)."""
+    img = np.empty((ROWS, COLS, 3), np.int16)
+    y = (np.arange(4, 44) + offset) * 10
+    i = np.floor(y).astype(int)
+    w = (y - i)[:, None, None]
+    img[4:44] = (1 - w) * TALL[i] + w * TALL[i + 1]
+    img[:4] = (30, 90, 160)
+    img[44:] = (20, 20, 20)
+    return img
+
+
+def video(k: int) -> np.ndarray:
+    """Frame ``k`` of a video playing in rows 8-31 (a scene panning sideways) under a title
+    and over a list of comments."""
+    img = page(0.0)
+    yy, xx = np.mgrid[8:32, 0:COLS]
+    phase = (xx + 0.4 * k) * 0.7 + yy * 0.3
+    img[8:32, :, 0] = 90 + 60 * np.sin(phase)
+    img[8:32, :, 1] = 110 + 50 * np.sin(phase * 1.3 + 1)
+    img[8:32, :, 2] = 70 + 40 * np.cos(phase * 0.7)
+    return img
+
+
+def tear(img: np.ndarray, lo: int = 20, hi: int = 26) -> np.ndarray:
+    """The twin's tearing band: rows shifted sideways, colours scrambled."""
+    out = img.copy()
+    out[lo:hi] = np.roll(out[lo:hi], 5, axis=1)[:, :, ::-1] ^ 0x40
+    return out
+
+
+def noisy(frames: list[np.ndarray], seed: int = 5) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [f + rng.integers(-3, 4, size=f.shape).astype(np.int16) for f in frames]
+
+
+def scroll(speeds) -> list[np.ndarray]:
+    """Pages scrolled by ``speeds`` grid rows per frame (one frame per speed)."""
+    out, y = [], 0.0
+    for v in speeds:
+        y += v
+        out.append(page(y))
+    return out
+
+
+def test_a_tear_over_a_scroll_or_a_playing_video_is_a_glitch():
+    frames = scroll([0.3] * 30)
+    frames[15] = tear(frames[15])
+    frames[16] = tear(frames[16])
+    (seen,) = feed(GlitchWatch(0.25, rows=ROWS), noisy(frames))
+    assert abs(seen.t_start - (10.0 + 15 * DT)) < 1e-9
+    frames = [video(k) for k in range(30)]
+    for k in (12, 13, 14):
+        frames[k] = tear(frames[k], 14, 20)
+    (seen,) = feed(GlitchWatch(0.25, rows=ROWS), noisy(frames))
+    assert abs(seen.t_start - (10.0 + 12 * DT)) < 1e-9
+
+
+def test_scrolls_flings_slides_loading_and_a_thawing_video_are_no_glitch():
+    # a steady scroll, a fling (fast start, slowing down) that starts from rest and stops
+    assert feed(GlitchWatch(0.25, rows=ROWS), noisy(scroll([0.3] * 40))) == []
+    fling = [0.0] * 10 + [1.8 * 0.9 ** k for k in range(40)] + [0.0] * 10
+    assert feed(GlitchWatch(0.25, rows=ROWS), noisy(scroll(fling))) == []
+    # a screen sliding in from below over the list, with an ease-out
+    other = screen((250, 250, 250))
+    slide = []
+    for k in range(20):
+        img = page(0.0)
+        top = round(ROWS * (1 - (1 - min(1.0, k / 16)) ** 3))
+        img[ROWS - top:] = other[:top]
+        slide.append(img)
+    assert feed(GlitchWatch(0.25, rows=ROWS), noisy([page(0.0)] * 5 + slide)) == []
+    # a page loading in stages: blocks of rows appear one after the other and stay
+    stages, img = [], page(0.0)
+    img[4:44] = (245, 245, 245)
+    for k in range(40):
+        if k in (8, 14, 20):
+            lo = 4 + (k - 8) * 2
+            img = img.copy()
+            img[lo:lo + 6] = page(0.0)[lo:lo + 6] // 2 + 60
+        stages.append(img)
+    assert feed(GlitchWatch(0.25, rows=ROWS), noisy(stages)) == []
+    # a video frozen for a while that plays on again
+    thaw = [video(0)] * 20 + [video(k) for k in range(30, 60)]
+    assert feed(GlitchWatch(0.25, rows=ROWS), noisy(thaw)) == []
+
+
+def test_a_tear_over_a_video_fed_in_batches_is_found_as_frame_by_frame():
+    frames = [video(k) for k in range(60)]
+    for k in (20, 21, 40):  # a tear, and a band that flickers: torn, back, torn, back
+        frames[k] = tear(frames[k], 14, 20)
+    frames[42] = tear(frames[42], 14, 20)
+    frames = noisy(frames)
+    one = feed(GlitchWatch(0.25, rows=ROWS), frames)
+    assert len(one) == 2
+    ts = [10.0 + i * DT for i in range(len(frames))]
+    batch = GlitchWatch(0.25, rows=ROWS)
+    many = []
+    for a in range(0, len(frames), 7):
+        many += batch.feed_many(ts[a:a + 7], np.stack([flat(f) for f in frames[a:a + 7]]))
+    assert many == one

@@ -2,7 +2,7 @@
 
 The other monitors look at thinned, rectified screen views; a glitch lasts a few display
 frames and would slip between them. This one looks at every frame through a grid of points
-(:class:`~tapbot.monitors.sampler.FrameSampler`) and three cheap tests (:class:`GlitchWatch`):
+(:class:`~tapbot.monitors.sampler.FrameSampler`) and four cheap tests (:class:`GlitchWatch`):
 
 * **abnormal frames**: a frame that is near black, or vertical bars of saturated colours, after
   a normal frame, and gone within ``glitch_max_s``;
@@ -12,7 +12,17 @@ frames and would slip between them. This one looks at every frame through a grid
   back, while the rest of the screen stayed as it was;
 * **a band came back**: at least ``BAND_ROWS`` adjacent grid rows, calm until then, jumped
   across (nearly) their whole width and came back, the rows beside them staying calm (a bar
-  sliding through moves on to them), whatever the rest of the screen does (a video).
+  sliding through moves on to them), whatever the rest of the screen does (a video);
+* **a tear** (a band of rows showing other content over a screen that already moves: a video,
+  a scroll): at least ``TEAR_ROWS`` adjacent rows *surge*, each changing ``SURGE_K`` times
+  what it changed on the two frames before; the band ends when its rows change about as
+  much again (within ``glitch_max_s``, most of the rest of the screen not changing then);
+  in between, its rows strayed from the straight path the screen took from the frame before
+  the band to the frame after it, where the rows two beyond it did not stray as far (a
+  scroll or a video strays off a straight path too, but everywhere alike); and the frame
+  after, its rows move no faster than before it (a scroll starting goes on). A band that is
+  torn again right after it came back (a flickering tear) waits for its next end. A tap
+  near the band as it began, or a response found then whose touch went near it, explains it.
 
 A real change (a screen opening, a scroll, a response) jumps but does not come back; motion
 comes back bit by bit; the finger and arm cover few points and never a whole row. A change
@@ -64,6 +74,33 @@ BAND_SPREAD_S = 0.04
 CALM_ROW = 0.3
 #: ... while the rest of the screen (outside the rows that jumped whole) hardly changed.
 OUTSIDE_FRAC = 0.1
+#: A tear (a band showing other content, over whatever the screen does, a video or a scroll):
+#: at least TEAR_ROWS adjacent rows SURGE: each changed (mean over its points) at least
+#: SURGE_K times what it changed on each of the two frames before, by at least SURGE_LEVEL,
+#: with SURGE_FRAC of its points changed by BAND_LEVEL (the robot's tool may hide the rest).
+TEAR_ROWS = 3
+SURGE_K = 2.5
+SURGE_LEVEL = 20.0
+SURGE_FRAC = 0.5
+#: ... the band reaches over the rows beside it that changed at least WIDEN_K times as much
+#: as its rows on average (a video's own spike in one of them);
+WIDEN_K = 0.5
+#: ... it ends when END_FRAC of the points that surged change again (within glitch_max_s), the
+#: rows as much as END_K times they did as it began (and still a surge);
+END_FRAC = 0.6
+END_K = 0.8
+#: ... and at most END_OUTSIDE of the rest of the screen jumped (JUMP_LEVEL) as it ended;
+END_OUTSIDE = 0.3
+#: ... in between, the band's rows strayed from the straight path the screen took from before
+#: the band to after it: STRAY_FRAC of the surged points off it by BAND_LEVEL, while the rows
+#: two beyond the band strayed (on average) at most 1 / STRAY_RATIO as far as those points
+#: (a scroll or a video strays off a straight path too, but everywhere alike);
+STRAY_FRAC = 0.6
+STRAY_RATIO = 3.0
+#: ... and the frame after, the band's rows moved at most AFTER_K times as fast as before it
+#: (plus AFTER_PAD for noise): a change that goes on (a scroll starting) is not a tear.
+AFTER_K = 1.5
+AFTER_PAD = 8.0
 #: Abnormal frames: this fraction of the grid (the tool may hide the rest) black (every
 #: channel at most BLACK_LEVEL), or of its columns one colour, with BARS_COLOURS colours.
 ABNORMAL_FRAC = 0.75
@@ -74,6 +111,8 @@ RESPONSE_SPREAD_S = 0.05
 #: A change starting this soon after a touch the runner found no response to (it looked for
 #: none, or the touch landed off target) may be that touch's response (a screen sliding in).
 TOUCH_EFFECT_S = 0.8
+#: A touch at most this long is a tap (longer: a swipe, a long press).
+TAP_S = 0.2
 #: A band is a touch's doing (a pressed row's highlight) only if it lies within this fraction
 #: of the grid's rows of where the touch went; a tear elsewhere is a glitch whatever the robot
 #: did meanwhile.
@@ -147,9 +186,28 @@ class _Jump:
     response: bool = False
 
 
+@dataclass
+class _Tear:
+    """A band of rows that surged at ``t0`` (rows ``lo..hi``; ``points``: the grid points that
+    changed then), waiting to end (``post``) and then for the frame after it."""
+
+    lo: int
+    hi: int
+    t0: float
+    t_pre: float
+    pre: np.ndarray  # the frame before the band
+    start: np.ndarray  # the band's first frame
+    points: np.ndarray  # indices of the points that surged
+    pre_rate: float  # how much the band's rows changed per frame before it (mean level)
+    rate: float  # how much they changed as it began
+    t_last: float
+    post: np.ndarray | None = None
+    t_post: float = 0.0
+
+
 class GlitchWatch:
     """Feed every frame's grid sample in time order (``rows`` rows of points); a sighting
-    comes when one of the three tests (module doc) sees a glitch end. Tell it about robot
+    comes when one of the four tests (module doc) sees a glitch end. Tell it about robot
     touches (:meth:`touched`) and responses the runner found (:meth:`responded`)."""
 
     def __init__(self, glitch_max_s: float, rows: int = 1) -> None:
@@ -175,6 +233,8 @@ class GlitchWatch:
         self._rows_back = np.full(self.rows, np.nan)  # when each row came back (and jumped)
         self._rows_back_t0 = np.full(self.rows, np.nan)
         self._quiet_until = -np.inf
+        self._row_rate = np.full((2, self.rows), np.inf)  # rows' mean change, 2 frames before
+        self._tears: list[_Tear] = []
 
     def touched(self, t_down: float, t_up: float, rows: tuple[int, int] | None = None
                 ) -> None:
@@ -220,7 +280,11 @@ class GlitchWatch:
                                              axis=0)))
         fracs = (levels >= JUMP_LEVEL).mean(axis=1)
         changed = (levels >= BAND_LEVEL).reshape(len(levels), self.rows, -1).mean(axis=2)
-        quiet = (fracs < JUMP_FRAC) & ~(changed >= BAND_FRAC).any(axis=1)
+        rates = levels.reshape(len(levels), self.rows, -1).mean(axis=2)
+        hist = np.concatenate([self._row_rate, rates])  # hist[k + 2] is frame k's
+        surged = self._surged(rates, changed, np.maximum(hist[:-2], hist[1:-1]))
+        quiet = (fracs < JUMP_FRAC) & ~(changed >= BAND_FRAC).any(axis=1) & \
+            ~surged.any(axis=1)
         # abnormal frames (black, bars): judged at once for the frames that jumped
         jumped = np.flatnonzero(fracs >= JUMP_FRAC)
         abnormal: dict[int, bool] = {}
@@ -238,6 +302,7 @@ class GlitchWatch:
                 j = int(next_loud[i]) - 1
                 self._prev_frac = float(fracs[j])
                 self._rows_changed = changed[j]
+                self._row_rate = hist[j + 1:j + 3].copy()
                 self._prev = samples[start + j]
                 self._t_prev = ts[start + j]
                 i = j + 1
@@ -255,7 +320,7 @@ class GlitchWatch:
     def _idle(self) -> bool:
         """Nothing open: no abnormal run, no jump or band waiting to come back."""
         return (self._run is None and not self._open and self._back is None
-                and bool(np.isnan(self._rows_t).all()))
+                and not self._tears and bool(np.isnan(self._rows_t).all()))
 
     def _feed(self, t: float, sample: np.ndarray, prev: np.ndarray | None,
               level: np.ndarray | None = None, abnormal: bool | None = None
@@ -268,8 +333,9 @@ class GlitchWatch:
         jumped = level >= JUMP_LEVEL
         frac = float(jumped.mean())
         before_frac, self._prev_frac = self._prev_frac, frac
+        tear = self._tear_step(t, sample, prev, level)
         sighting = (self._abnormal_frames(t, sample, frac >= JUMP_FRAC, abnormal)
-                    or self._bands(t, sample, prev, level)
+                    or self._bands(t, sample, prev, level) or tear
                     or (self._screen_returns(t, sample) if self._open or self._back else None))
         if sighting is not None:
             self._open.clear()
@@ -439,3 +505,128 @@ class GlitchWatch:
             return GlitchSighting(t0, max(t0, self._t_prev), BAND_ROWS / self.rows,
                                   "band came back")
         return None
+
+    # -- a tear: a band that surged over whatever the screen did, and came back ------------
+    def _surged(self, rates: np.ndarray, changed: np.ndarray, before: np.ndarray
+                ) -> np.ndarray:
+        """Per frame (rows of ``rates``, each row's mean change; ``changed``, the fraction of
+        its points changed by BAND_LEVEL; ``before``, the most it changed on either of the two
+        frames before): the rows in a run of TEAR_ROWS or more adjacent ones that surged."""
+        up = (rates >= SURGE_K * before) & (rates >= SURGE_LEVEL) & (changed >= SURGE_FRAC)
+        if self.rows < TEAR_ROWS:
+            return np.zeros_like(up)
+        m = self.rows - TEAR_ROWS + 1
+        full = np.logical_and.reduce([up[..., d:d + m] for d in range(TEAR_ROWS)])
+        out = np.zeros_like(up)
+        for d in range(TEAR_ROWS):  # every row of a full window
+            out[..., d:d + full.shape[-1]] |= full
+        return out
+
+    def _tear_step(self, t: float, sample: np.ndarray, prev: np.ndarray, level: np.ndarray
+                   ) -> GlitchSighting | None:
+        n = sample.shape[0] // self.rows
+        rates = level.reshape(self.rows, n).mean(axis=1)
+        changed = (level >= BAND_LEVEL).reshape(self.rows, n).mean(axis=1)
+        before = self._row_rate.max(axis=0)
+        sighting = None
+        kept: list[_Tear] = []
+        busy = np.zeros(self.rows, bool)
+        for tear in self._tears:
+            rows = slice(tear.lo, tear.hi + 1)
+            if tear.post is not None:  # the frame after its end: back to its pace?
+                rate = float(rates[rows].mean())
+                if rate <= AFTER_K * tear.pre_rate + AFTER_PAD:
+                    if sighting is None and not self._tear_excused(tear, t):
+                        sighting = GlitchSighting(tear.t0, tear.t_last,
+                                                  (tear.hi - tear.lo + 1) / self.rows, "tear")
+                    continue
+                if t - tear.t0 > self.glitch_max_s or rate < END_K * tear.rate or \
+                        float((level[tear.points] >= BAND_LEVEL).mean()) < END_FRAC:
+                    continue
+                tear.post, tear.t_last = None, t  # torn again (a band that flickers)
+                busy[rows] = True
+                kept.append(tear)
+                continue
+            busy[rows] = True
+            again = float((level[tear.points] >= BAND_LEVEL).mean()) >= END_FRAC and \
+                float(rates[rows].mean()) >= max(SURGE_K * tear.pre_rate, SURGE_LEVEL,
+                                                 END_K * tear.rate)
+            if again:
+                outside = np.ones(sample.shape[0], bool)
+                outside[tear.lo * n:(tear.hi + 1) * n] = False
+                if not outside.any() or \
+                        float((level[outside] >= JUMP_LEVEL).mean()) > END_OUTSIDE:
+                    continue  # the whole screen changed (a dialog, a transition): not a band
+                tear.post, tear.t_post = sample, t
+                if self._strayed(tear):
+                    kept.append(tear)
+                continue
+            if t - tear.t0 <= self.glitch_max_s:
+                tear.t_last = t
+                kept.append(tear)
+        up = self._surged(rates[None], changed[None], before[None])[0] & ~busy
+        if up.any():
+            edges = np.flatnonzero(np.diff(np.r_[0, up.astype(np.int8), 0]))
+            runs: list[tuple[int, int]] = []
+            for lo, end in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
+                hot = WIDEN_K * float(rates[lo:end].mean())
+                while lo > 0 and not busy[lo - 1] and rates[lo - 1] >= hot and \
+                        changed[lo - 1] >= SURGE_FRAC:
+                    lo -= 1
+                while end < self.rows and not busy[end] and rates[end] >= hot and \
+                        changed[end] >= SURGE_FRAC:
+                    end += 1
+                if runs and lo <= runs[-1][1]:
+                    lo = runs.pop()[0]
+                runs.append((lo, end))
+            for lo, end in runs:
+                if busy[max(0, lo - 1)] or busy[min(self.rows - 1, end)]:
+                    continue  # right beside an open band: an edge sliding on, not a new band
+                rows = slice(lo, end)
+                pts = np.arange(lo * n, end * n)
+                pts = pts[level[pts] >= BAND_LEVEL]
+                kept.append(_Tear(int(lo), int(end - 1), t, self._t_prev, prev, sample, pts,
+                                  float(before[rows].mean()), float(rates[rows].mean()), t))
+        self._tears = kept[-MAX_OPEN:]
+        self._row_rate = np.stack([self._row_rate[1], rates])
+        return sighting
+
+    def _strayed(self, tear: _Tear) -> bool:
+        """Whether the band's first frame strayed from the straight path between the frames
+        before and after it, where the rows two beyond it did not."""
+        assert tear.post is not None
+        span = tear.t_post - tear.t_pre
+        w = (tear.t0 - tear.t_pre) / span if span > 0 else 0.5
+        path = tear.pre + w * (tear.post - tear.pre).astype(np.float32)
+        off = _channel_sum(np.abs(tear.start - path))
+        band = off[tear.points]
+        if float((band >= BAND_LEVEL).mean()) < STRAY_FRAC:
+            return False
+        n = off.shape[0] // self.rows
+        beside = [r for r in (tear.lo - 2, tear.hi + 2) if 0 <= r < self.rows]
+        if not beside:
+            return False
+        limit = float(band.mean()) / STRAY_RATIO
+        return all(float(off[r * n:(r + 1) * n].mean()) <= limit for r in beside)
+
+    def _tear_excused(self, tear: _Tear, t: float) -> bool:
+        """A touch near the band while it began or before it ended, or a response found
+        as it began whose touch went near it."""
+        band = (tear.lo, tear.hi)
+        if self._touched_between(tear.t0, t, band):
+            return True
+        for t_down, t_up, lo, hi in self._touches:
+            # a tap's effect (a pressed row's highlight) may come a while after it; a swipe's
+            # (the page it moves) comes while the finger moves
+            late = RESPONSE_SPREAD_S
+            if t_up - t_down <= TAP_S and not any(t_down <= r <= tear.t0
+                                                  for r in self._responses):
+                late = TOUCH_EFFECT_S  # a tap with no response found: it may be this
+            if t_down <= tear.t0 <= t_up + late and self._near(lo, hi, band):
+                return True
+        for r in self._responses:
+            if r - 1e-6 <= tear.t0 <= r + RESPONSE_SPREAD_S:
+                touches = [x for x in self._touches if x[0] <= r]
+                if not touches or self._near(touches[-1][2], touches[-1][3], band):
+                    return True
+        return False

@@ -43,8 +43,8 @@ class MonotonicClock:
 class VirtualClock:
     """Simulated time: ``sleep`` advances ``now`` at once; nothing waits on the wall.
 
-    ``listener``, when set, is called with the new time after every advance (the twin's
-    worker process follows the clock this way)."""
+    ``listener``, when set, is called with the new time after every advance (a copy of a
+    simulation in another process follows the clock this way)."""
 
     def __init__(self, start: float = 0.0) -> None:
         self._now = float(start)

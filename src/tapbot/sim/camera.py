@@ -930,11 +930,15 @@ class SimCamera(Camera):
         now = self.world.clock.now()
         if self.interval_is_empty(since, until, now):
             return []
+        return [self.render(k) for k in self.frame_indices(since, until, min_interval_s)]
+
+    def frame_indices(self, since: float, until: float, min_interval_s: float = 0.0) -> range:
+        """The indices of the frames captured in ``(since, until]``, thinned to
+        ``min_interval_s`` (multiples of :meth:`thinning_stride`)."""
         k0 = max(0, math.floor((since - self.phase_s) * self.fps + _EPS) + 1)
         k1 = math.floor((until - self.phase_s) * self.fps + _EPS)
-        n = self.thinning_stride(min_interval_s) if min_interval_s > 0 else 1
-        first = -(-k0 // n) * n  # the first multiple of n at or after k0
-        return [self.render(k) for k in range(first, k1 + 1, n)]
+        n = self.thinning_stride(min_interval_s)
+        return range(-(-k0 // n) * n, k1 + 1, n)  # from the first multiple of n at k0 or after
 
     def pixels(self, since: float, until: float, points: tuple[np.ndarray, np.ndarray],
                min_interval_s: float = 0.0) -> list[PixelSample]:
@@ -970,12 +974,8 @@ class SimCamera(Camera):
         now = self.world.clock.now()
         if self.interval_is_empty(since, until, now):
             return []
-        k0 = max(0, math.floor((since - self.phase_s) * self.fps + _EPS) + 1)
-        k1 = math.floor((until - self.phase_s) * self.fps + _EPS)
-        n = self.thinning_stride(min_interval_s) if min_interval_s > 0 else 1
-        first = -(-k0 // n) * n
         pts = self._points_for(points)  # checks the points now, even if every frame is cached
-        ks = range(first, k1 + 1, n)
+        ks = self.frame_indices(since, until, min_interval_s)
         values = np.empty((len(ks), len(pts.ys), 3), np.uint8)
         keys: dict[int, Hashable] = {}
         noisy: dict[int, tuple[_Points, list[int], list[int]]] = {}  # by point set: rows, bank

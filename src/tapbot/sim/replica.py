@@ -236,16 +236,13 @@ class _Child:
         self.clock.advance_to(t)
         self.mirror.replay(actor, method, args, kwargs)
 
-    def _stride(self) -> int:
-        return self.camera.thinning_stride(self.interval) if self.interval > 0 else 1
-
     def _render_ahead(self) -> bool:
         """Render up to PREFETCH_FRAMES frames whose exposure has ended; False if none is
         due."""
         if self.points is None or self.next_k is None or len(self.ready) >= self.max_ready:
             return False
         cam = self.camera
-        n = self._stride()
+        n = cam.thinning_stride(self.interval)
         half = cam.exposure_s / 2
         now = self.clock.now()
         last = math.floor((now - half - cam.phase_s) * cam.fps + 1e-9)  # exposure ended
@@ -270,10 +267,8 @@ class _Child:
             self.interval = interval
             self.ready.clear()
         assert self.points is not None
-        n = self._stride()
-        k0 = max(0, math.floor((since - cam.phase_s) * cam.fps + 1e-9) + 1)
-        k1 = math.floor((until - cam.phase_s) * cam.fps + 1e-9)
-        ks = list(range(-(-k0 // n) * n, k1 + 1, n))
+        frames = cam.frame_indices(since, until, interval)
+        ks = list(frames)
         missing = [k for k in ks if k not in self.ready]
         if missing:  # the frames not rendered ahead (the last ones), in one batch
             for s in cam.pixels_here(cam.frame_time(missing[0] - 1), until, self.points,
@@ -282,7 +277,7 @@ class _Child:
         values = np.stack([self.ready[k][1] for k in ks]) if ks else \
             np.zeros((0, len(self.points[0]), 3), np.uint8)
         self.conn.send(("px", [self.ready[k][0] for k in ks], ks, values))
-        last = ks[-1] if ks else k1
-        for k in [k for k in self.ready if k <= last]:
+        after = ks[-1] + frames.step if ks else frames.start  # the next frame of the grid
+        for k in [k for k in self.ready if k < after]:
             del self.ready[k]
-        self.next_k = max(self.next_k or 0, last + n) if ks else max(self.next_k or 0, k0)
+        self.next_k = max(self.next_k or 0, after)

@@ -28,15 +28,15 @@ logger = logging.getLogger(__name__)
 
 DARK_LEVEL = 12.0  # mean gray below this: the screen is off (a reboot) ...
 REBOOT_DARK_S = 0.5  # ... when it stays off this long
-TOOL_SIDE_STEP_PX = 32.0
+TOOL_SIDE_STEP_PX = 32.0  # the pose check samples the tool's sides this often (screen px)
 POSE_RECHECK_S = 0.2  # between the checks that confirm a move of the phone
 CRASH_AFTERMATH_S = 2.0  # a process death this soon after a handled crash is that crash
-
 
 
 def is_dark(view: View) -> bool:
     """Whether ``view`` shows the screen off (mean gray below :data:`DARK_LEVEL`)."""
     return float(view.image.mean()) < DARK_LEVEL
+
 
 class BackgroundMixin:
     """Crash/ANR, reboot and app-exit scanning (mixed into :class:`~tapbot.runner.Runner`)."""

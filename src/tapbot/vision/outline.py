@@ -29,6 +29,7 @@ _OUTWARD = {"left": (-1.0, 0.0), "top": (0.0, -1.0), "right": (1.0, 0.0), "botto
 _PROFILE_STEP_PX = 0.25  # camera px between samples along a profile
 _STEP_WINDOW_PX = 2.5  # the step is the mean level over this far outside minus inside
 _LEVEL_AT_PX = 2.0  # an edge's outside level is read this far beyond it (past its blur)
+RANSAC_PAIRS = 200  # random pairs of edge points tried for each line of a side
 
 
 @dataclass(frozen=True)
@@ -211,6 +212,35 @@ def _profile_steps(prof: np.ndarray, offs: np.ndarray, min_contrast: float) -> n
     return cand[keep]
 
 
+def _best_line(idx: np.ndarray, along: np.ndarray, offset: np.ndarray, polarity: np.ndarray,
+               prof: np.ndarray, tol: float, length_mm: float, rng: np.random.Generator
+               ) -> tuple[int, float, float, int] | None:
+    """RANSAC over the candidates ``idx``: of RANSAC_PAIRS random pairs (of one polarity, on
+    two profiles far enough apart), the line through the pair that most profiles support
+    within ``tol``, as ``(profiles, a, b, polarity)``; None if no pair made a line."""
+    pairs = idx[rng.integers(0, len(idx), size=(RANSAC_PAIRS, 2))]
+    i, j = pairs[:, 0], pairs[:, 1]
+    ok = (prof[i] != prof[j]) & (polarity[i] == polarity[j]) & \
+        (np.abs(along[i] - along[j]) >= 0.1 * length_mm)
+    i, j = i[ok], j[ok]
+    b = (offset[j] - offset[i]) / (along[j] - along[i])
+    steep = np.abs(b) > 0.2  # more than ~11 degrees: not this side
+    i, b = i[~steep], b[~steep]
+    if not len(i):
+        return None
+    a = offset[i] - b * along[i]
+    hit = (polarity[idx][None, :] == polarity[i][:, None]) & \
+        (np.abs(offset[idx][None, :] - a[:, None] - b[:, None] * along[idx][None, :]) <= tol)
+    # each line's support: the profiles it passes a candidate of
+    _, prof_code = np.unique(prof[idx], return_inverse=True)
+    supported = np.zeros((len(i), int(prof_code.max()) + 1), dtype=bool)
+    line, cand = np.nonzero(hit)
+    supported[line, prof_code[cand]] = True
+    score = supported.sum(axis=1)
+    w = int(np.argmax(score))
+    return int(score[w]), float(a[w]), float(b[w]), int(polarity[i[w]])
+
+
 def _side_lines(side: str, along: np.ndarray, offset: np.ndarray, polarity: np.ndarray,
                 strength: np.ndarray, outside: np.ndarray, prof: np.ndarray, tol: float,
                 spacing: float, length_mm: float, sampled: float, rng: np.random.Generator, *,
@@ -223,21 +253,7 @@ def _side_lines(side: str, along: np.ndarray, offset: np.ndarray, polarity: np.n
         idx = np.nonzero(alive)[0]
         if len(np.unique(prof[idx])) < min_points:
             break
-        best: tuple[int, float, float, int] | None = None
-        for _ in range(200):
-            i, j = rng.choice(idx, 2, replace=False)
-            if prof[i] == prof[j] or polarity[i] != polarity[j] or \
-                    abs(along[i] - along[j]) < 0.1 * length_mm:
-                continue
-            b = (offset[j] - offset[i]) / (along[j] - along[i])
-            if abs(b) > 0.2:  # more than ~11 degrees: not this side
-                continue
-            a = offset[i] - b * along[i]
-            hit = idx[(polarity[idx] == polarity[i])
-                      & (np.abs(offset[idx] - a - b * along[idx]) <= tol)]
-            score = len(np.unique(prof[hit]))
-            if best is None or score > best[0]:
-                best = (score, a, b, int(polarity[i]))
+        best = _best_line(idx, along, offset, polarity, prof, tol, length_mm, rng)
         if best is None or best[0] < min_points:
             break
         _, a, b, pol = best

@@ -13,6 +13,7 @@ from tapbot.flows import FlowMix, Plan, compile_flow_text
 from tapbot.flows.library import library_flow
 from tapbot.rig import build_rig
 from tapbot.runner import Runner
+from tapbot.runner.background import BackgroundMixin
 from tapbot.sim.score import score_run
 
 COUNTER = "---\n- tapOn: {point: \"12.5%, 20%\"}\n" + "- tapOn: {point: \"50%, 62%\"}\n" * 3 \
@@ -43,6 +44,28 @@ def test_each_style_of_glitch_is_one_glitch_incident_at_its_frames():
     assert (glitch.truth, glitch.detected, glitch.incidents) == (3, 3, 3)
     assert glitch.onset_error_ms(100) <= 1000 / rig.camera.fps + 1  # within a camera frame
     assert [i.incident for i in incidents(docs)] == ["glitch"] * 3
+
+
+def test_a_glitch_the_last_look_of_a_run_asked_for_is_reported_as_the_run_ends(monkeypatch):
+    # each background scan asks for the frames since the last one and looks at them on the
+    # next scan: the last scan's frames are looked at when the run ends
+    scans = []
+    scan = BackgroundMixin._scan_glitches
+
+    def spying(self, now):
+        scans.append(now)
+        return scan(self, now)
+
+    monkeypatch.setattr(BackgroundMixin, "_scan_glitches", spying)
+    at = 21.9
+    schedule = [{"kind": "glitch", "at_s": at, "style": "black", "frames": 3}]
+    rig, docs, stop = soak(schedule, [compile_flow_text(COUNTER)], 20.0)
+    assert scans[-2] < at < scans[-1]  # the last scan asked for its frames
+    (truth,) = [f for f in rig.truth.faults if f.kind == "glitch"]
+    (glitch,) = incidents(docs)
+    assert glitch.incident == "glitch" and glitch.step == "pressKey home"
+    assert abs(glitch.t_onset - truth.t_start) <= 1 / rig.camera.fps + 1e-6
+    assert stop.incidents == 1 and stop.verdict == "FAIL"
 
 
 def test_ghost_touches_are_found_in_the_digitizer_log_at_their_time():

@@ -73,6 +73,37 @@ def test_the_copy_renders_what_the_twin_renders(make_rig, copy_at_once) -> None:
     assert rig.camera._replica is None
 
 
+def test_samples_asked_ahead_are_those_of_the_frames_as_they_were_when_asked(
+        make_rig, copy_at_once) -> None:
+    """A batch asked for and collected after the twin moved on (and after a later batch) holds
+    the frames as they were when it was asked for (the last one was still being exposed)."""
+    rig = make_rig(noise_sigma=2.0, faults=FaultOptions(per_hour={"glitch": 600.0}))
+    cam = rig.camera
+    points = _grid(cam)
+    rig.clock.sleep(0.5)
+    asked = []
+    t = 0.0
+    for i in range(4):
+        _drive(rig, 2)
+        # the clock in the middle of the last frame's exposure
+        k = int((rig.clock.now() - cam.phase_s) * cam.fps) + 1
+        rig.clock.advance_to(cam.frame_time(k))
+        expected = cam.pixels_here(t, rig.clock.now(), points)
+        assert expected[-1].index == k  # exposed only up to now
+        asked.append((cam.pixels_later(t, rig.clock.now(), points), expected))
+        t = rig.clock.now()
+        if i == 1:
+            asked.reverse()  # collected out of order
+    _drive(rig, 2)
+    assert cam._replica is not None
+    for collect, expected in asked:
+        got = collect()
+        assert [(s.t, s.index) for s in got] == [(s.t, s.index) for s in expected]
+        for a, b in zip(got, expected, strict=True):
+            np.testing.assert_array_equal(a.values, b.values)
+    assert cam._replica is not None and cam._replica.alive
+
+
 def test_a_twin_changed_behind_the_copy_is_rendered_here(make_rig, copy_at_once, caplog) -> None:
     rig = make_rig(noise_sigma=2.0)
     points = _grid(rig.camera)
@@ -136,14 +167,14 @@ def _soak(out: Path, worker: bool) -> list[dict]:
 def test_a_soak_gives_the_same_documents_with_and_without_the_copy(copy_at_once,
                                                                    monkeypatch) -> None:
     used = []
-    real = replica.TwinReplica.pixels
+    real = replica.TwinReplica._collect
 
     def counting(self, *args):
         got = real(self, *args)
         used.append(got is not None)
         return got
 
-    monkeypatch.setattr(replica.TwinReplica, "pixels", counting)
+    monkeypatch.setattr(replica.TwinReplica, "_collect", counting)
     with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
         with_copy = _soak(Path(a), worker=True)
         assert len(used) > 100 and all(used)

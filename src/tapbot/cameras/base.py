@@ -8,6 +8,7 @@ frame ever leaves a camera without its capture time on the rig's clock.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 
 import numpy as np
 
@@ -67,6 +68,19 @@ class Camera(ABC):
         """
         return [PixelSample(f.image[points].reshape(len(points[0]), -1), f.t, f.index)
                 for f in self.frames(since, until, min_interval_s)]
+
+    def pixels_later(self, since: float, until: float, points: tuple[np.ndarray, np.ndarray],
+                     min_interval_s: float = 0.0) -> Callable[[], list[PixelSample]]:
+        """Ask now for :meth:`pixels`; call the result to collect them (once).
+
+        For a monitor that can take its answer later (at its next look): a camera that
+        produces the samples elsewhere (the twin's copy in a second process) works on them
+        meanwhile, and the caller does not wait. The samples are those of the frames captured
+        in ``(since, until]`` as of now, whenever they are collected. This default reads them
+        at once.
+        """
+        got = self.pixels(since, until, points, min_interval_s)
+        return lambda: got
 
     @abstractmethod
     def latest(self) -> Frame:

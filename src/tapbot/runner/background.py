@@ -97,25 +97,44 @@ class BackgroundMixin:
 
     def _scan_glitches(self, now: float) -> None:
         """Every frame since the last look (at most ``glitch_interval_s`` apart), through the
-        glitch watch's grid; each glitch is an incident (nothing to recover)."""
-        if self.glitch_interval_s is None or now <= self._t_glitch:
-            return
-        since = max(self._t_glitch, now - self.rig.camera.history_s)
-        if since > self._t_glitch:
-            self.glitch_watch.reset()
-        self._t_glitch = now
-        self.glitch_watch.glitch_max_s = self.thresholds.glitch_max_s
+        glitch watch's grid; each glitch is an incident (nothing to recover).
+
+        The frames are asked for now and looked at on the next scan (:meth:`_flush_glitches`
+        at the end of a run): a camera that renders them elsewhere (the twin's copy) works
+        while the runner goes on. A glitch is reported a scan late, under the flow and step
+        of the scan that asked. Only frames whose exposure has ended (a frame period ago) are
+        asked for, as a real camera hands them."""
+        self._flush_glitches()
         camera = self.rig.camera
+        until = now - camera.frame_period_s
+        if self.glitch_interval_s is None or until <= self._t_glitch:
+            return
+        since = max(self._t_glitch, until - camera.history_s)
+        gap = since > self._t_glitch
+        self._t_glitch = until
         points = self.glitch_sampler.points(camera.size_px)
-        got = camera.pixels(since, now, points, self.glitch_interval_s)
+        self._glitch_batch = (camera.pixels_later(since, until, points, self.glitch_interval_s),
+                              gap, self.thresholds.glitch_max_s, self._flow, self._step)
+
+    def _flush_glitches(self) -> None:
+        """Look at the frames asked for at the last scan, if any."""
+        if self._glitch_batch is None:
+            return
+        collect, gap, glitch_max_s, flow, step = self._glitch_batch
+        self._glitch_batch = None
+        got = collect()
+        if gap:
+            self.glitch_watch.reset()
+        self.glitch_watch.glitch_max_s = glitch_max_s
         if not got:
             return
         samples = np.stack([px.values for px in got]).astype(np.int16)
+        period_ms = self.rig.camera.frame_period_s * 1000
         for seen in self.glitch_watch.feed_many([px.t for px in got], samples):
-            shown_ms = (seen.t_end - seen.t_start + camera.frame_period_s) * 1000
+            shown_ms = (seen.t_end - seen.t_start) * 1000 + period_ms
             self._incident("glitch", seen.t_start, seen.t_end,
                            f"{seen.frac:.0%} of the screen changed for {shown_ms:.0f} ms "
-                           "and came back")
+                           "and came back", flow=flow, step=step)
 
     def _check_pose(self, now: float, force: bool = False) -> PoseCheck | None:
         """Every ``pose_check_s`` (or now, with ``force``), the tool at rest: has the phone

@@ -22,7 +22,12 @@ class EvidenceMixin:
     """Incident documents with evidence (mixed into :class:`~tapbot.runner.Runner`)."""
 
     def _incident(self, kind: str, onset: float, end: float | None, message: str,
-                  evidence_view: View | None = None) -> str:
+                  evidence_view: View | None = None, *, flow: str | None = None,
+                  step: str | None = None) -> str:
+        """Emit an incident with its evidence; ``flow`` and ``step`` (the current ones by
+        default) name where it was seen."""
+        flow = self._flow if flow is None else flow
+        step = self._step if step is None else step
         self.incident_kinds[kind] += 1
         evidence: list[str] = []
         if self.artifacts is not None:
@@ -31,9 +36,9 @@ class EvidenceMixin:
             except TapbotError:
                 logger.exception("could not save evidence for a %s incident", kind)
         self._emit(Incident(run_id=self.run_id, t=self.clock.now(), incident=kind,
-                            t_onset=onset, t_end=end, flow=self._flow, step=self._step,
+                            t_onset=onset, t_end=end, flow=flow, step=step,
                             message=message, evidence=evidence))
-        logger.info("%s at %.2f s in %s/%s: %s", kind, onset, self._flow, self._step, message)
+        logger.info("%s at %.2f s in %s/%s: %s", kind, onset, flow, step, message)
         return f"{kind}: {message}"
 
     def _evidence(self, kind: str, onset: float, end: float | None,

@@ -38,6 +38,7 @@ from tapbot.core.documents import (
     StepDoc,
 )
 from tapbot.core.errors import ConnectionLost, FlowError, RunAborted, TapbotError
+from tapbot.core.frames import PixelSample
 from tapbot.flows import steps as S
 from tapbot.flows.plan import Budget, Plan
 from tapbot.flows.steps import Flow, FlowMix, Step
@@ -155,6 +156,9 @@ class Runner(StepsMixin, LocateMixin, TouchMixin, WatchMixin, BackgroundMixin, R
         self.glitch_watch = GlitchWatch(self.thresholds.glitch_max_s,
                                         rows=self.glitch_sampler.rows)
         self._t_glitch = 0.0
+        # frames asked for at the last scan: (collect, after a gap, glitch_max_s, flow, step)
+        self._glitch_batch: tuple[Callable[[], list[PixelSample]], bool, float, str, str] \
+            | None = None
         self.touch_log = TouchLog(rig.device.px_per_mm) if rig.link is not None else None
         self.drift_watch = DriftWatch(self.thresholds.drift_max_mm)
         self._off_target: float | None = None
@@ -288,10 +292,12 @@ class Runner(StepsMixin, LocateMixin, TouchMixin, WatchMixin, BackgroundMixin, R
             self._t_log = self.clock.now()
             self._learn_launcher()
             body()
+            self._flush_glitches()
             if self._stop_requested:
                 reason = "stopped"
         except RigFaultSeen as fault:
             reason = "rig-fault"
+            self._flush_glitches()
             logger.error("run stopped, a rig fault: %s", fault.message)
         except KeyboardInterrupt:
             reason = "aborted"

@@ -58,7 +58,7 @@ import itertools
 import logging
 import math
 from collections import OrderedDict, deque
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 
 import cv2
 import numpy as np
@@ -947,17 +947,41 @@ class SimCamera(Camera):
         (:meth:`pixels_here`). With ``worker`` (the default, where the platform can fork), a
         run that keeps asking has them rendered by a copy of the twin in a second process,
         as the clock advances (:mod:`tapbot.sim.replica`); the values are the same."""
+        return self.pixels_later(since, until, points, min_interval_s)()
+
+    def pixels_later(self, since: float, until: float, points: tuple[np.ndarray, np.ndarray],
+                     min_interval_s: float = 0.0) -> Callable[[], list[PixelSample]]:
+        """:meth:`pixels`, asked for now and collected later: with the twin's copy, it
+        renders them meanwhile. The samples are the frames' as of now (a frame whose exposure
+        has not ended shows the scene so far), however late they are collected."""
         if self._replica is None and self.options.worker and not self._replica_failed:
             self._pixel_calls += 1
             if self._pixel_calls >= REPLICA_AFTER_CALLS and replica.can_copy(self.world):
                 self._replica = replica.TwinReplica(self)
-        if self._replica is not None:
-            got = self._replica.pixels(since, until, points, min_interval_s)
+        pending = self._replica.request(since, until, points, min_interval_s) \
+            if self._replica is not None else None
+        if pending is None:
+            self._replica_gone()
+            got = self.pixels_here(since, until, points, min_interval_s)
+            return lambda: got
+
+        def collect() -> list[PixelSample]:
+            got = pending()
             if got is not None:
                 return got
+            self._replica_gone()
+            # (rendered as of now: a frame whose exposure had not ended when asked for is
+            # whole by now; a run asks for ended ones)
+            return self.pixels_here(since, until, points, min_interval_s)
+
+        return collect
+
+    def _replica_gone(self) -> None:
+        """The copy stopped (said once in the log): render here, and do not copy again this
+        run."""
+        if self._replica is not None:
             self._replica = None
-            self._replica_failed = True  # said once in the log; not tried again this run
-        return self.pixels_here(since, until, points, min_interval_s)
+            self._replica_failed = True
 
     @property
     def worker_pid(self) -> int | None:

@@ -9,12 +9,15 @@ phone, robot, camera) as it was at that instant. From then on the parent hands t
 input of the twin (:mod:`tapbot.sim.mirror`: robot commands, phone actions) and every advance
 of the clock, so the copy lives the same life. Between messages the child renders the samples of
 every frame whose exposure has ended, so when the runner asks for a batch most are ready, and
-it renders only the rest (the frames up to now) while the parent waits.
+it renders only the rest. A runner that asks ahead (:meth:`SimCamera.pixels_later
+<tapbot.sim.camera.SimCamera.pixels_later>`) and collects at its next look does not wait at
+all.
 
-The parent trusts nothing: it renders the first and the last frame of every batch itself and
-compares. Any difference (the twin was changed outside its doors, as a test may do), a child
-that died or fell silent, stops the copy; the parent renders everything itself from then on
-and says so in the log. Frames, documents and incidents are the same with or without the copy.
+The parent trusts nothing: it renders the first and the last frame of every batch itself as it
+asks, and compares when it collects. Any difference (the twin was changed outside its doors,
+as a test may do), a child that died or fell silent, stops the copy; the parent renders
+everything itself from then on and says so in the log. Frames, documents and incidents are the
+same with or without the copy.
 """
 
 from __future__ import annotations
@@ -87,6 +90,9 @@ class TwinReplica:
             raise
         child_end.close()
         self._points: Points | None = None
+        self._asked = 0  # batches asked for; the copy answers them in order
+        self._received = 0
+        self._answers: dict[int, tuple[list[float], list[int], np.ndarray]] = {}
         self._t_sent = self._clock.now()
         self._step = PREFETCH_FRAMES / 2 / camera.fps
         self.alive = True
@@ -119,25 +125,46 @@ class TwinReplica:
             self._send(("adv", t))
 
     # -- samples ----------------------------------------------------------------------------
-    def pixels(self, since: float, until: float, points: Points, min_interval_s: float
-               ) -> list[PixelSample] | None:
-        """The samples of :meth:`SimCamera.pixels`, rendered by the copy and checked; None
-        when there is no copy (any more)."""
+    def request(self, since: float, until: float, points: Points, min_interval_s: float
+                ) -> Callable[[], list[PixelSample] | None] | None:
+        """Ask the copy for the samples of :meth:`SimCamera.pixels` and return how to collect
+        them (in any order of requests; each once): checked against the first and last frame,
+        rendered here now; None when there is no copy (any more), from either call (the caller
+        renders itself)."""
         if not self.alive:
             return None
+        cam = self._camera
         now = self._clock.now()
+        if cam.interval_is_empty(since, until, now):
+            return lambda: []
+        ks = cam.frame_indices(since, until, min_interval_s)
+        if not ks:
+            return lambda: []
         send_points = None
         if self._points is None or not (np.array_equal(self._points[0], points[0])
                                         and np.array_equal(self._points[1], points[1])):
             send_points = self._points = (np.asarray(points[0]).copy(),
                                           np.asarray(points[1]).copy())
         self._send(("pixels", now, since, until, send_points, min_interval_s))
-        answer = self._receive()
-        if answer is None:
+        ticket = self._asked
+        self._asked += 1
+        # the first and last frame, rendered here as the copy renders them: as of now
+        checks = {k: cam.pixels_here(cam.frame_time(k - 1), cam.frame_time(k), points,
+                                     min_interval_s) for k in {ks[0], ks[-1]}}
+        return lambda: self._collect(ticket, checks)
+
+    def _collect(self, ticket: int, checks: dict[int, list[PixelSample]]
+                 ) -> list[PixelSample] | None:
+        while self.alive and ticket not in self._answers:
+            answer = self._receive()
+            if answer is not None:
+                self._answers[self._received] = answer
+                self._received += 1
+        if not self.alive:
             return None
-        ts, ks, values = answer
+        ts, ks, values = self._answers.pop(ticket)
         got = [PixelSample(values[i], t, k) for i, (t, k) in enumerate(zip(ts, ks, strict=True))]
-        if got and not self._agrees(got, points, min_interval_s):
+        if not _agrees(got, checks):
             self.close("its frames differ from this process's (the twin was changed outside "
                        "its robot, phone and clock)")
             return None
@@ -156,17 +183,6 @@ class TwinReplica:
             self.close(f"it failed: {rest[0]}")
             return None
         return rest[0], rest[1], rest[2]
-
-    def _agrees(self, got: list[PixelSample], points: Points, min_interval_s: float) -> bool:
-        """The first and last frame of a batch, rendered here, equal the copy's."""
-        cam = self._camera
-        for sample in {id(s): s for s in (got[0], got[-1])}.values():
-            mine = cam.pixels_here(cam.frame_time(sample.index - 1), sample.t, points,
-                                   min_interval_s)
-            if len(mine) != 1 or mine[0].index != sample.index or \
-                    not np.array_equal(mine[0].values, sample.values):
-                return False
-        return True
 
     def close(self, why: str | None = None) -> None:
         """Stop the copy (``why``: it went wrong; logged, and this process renders from now
@@ -188,6 +204,17 @@ class TwinReplica:
             self._proc.join(timeout=5.0)
         self._conn.close()
         cv2.setNumThreads(self._cv_threads)
+
+
+def _agrees(got: list[PixelSample], checks: dict[int, list[PixelSample]]) -> bool:
+    """The copy's batch holds the frames ``checks`` rendered here, with the same values."""
+    by_index = {s.index: s for s in (got[0], got[-1])} if got else {}
+    for k, mine in checks.items():
+        sample = by_index.get(k)
+        if sample is None or len(mine) != 1 or mine[0].index != k or \
+                not np.array_equal(mine[0].values, sample.values):
+            return False
+    return True
 
 
 # -- the child ----------------------------------------------------------------------------------

@@ -288,6 +288,7 @@ class Runner(StepsMixin, LocateMixin, TouchMixin, WatchMixin, BackgroundMixin, R
         reason = "completed"
         try:
             rig.open()
+            self._glitch_batch = None  # an aborted run's last batch went with its camera
             self._t_background = self.clock.now()
             self._t_log = self.clock.now()
             self._learn_launcher()

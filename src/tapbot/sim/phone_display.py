@@ -159,7 +159,11 @@ class PhoneDisplay:
         if app == L.MESSAGES:
             if st.msg_view == "list":
                 return app, ("list", round(st.msg_scroll.at(t)))
-            return app, ("compose", st.msg_contact, st.msg_thread, st.msg_draft)
+            preview = None
+            if st.key_preview is not None:
+                key, v_end = st.key_preview
+                preview = key if v_end is None or t < v_end - EPS else None
+            return app, ("compose", st.msg_contact, st.msg_thread, st.msg_draft, preview)
         if app == L.BROWSER:
             progress = spin = None
             if st.br_load is not None:

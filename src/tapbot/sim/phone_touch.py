@@ -103,7 +103,7 @@ class PhoneTouch:
         if target == "ignored:dialog":
             truth.handled = False
         if mode == "press":
-            self._react(t, target, t)
+            touch.t_pressed = self._react(t, target, t)
         elif mode == "click":
             touch.click = target
         touch.samples.append((t, rx, ry))
@@ -165,6 +165,12 @@ class PhoneTouch:
                                              payload=(pos, v), screen=self._state.screen_id()))
         elif touch.click is not None:
             self._react(t, touch.click, touch.truth.t_down)
+        elif touch.truth.target.startswith("key:") and touch.t_pressed is not None:
+            # the keyboard hears the lift through the same input path as the press: as long
+            # after the lift as the press took, so never before it
+            lag = touch.t_pressed - touch.truth.t_down
+            self._push(t + lag, PhoneEvent("ui", action="key:lift", t_ready=t + lag,
+                                           screen=self._state.screen_id()))
 
     def _drag_to(self, t: float, touch: FingerTouch, along: float, first: bool) -> None:
         pos = touch.p_start - (along - touch.a_start)

@@ -90,6 +90,8 @@ from tapbot.sim.apps.layout import (
     WEATHER,
     game_ball,
     icon_center,
+    key_center,
+    key_preview_rect,
     list_content_h,
 )
 
@@ -523,7 +525,8 @@ def _keyboard(w: int, h: int) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=32)
-def _messages_compose(contact: str, thread: tuple, draft: str, w: int, h: int) -> np.ndarray:
+def _messages_compose(contact: str, thread: tuple, draft: str, preview: str | None, w: int,
+                      h: int) -> np.ndarray:
     img, pt = _blank(w, h, (250, 250, 250))
     _title(pt, contact)
     pt.rect(0.05, 0.13, 0.70, 0.19, (225, 225, 225))
@@ -542,7 +545,22 @@ def _messages_compose(contact: str, thread: tuple, draft: str, w: int, h: int) -
     strip = _keyboard(w, h)
     y0 = round(KEYBOARD_TOP * h)
     img[y0:y0 + strip.shape[0]] = strip
+    if preview is not None:
+        _key_preview(pt, preview)
     return _frozen(img)
+
+
+def _key_preview(pt: _Painter, key: str) -> None:
+    """Letter ``key`` held: the key darkened and its preview popup above it (a card with a
+    shadow and the letter large), as Gboard shows it."""
+    cx, cy = key_center(key)
+    pt.rect(cx - KEY_W / 2 + 0.006, cy - KEY_ROW_H / 2 + 0.006, cx + KEY_W / 2 - 0.006,
+            cy + KEY_ROW_H / 2 - 0.006, (190, 187, 184))
+    x0, y0, x1, y1 = key_preview_rect(key)
+    pt.rect(x0 + 0.004, y0 + 0.003, x1 + 0.004, y1 + 0.003, (150, 150, 150))  # shadow
+    pt.rect(x0, y0, x1, y1, (255, 255, 255))
+    pt.rect(x0, y0, x1, y1, (170, 170, 170), thickness=max(1, round(2 * pt.u)))
+    pt.text(key.upper(), (x0 + x1) / 2, y0 + (y1 - y0) * 0.45, 2.6, (30, 30, 30), bold=4)
 
 
 # ----------------------------------------------------------------------------- browser
@@ -844,8 +862,8 @@ def _content(app: str, content: tuple, w: int, h: int, full: tuple[int, int],
     if app == MESSAGES:
         if content[0] == "list":
             return _messages_list(content[1], w, h, full_h)
-        _, contact, thread, draft = content
-        return _messages_compose(contact, thread, draft, w, h)
+        _, contact, thread, draft, preview = content
+        return _messages_compose(contact, thread, draft, preview, w, h)
     if app == BROWSER:
         return _browser(content, w, h, full_h)
     if app == SETTINGS:

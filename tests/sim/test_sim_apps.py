@@ -134,10 +134,19 @@ def test_dialer_call_timer_runs_and_hang_up_returns_to_the_keypad() -> None:
     clock.advance_to(20.0)
     call = next(r for r in phone.truth.responses if r.what == "dial:call")
     # the timer shows whole seconds since the call screen appeared
-    assert phone.display_key(call.t_visible + 0.01).content == ("5550", 0)
-    assert phone.display_key(call.t_visible + 7.5).content == ("5550", 7)
-    _tap(phone, clock, 20.0, *L.CALL_HANGUP)
-    assert _key(phone, clock, 21.0).content == ("", None)
+    assert phone.display_key(call.t_visible + 0.01).content == ("5550", 0, False, False)
+    assert phone.display_key(call.t_visible + 7.5).content == ("5550", 7, False, False)
+    # mute and speaker toggle, each on its own button; hanging up clears both
+    _tap(phone, clock, 20.0, *L.CALL_MUTE)
+    _tap(phone, clock, 20.5, *L.CALL_SPEAKER)
+    _tap(phone, clock, 21.0, *L.CALL_MUTE)
+    assert [r.what for r in phone.truth.responses[-3:]] == ["call:mute", "call:speaker",
+                                                           "call:mute"]
+    assert _key(phone, clock, 20.4).content[2:] == (True, False)
+    assert _key(phone, clock, 20.9).content[2:] == (True, True)
+    assert _key(phone, clock, 21.4).content[2:] == (False, True)
+    _tap(phone, clock, 22.0, *L.CALL_HANGUP)
+    assert _key(phone, clock, 23.0).content == ("", None)
 
 
 def test_launcher_swipes_between_pages_and_page_two_opens_its_apps() -> None:

@@ -154,8 +154,10 @@ class PhoneDisplay:
         if app == L.GAME:
             return app, (self._game_frame(st, t), st.game_score)
         if app == L.DIALER:
-            call = None if st.call_t0 is None else int(max(0.0, t - st.call_t0) + EPS)
-            return app, (st.dial_digits, call)
+            if st.call_t0 is None:
+                return app, (st.dial_digits, None)
+            call = int(max(0.0, t - st.call_t0) + EPS)
+            return app, (st.dial_digits, call, st.call_muted, st.call_speaker)
         if app == L.MESSAGES:
             if st.msg_view == "list":
                 return app, ("list", round(st.msg_scroll.at(t)))

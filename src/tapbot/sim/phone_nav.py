@@ -159,7 +159,7 @@ class PhoneNavigation:
         elif app == L.MUSIC:
             reset.update(music_playing=False, music_pos=0.0, music_track=0)
         elif app == L.DIALER:
-            reset.update(dial_digits="", call_t0=None)
+            reset.update(dial_digits="", call_t0=None, call_muted=False, call_speaker=False)
         elif app == L.MESSAGES:
             reset.update(msg_view="list", msg_draft="", msg_scroll=fresh.msg_scroll)
         elif app == L.BROWSER:
@@ -207,7 +207,8 @@ class PhoneNavigation:
                 return replace(st, br_page=st.br_page - 1, br_load=(v, self._latency("page_load")),
                                br_scroll=Motion(v, 0.0))
             if st.app == L.DIALER and st.call_t0 is not None:
-                return replace(st, call_t0=None, dial_digits="")
+                return replace(st, call_t0=None, dial_digits="", call_muted=False,
+                               call_speaker=False)
             return self._home(st, r, v)
         if action == "counter:+":
             return replace(st, counter=st.counter + 1)
@@ -237,7 +238,11 @@ class PhoneNavigation:
                 return None
             return replace(st, dial_digits=st.dial_digits + k)
         if action == "call:end":
-            return replace(st, call_t0=None, dial_digits="")
+            return replace(st, call_t0=None, dial_digits="", call_muted=False, call_speaker=False)
+        if action == "call:mute":
+            return replace(st, call_muted=not st.call_muted)
+        if action == "call:speaker":
+            return replace(st, call_speaker=not st.call_speaker)
         if action.startswith("msg:open:"):
             return replace(st, msg_view="compose", msg_contact=action[9:], msg_draft="",
                            msg_thread=(), key_preview=None)

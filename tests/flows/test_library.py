@@ -30,7 +30,7 @@ def test_a_library_flow_touches_what_it_means_to_on_a_healthy_twin(name):
     targets = [t.target for t in rig.truth.touches]
     expected = {
         "call": ["nav:home", "launcher:Dialer", "dial:2", "dial:1", "dial:0", "dial:call",
-                 "call:end", "nav:home"],
+                 "call:mute", "call:mute", "call:end", "nav:home"],
         "message": ["nav:home", "launcher:Messages", "msg:open:Alice", "key:h", "key:i",
                     "msg:send", "nav:back", "nav:home"],
         "settings": ["nav:home", "launcher:Settings", "set:toggle:2", "set:toggle:2",

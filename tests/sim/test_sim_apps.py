@@ -70,13 +70,58 @@ def test_keyboard_keys_register_by_touch_position_and_send_posts_the_text() -> N
     _tap(phone, clock, t + 0.6, *L.key_center("del"))
     key = _key(phone, clock, t + 1.5)
     assert key.app == "Messages"
-    assert key.content == ("compose", "Bob", (), "hi yoq")
+    assert key.content == ("compose", "Bob", (), "hi yoq", None)
     _tap(phone, clock, t + 2.0, (L.MSG_SEND[0] + L.MSG_SEND[2]) / 2, 0.535)
     key = _key(phone, clock, t + 3.0)
-    assert key.content == ("compose", "Bob", ("hi yoq",), "")
+    assert key.content == ("compose", "Bob", ("hi yoq",), "", None)
     targets = [tt.target for tt in phone.truth.touches]
     assert targets[2:9] == ["key:h", "key:i", "key: ", "key:y", "key:o", "key:q", "key:w"]
     assert targets[-1] == "msg:send"
+
+
+def test_a_held_letter_shows_its_preview_until_a_moment_after_the_lift() -> None:
+    clock, phone = _phone()
+    _tap(phone, clock, 1.0, *L.icon_center(2))  # Messages
+    _tap(phone, clock, 2.0, 0.5, L.LIST_TOP + 0.5 * L.LIST_ROW_H)  # Alice
+    _tap(phone, clock, 3.0, *L.key_center("i"), hold=0.2)
+    _tap(phone, clock, 4.0, *L.key_center(" "), hold=0.2)
+    _tap(phone, clock, 5.0, *L.key_center("del"), hold=0.2)
+    clock.advance_to(6.0)
+    i, space, _ = [r for r in phone.truth.responses if r.what.startswith("key:")]
+    period = 1 / phone.profile.refresh_hz
+    # the press reaction took i.latency_s; the lift is heard as long after it (t = 3.2 + lag)
+    lift_seen = math.ceil((3.2 + (i.t_ready - 3.0)) / period - 1e-6) * period
+    hidden = lift_seen + L.KEY_PREVIEW_LINGER_S
+
+    def preview(t: float):
+        return phone.display_key(t).content[4]
+
+    assert preview(i.t_visible - 0.001) is None
+    assert preview(i.t_visible + 0.001) == "i"  # with the character, on the same refresh
+    assert phone.display_key(i.t_visible + 0.001).content[3] == "i"
+    assert preview(3.19) == "i"  # held
+    assert preview(hidden - period - 0.001) == "i"  # lingering after the lift
+    assert preview(hidden + period) is None
+    # space and backspace show none (Gboard's default), but still type and erase
+    assert preview(space.t_visible + 0.001) is None
+    assert phone.display_key(space.t_visible + 0.001).content[3] == "i "
+    assert phone.display_key(5.9).content[3:] == ("i", None)
+
+
+def test_a_letter_pressed_during_a_freeze_shows_no_preview_at_all() -> None:
+    clock = VirtualClock()
+    opts = SimPhoneOptions(faults={"schedule": [
+        {"kind": "freeze", "at_s": 2.8, "duration_s": 1.0}]})
+    phone = SimPhone(opts, clock)
+    _tap(phone, clock, 1.0, *L.icon_center(2))  # Messages
+    _tap(phone, clock, 2.0, 0.5, L.LIST_TOP + 0.5 * L.LIST_ROW_H)  # Alice
+    _tap(phone, clock, 3.0, *L.key_center("i"))
+    clock.advance_to(6.0)
+    (frozen,) = [f for f in phone.truth.faults if f.kind == "freeze"]
+    assert frozen.t_start <= 3.0 <= frozen.t_end
+    assert phone.truth.touches[-1].target == "ignored:freeze"
+    assert all(phone.display_key(t).content[3:] == ("", None)
+               for t in np.arange(2.9, 6.0, 1 / 120))
 
 
 def test_dialer_call_timer_runs_and_hang_up_returns_to_the_keypad() -> None:
@@ -89,10 +134,19 @@ def test_dialer_call_timer_runs_and_hang_up_returns_to_the_keypad() -> None:
     clock.advance_to(20.0)
     call = next(r for r in phone.truth.responses if r.what == "dial:call")
     # the timer shows whole seconds since the call screen appeared
-    assert phone.display_key(call.t_visible + 0.01).content == ("5550", 0)
-    assert phone.display_key(call.t_visible + 7.5).content == ("5550", 7)
-    _tap(phone, clock, 20.0, *L.CALL_HANGUP)
-    assert _key(phone, clock, 21.0).content == ("", None)
+    assert phone.display_key(call.t_visible + 0.01).content == ("5550", 0, False, False)
+    assert phone.display_key(call.t_visible + 7.5).content == ("5550", 7, False, False)
+    # mute and speaker toggle, each on its own button; hanging up clears both
+    _tap(phone, clock, 20.0, *L.CALL_MUTE)
+    _tap(phone, clock, 20.5, *L.CALL_SPEAKER)
+    _tap(phone, clock, 21.0, *L.CALL_MUTE)
+    assert [r.what for r in phone.truth.responses[-3:]] == ["call:mute", "call:speaker",
+                                                           "call:mute"]
+    assert _key(phone, clock, 20.4).content[2:] == (True, False)
+    assert _key(phone, clock, 20.9).content[2:] == (True, True)
+    assert _key(phone, clock, 21.4).content[2:] == (False, True)
+    _tap(phone, clock, 22.0, *L.CALL_HANGUP)
+    assert _key(phone, clock, 23.0).content == ("", None)
 
 
 def test_launcher_swipes_between_pages_and_page_two_opens_its_apps() -> None:

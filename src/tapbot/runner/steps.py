@@ -249,12 +249,13 @@ class StepsMixin:
                         timed: bool = False) -> str:
         """Tap ``key`` on the on-screen keyboard (from ``layout``, else found by OCR).
 
-        ``timed``: the key is a typed character, which shows in the text field, so its
-        response is looked for and timed like any touch's (a stall, or a dead zone over the
-        keyboard, is seen at the key); returns the incident summary, if any. A character may
-        be too small to see (an "i" in a small view): no answer is not probed as a freeze
-        (the next touch finds a frozen phone). Erasing is not timed: backspace on an empty
-        field changes nothing."""
+        ``timed``: the key is a typed character, so its response is looked for and timed
+        like any touch's (a stall, or a dead zone over the keyboard, is seen at the key);
+        returns the incident summary, if any. The answer is the key's preview popup over the
+        keyboard (as a phone's keyboard shows by default), seen even when the character is
+        too thin to see in the text field (an "i"); it shows only while the key is held and
+        a moment after, so every frame is looked at; no answer is probed like any touch's (a
+        freeze). Erasing is not timed: backspace on an empty field changes nothing."""
         if layout is not None:
             point = layout.get(key) or layout.get(key.lower()) or layout.get(name)
             if point is None:
@@ -264,7 +265,7 @@ class StepsMixin:
             at = self._find_or_fail(S.Text(text=key, min_score=0.3))
         message = self._touch(S.Tap(at=S.Point(x=at.x, y=at.y),
                                     expect="change" if timed else "none", settle=False),
-                              probe=False)
+                              key=True)
         self.clock.sleep(0.05)
         return message
 

@@ -85,11 +85,11 @@ class TouchMixin:
                            f"where the finger touched (over {self.thresholds.drift_max_mm:g} "
                            f"mm{rate})")
 
-    def _touch(self, step, at: PointPx | None = None, *, probe: bool = True) -> str:
+    def _touch(self, step, at: PointPx | None = None, *, key: bool = False) -> str:
         """Perform a touch step and judge its response (``step.expect``); returns the incident
-        summary, if any. ``probe=False``: a touch whose answer may be too small to see (a
-        typed key) is timed when its answer is seen, reported when the digitizer did not feel
-        it, and otherwise let go (no probe: the next touch finds a frozen phone)."""
+        summary, if any. ``key``: a key of the on-screen keyboard, whose answer may show only
+        for a moment (the key's preview popup, the character it typed being too thin to see):
+        every frame after it is looked at, not every few."""
         stroke = self._stroke(step, at)
         came_from = self._tip_px()  # where the tool travels to the touch from
         _, t_down, _ = self._perform(stroke, step.kind)
@@ -117,34 +117,54 @@ class TouchMixin:
             # still (an animation that never stops is probed)
             t_hit = self._await_still(mask, t_down, wait)
             if t_hit is None or t_hit <= t_down:
-                return self._unanswered(step, stroke, watch, t_down, probe)
+                return self._unanswered(step, stroke, watch, t_down)
             return self._answered(step, watch, t_down, t_hit, budget)
         # the first change (also for a "pause" of a screen that was not moving: its pause sign,
         # or the player starting when it had been paused; a frozen phone shows none: probed)
-        hit = self._await_response(step, stroke, watch, t_down, t_lifted, wait)
+        hit = self._await_response(step, stroke, watch, t_down, t_lifted, wait, every_frame=key)
         if hit is None:
-            return self._unanswered(step, stroke, watch, t_down, probe)
+            return self._unanswered(step, stroke, watch, t_down, every_frame=key)
         self._no_dialog_in(hit)
         if step.expect == "still":
             self._paused_still(mask, t_down, hit.t)
         return self._answered(step, watch, t_down, hit.t, budget)
 
     def _await_response(self, step, stroke: Stroke, watch: ResponseWatch, t_down: float,
-                        t_lifted: float, wait: float) -> View | None:
+                        t_lifted: float, wait: float, every_frame: bool = False) -> View | None:
         """The first view that answers the touch, within ``wait`` of ``t_down``.
 
         While the stroke moves (until ``t_lifted``) only outside the area the tool swept
         (``watch``'s mask); after it, outside the tool where it began and where it stands now:
-        what the moving tool hid (a list that followed the finger under it) is seen then."""
+        what the moving tool hid (a list that followed the finger under it) is seen then.
+        ``every_frame``: an answer that may not stay (a key's preview) is looked for on every
+        frame."""
         moving = min(wait, t_lifted - t_down)
-        hit = self._await_answer(watch.changed, t_down, moving)
+        hit = self._await_answer(watch.changed, t_down, moving, every_frame)
         if hit is not None or moving >= wait:
             return hit
         rest = self._animated_mask(step, self._tool_at(stroke.start, stroke.points[-1][1]))
         after = ResponseWatch(watch.ref, rest, self.detector, t_down)
-        return self._await_answer(after.changed, t_down + moving, wait - moving)
+        return self._await_answer(after.changed, t_down + moving, wait - moving, every_frame)
 
-    def _await_answer(self, changed, t_from: float, timeout_s: float) -> View | None:
+    def _await_every_frame(self, changed, t_from: float, timeout_s: float,
+                           chunk_s: float = 0.1) -> View | None:
+        """The first view after ``t_from`` that ``changed``, within ``timeout_s``, looking at
+        every frame as it arrives (``_await`` looks at every few and bisects, which steps
+        over an answer that comes and goes between them)."""
+        deadline = t_from + timeout_s
+        t_scan = t_from
+        while True:
+            self.clock.sleep(min(deadline, t_scan + chunk_s) - self.clock.now())
+            until = min(self.clock.now(), deadline)
+            for view in self.observer.views(t_scan, until):
+                if changed(view.image):
+                    return view
+            if until >= deadline - 1e-9:
+                return None
+            t_scan = until
+
+    def _await_answer(self, changed, t_from: float, timeout_s: float,
+                      every_frame: bool = False) -> View | None:
         """:meth:`_await` a change, passing over changes that are no answer: the screen going
         dark and staying dark for ``REBOOT_DARK_S`` is a reboot (raises, as the background
         scan does, from the first frame that darkened); a dark frame or colour bars gone
@@ -152,8 +172,9 @@ class TouchMixin:
         on after them. (The first frame of either may be a blend with the screen before: the
         frame after it is looked at too.)"""
         deadline = t_from + timeout_s
+        wait = self._await_every_frame if every_frame else self._await
         while True:
-            hit = self._await(changed, t_from, deadline - t_from)
+            hit = wait(changed, t_from, deadline - t_from)
             if hit is None:
                 return None
             views = (hit, self._view_when(hit.t + self.observer.frame_period_s))
@@ -305,18 +326,15 @@ class TouchMixin:
             self._scan_log(hit)
 
     def _unanswered(self, step, stroke: Stroke, watch: ResponseWatch, t_down: float,
-                    probe: bool = True) -> str:
-        """No response within the wait: explain the silence if the rig can, else probe."""
+                    every_frame: bool = False) -> str:
+        """No response within the wait: explain the silence if the rig can, else probe
+        (``every_frame``: the touch's answer may show only for a moment, a key's preview)."""
         self._scan_background()  # a crash dialog, a reboot or a ghost touch explains it
         self._check_felt(stroke, t_down, scanned=True)
         if isinstance(step, PressKey) and step.key in ("home", "back") and self._on_launcher():
             self._in_app = False
             return ""  # home (or back) on the home screen changes nothing
-        if not probe:
-            logger.debug("%s/%s: no visible answer to the touch (not probed)", self._flow,
-                         self._step)
-            return ""
-        return self._probe_freeze(stroke, step.kind, watch, t_down)
+        return self._probe_freeze(stroke, step.kind, watch, t_down, every_frame)
 
     def _check_felt(self, stroke: Stroke, t_down: float, scanned: bool = False) -> None:
         """A touch the phone's digitizer did not report (device link) is an
@@ -372,7 +390,7 @@ class TouchMixin:
         self._in_app_since = view.t
 
     def _probe_freeze(self, stroke: Stroke, gesture: str, watch: ResponseWatch,
-                      onset: float) -> str:
+                      onset: float, every_frame: bool = False) -> str:
         """No response: probe until the phone answers, timing how long it was frozen; then
         back to the launcher (what the probes did is not what the flow meant).
 
@@ -381,7 +399,8 @@ class TouchMixin:
         touch simply changed nothing (the app was not where the flow expected it) and the
         iteration is abandoned. A change that is not the launcher is the display coming back
         (the end of a freeze); probing goes on. On the launcher (where home changes nothing)
-        the probe is the flow's own touch.
+        the probe is the flow's own touch (``every_frame``: its answer may show only for a
+        moment, a key's preview).
         """
         home = self._stroke(PressKey(key="home"))
         first = True
@@ -397,7 +416,8 @@ class TouchMixin:
             if self._off_target is not None:
                 return self._abandon_off_target()
             if not by_home:
-                hit = self._await(watch.changed, t_down, self.thresholds.unresponsive_after_s)
+                wait = self._await_every_frame if every_frame else self._await
+                hit = wait(watch.changed, t_down, self.thresholds.unresponsive_after_s)
             if hit is not None:
                 self._no_dialog_in(hit)
                 if by_home:

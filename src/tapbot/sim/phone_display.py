@@ -154,12 +154,18 @@ class PhoneDisplay:
         if app == L.GAME:
             return app, (self._game_frame(st, t), st.game_score)
         if app == L.DIALER:
-            call = None if st.call_t0 is None else int(max(0.0, t - st.call_t0) + EPS)
-            return app, (st.dial_digits, call)
+            if st.call_t0 is None:
+                return app, (st.dial_digits, None)
+            call = int(max(0.0, t - st.call_t0) + EPS)
+            return app, (st.dial_digits, call, st.call_muted, st.call_speaker)
         if app == L.MESSAGES:
             if st.msg_view == "list":
                 return app, ("list", round(st.msg_scroll.at(t)))
-            return app, ("compose", st.msg_contact, st.msg_thread, st.msg_draft)
+            preview = None
+            if st.key_preview is not None:
+                key, v_end = st.key_preview
+                preview = key if v_end is None or t < v_end - EPS else None
+            return app, ("compose", st.msg_contact, st.msg_thread, st.msg_draft, preview)
         if app == L.BROWSER:
             progress = spin = None
             if st.br_load is not None:

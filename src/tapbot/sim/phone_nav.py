@@ -49,8 +49,9 @@ class PhoneNavigation:
                 "msg": "messages", "br": "browser", "music": "music", "game": "game",
                 "set": "settings"}.get(head, "nav")
 
-    def _react(self, t_trigger: float, target: str, t_touch: float) -> None:
-        """Schedule the reaction to ``target`` (hit at ``t_touch``, triggered at ``t_trigger``)."""
+    def _react(self, t_trigger: float, target: str, t_touch: float) -> float | None:
+        """Schedule the reaction to ``target`` (hit at ``t_touch``, triggered at ``t_trigger``);
+        returns when it is due (None: nothing to do)."""
         st = self._state
         action = target
         if target.startswith("launcher:"):
@@ -58,11 +59,11 @@ class PhoneNavigation:
         elif target in ("nav:back", "nav:home") and st.dialog is None and st.image is None:
             if target == "nav:home" and st.app == L.LAUNCHER:
                 if round(st.launcher.at(t_trigger)) == 0:
-                    return
+                    return None
             elif target == "nav:back" and st.app == L.LAUNCHER:
-                return
+                return None
         elif target == "nav:recents":
-            return
+            return None
         delay = self._latency(self._latency_kind(target))
         if self._leak is not None:
             since, ms_per_min = self._leak
@@ -75,6 +76,7 @@ class PhoneNavigation:
             ev.stall = self._fire_stall(t_touch, extra, st.app)
         ev.t_ready = t_trigger + delay
         self._push(ev.t_ready, ev)
+        return ev.t_ready
 
     def _describe(self, action: str, st: UiState) -> str:
         if action == "counter:+":
@@ -157,7 +159,7 @@ class PhoneNavigation:
         elif app == L.MUSIC:
             reset.update(music_playing=False, music_pos=0.0, music_track=0)
         elif app == L.DIALER:
-            reset.update(dial_digits="", call_t0=None)
+            reset.update(dial_digits="", call_t0=None, call_muted=False, call_speaker=False)
         elif app == L.MESSAGES:
             reset.update(msg_view="list", msg_draft="", msg_scroll=fresh.msg_scroll)
         elif app == L.BROWSER:
@@ -205,7 +207,8 @@ class PhoneNavigation:
                 return replace(st, br_page=st.br_page - 1, br_load=(v, self._latency("page_load")),
                                br_scroll=Motion(v, 0.0))
             if st.app == L.DIALER and st.call_t0 is not None:
-                return replace(st, call_t0=None, dial_digits="")
+                return replace(st, call_t0=None, dial_digits="", call_muted=False,
+                               call_speaker=False)
             return self._home(st, r, v)
         if action == "counter:+":
             return replace(st, counter=st.counter + 1)
@@ -235,17 +238,29 @@ class PhoneNavigation:
                 return None
             return replace(st, dial_digits=st.dial_digits + k)
         if action == "call:end":
-            return replace(st, call_t0=None, dial_digits="")
+            return replace(st, call_t0=None, dial_digits="", call_muted=False, call_speaker=False)
+        if action == "call:mute":
+            return replace(st, call_muted=not st.call_muted)
+        if action == "call:speaker":
+            return replace(st, call_speaker=not st.call_speaker)
         if action.startswith("msg:open:"):
             return replace(st, msg_view="compose", msg_contact=action[9:], msg_draft="",
-                           msg_thread=())
+                           msg_thread=(), key_preview=None)
+        if action == "key:lift":
+            # the pressed key's preview lingers a moment after the finger lifts, then goes
+            if st.key_preview is None or st.key_preview[1] is not None:
+                return None
+            return replace(st, key_preview=(st.key_preview[0], v + L.KEY_PREVIEW_LINGER_S))
         if action.startswith("key:"):
             k = action[4:]
+            # a letter shows its preview above the key while it is held (Gboard's default),
+            # even when the draft is full; space and backspace show none
+            preview = (k, None) if k in L.PREVIEW_KEYS else None
             if k == "del":
-                return replace(st, msg_draft=st.msg_draft[:-1])
+                return replace(st, msg_draft=st.msg_draft[:-1], key_preview=preview)
             if len(st.msg_draft) >= L.MAX_DRAFT:
-                return None
-            return replace(st, msg_draft=st.msg_draft + k)
+                return None if preview is None else replace(st, key_preview=preview)
+            return replace(st, msg_draft=st.msg_draft + k, key_preview=preview)
         if action == "msg:send":
             if not st.msg_draft.strip():
                 return None

@@ -80,10 +80,14 @@ class UiState:
     game_score: int = 0
     dial_digits: str = ""
     call_t0: float | None = None
+    call_muted: bool = False
+    call_speaker: bool = False
     msg_view: str = "list"
     msg_contact: str = ""
     msg_thread: tuple[str, ...] = ()
     msg_draft: str = ""
+    key_preview: tuple | None = None  # (key, v_end): the pressed key's preview popup, shown
+    # until display time v_end (None: the key is still held)
     msg_scroll: Motion = HELD
     br_page: int = 0
     br_load: tuple[float, float] | None = None  # (start, duration)
@@ -134,4 +138,5 @@ class FingerTouch:
     p_start: float = 0.0
     a_start: float = 0.0  # finger coordinate along the drag axis when the drag began
     lag: float = 0.0
+    t_pressed: float | None = None  # when the reaction to a press on touch-down is due
     samples: deque = field(default_factory=lambda: deque(maxlen=12))

@@ -103,7 +103,7 @@ class PhoneTouch:
         if target == "ignored:dialog":
             truth.handled = False
         if mode == "press":
-            self._react(t, target, t)
+            touch.t_pressed = self._react(t, target, t)
         elif mode == "click":
             touch.click = target
         touch.samples.append((t, rx, ry))
@@ -165,6 +165,12 @@ class PhoneTouch:
                                              payload=(pos, v), screen=self._state.screen_id()))
         elif touch.click is not None:
             self._react(t, touch.click, touch.truth.t_down)
+        elif touch.truth.target.startswith("key:") and touch.t_pressed is not None:
+            # the keyboard hears the lift through the same input path as the press: as long
+            # after the lift as the press took, so never before it
+            lag = touch.t_pressed - touch.truth.t_down
+            self._push(t + lag, PhoneEvent("ui", action="key:lift", t_ready=t + lag,
+                                           screen=self._state.screen_id()))
 
     def _drag_to(self, t: float, touch: FingerTouch, along: float, first: bool) -> None:
         pos = touch.p_start - (along - touch.a_start)
@@ -240,6 +246,10 @@ class PhoneTouch:
             if st.call_t0 is not None:
                 if L.in_circle(fx, fy, L.CALL_HANGUP, 0.10, a):
                     return "call:end", "press", None
+                if L.in_circle(fx, fy, L.CALL_MUTE, L.CALL_BUTTON_R_W, a):
+                    return "call:mute", "press", None
+                if L.in_circle(fx, fy, L.CALL_SPEAKER, L.CALL_BUTTON_R_W, a):
+                    return "call:speaker", "press", None
                 return "none", "none", None
             if L.in_circle(fx, fy, L.DIALER_CALL, 0.10, a):
                 return "dial:call", "press", None

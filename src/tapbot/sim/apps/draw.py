@@ -26,7 +26,11 @@ from tapbot.sim.apps.layout import (
     BROWSER_LINK_Y,
     BROWSER_PAGES,
     CALENDAR,
+    CALL_BUTTON_R_W,
     CALL_HANGUP,
+    CALL_MUTE,
+    CALL_SPEAKER,
+    CALL_STATUS_Y,
     CONTACTS,
     COUNTER,
     COUNTER_BUTTON,
@@ -90,6 +94,8 @@ from tapbot.sim.apps.layout import (
     WEATHER,
     game_ball,
     icon_center,
+    key_center,
+    key_preview_rect,
     list_content_h,
 )
 
@@ -402,12 +408,19 @@ def _game(content: tuple, w: int, h: int) -> np.ndarray:
 
 @functools.lru_cache(maxsize=32)
 def _dialer(content: tuple, w: int, h: int) -> np.ndarray:
-    digits, call_s = content
+    digits, call_s = content[:2]
     if call_s is not None:
+        muted, speaker = content[2:]
         img, pt = _blank(w, h, (70, 50, 30))
         pt.text("Calling", 0.5, 0.20, 1.8, (230, 230, 230), bold=2)
         pt.text(digits or "Unknown", 0.5, 0.28, 2.6, (255, 255, 255), bold=4)
         pt.text(f"{call_s // 60:02d}:{call_s % 60:02d}", 0.5, 0.38, 2.4, (200, 255, 200), bold=3)
+        status = " - ".join(s for s, on in (("Muted", muted), ("Speaker", speaker)) if on)
+        if status:
+            pt.text(status, 0.5, CALL_STATUS_Y, 2.4, (255, 255, 255), bold=3)
+        for (cx, cy), label, on in ((CALL_MUTE, "Mute", muted), (CALL_SPEAKER, "Speaker", speaker)):
+            pt.circle(cx, cy, CALL_BUTTON_R_W, (235, 235, 235) if on else (110, 90, 70))
+            pt.text(label, cx, cy, _LABEL, (40, 40, 40) if on else (235, 235, 235), bold=3)
         pt.circle(*CALL_HANGUP, 0.10, (40, 40, 220))
         pt.text("End", *CALL_HANGUP, _LABEL, (255, 255, 255), bold=3)
         return _frozen(img)
@@ -523,7 +536,8 @@ def _keyboard(w: int, h: int) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=32)
-def _messages_compose(contact: str, thread: tuple, draft: str, w: int, h: int) -> np.ndarray:
+def _messages_compose(contact: str, thread: tuple, draft: str, preview: str | None, w: int,
+                      h: int) -> np.ndarray:
     img, pt = _blank(w, h, (250, 250, 250))
     _title(pt, contact)
     pt.rect(0.05, 0.13, 0.70, 0.19, (225, 225, 225))
@@ -542,7 +556,22 @@ def _messages_compose(contact: str, thread: tuple, draft: str, w: int, h: int) -
     strip = _keyboard(w, h)
     y0 = round(KEYBOARD_TOP * h)
     img[y0:y0 + strip.shape[0]] = strip
+    if preview is not None:
+        _key_preview(pt, preview)
     return _frozen(img)
+
+
+def _key_preview(pt: _Painter, key: str) -> None:
+    """Letter ``key`` held: the key darkened and its preview popup above it (a card with a
+    shadow and the letter large), as Gboard shows it."""
+    cx, cy = key_center(key)
+    pt.rect(cx - KEY_W / 2 + 0.006, cy - KEY_ROW_H / 2 + 0.006, cx + KEY_W / 2 - 0.006,
+            cy + KEY_ROW_H / 2 - 0.006, (190, 187, 184))
+    x0, y0, x1, y1 = key_preview_rect(key)
+    pt.rect(x0 + 0.004, y0 + 0.003, x1 + 0.004, y1 + 0.003, (150, 150, 150))  # shadow
+    pt.rect(x0, y0, x1, y1, (255, 255, 255))
+    pt.rect(x0, y0, x1, y1, (170, 170, 170), thickness=max(1, round(2 * pt.u)))
+    pt.text(key.upper(), (x0 + x1) / 2, y0 + (y1 - y0) * 0.45, 2.6, (30, 30, 30), bold=4)
 
 
 # ----------------------------------------------------------------------------- browser
@@ -844,8 +873,8 @@ def _content(app: str, content: tuple, w: int, h: int, full: tuple[int, int],
     if app == MESSAGES:
         if content[0] == "list":
             return _messages_list(content[1], w, h, full_h)
-        _, contact, thread, draft = content
-        return _messages_compose(contact, thread, draft, w, h)
+        _, contact, thread, draft, preview = content
+        return _messages_compose(contact, thread, draft, preview, w, h)
     if app == BROWSER:
         return _browser(content, w, h, full_h)
     if app == SETTINGS:

@@ -103,6 +103,12 @@ DIALER_KEY_R_W = 0.10
 DIALER_CALL = (0.50, 0.83)
 DIALER_DEL = (0.80, 0.20)
 CALL_HANGUP = (0.50, 0.80)
+#: The in-call screen's toggles (as every phone's has): mute and speaker, round buttons that
+#: fill when on; what is on is also written under the call timer (CALL_STATUS_Y).
+CALL_MUTE = (0.25, 0.62)
+CALL_SPEAKER = (0.75, 0.62)
+CALL_BUTTON_R_W = 0.09
+CALL_STATUS_Y = 0.45
 DIALER_MAX_DIGITS = 14
 
 # Messages
@@ -123,6 +129,14 @@ KEY_W = 0.10
 SPACE_X = (0.25, 0.75)
 BACKSPACE_X = (0.85, 1.0)
 MAX_DRAFT = 40
+#: Keys that show a preview popup above them while held (the letters, as Gboard does by
+#: default), and how long it lingers after the finger lifts (AOSP's keyboard: 70 ms).
+PREVIEW_KEYS = frozenset("".join(KEY_ROWS))
+KEY_PREVIEW_LINGER_S = 0.07
+#: The preview: this wide (fraction of W) and this many key rows tall, its bottom on the
+#: pressed key's top edge.
+KEY_PREVIEW_W = 0.13
+KEY_PREVIEW_ROWS = 1.15
 THREAD_KEEP = 4
 
 # Browser
@@ -220,6 +234,15 @@ def key_center(key: str) -> tuple[float, float]:
             return (KEY_ROW_X0[row] + (keys.index(key) + 0.5) * KEY_W,
                     KEYBOARD_TOP + (row + 0.5) * KEY_ROW_H)
     raise ValueError(f"no key {key!r} on the twin's keyboard")
+
+
+def key_preview_rect(key: str) -> tuple[float, float, float, float]:
+    """The preview popup of letter ``key`` as fractions of the screen (x0, y0, x1, y1): above
+    the key, centred on it, moved in from the screen's edges."""
+    cx, cy = key_center(key)
+    x0 = min(max(0.005, cx - KEY_PREVIEW_W / 2), 0.995 - KEY_PREVIEW_W)
+    top = cy - KEY_ROW_H / 2
+    return x0, top - KEY_PREVIEW_ROWS * KEY_ROW_H, x0 + KEY_PREVIEW_W, top + 0.006
 
 
 def dialer_key(fx: float, fy: float, aspect: float) -> str | None:

@@ -111,6 +111,32 @@ def test_a_tearing_band_far_from_a_touch_made_meanwhile_is_still_a_glitch():
     assert feed(watch, frames) == []
 
 
+def test_a_band_the_runner_took_for_a_key_press_response_far_from_it_is_a_glitch():
+    base = screen()
+    torn = base.copy()
+    torn[24:30] = torn[24:30, ::-1, ::-1] ^ 0x40
+    # back pressed at the bottom; the band came as the key went down, and the runner took it
+    # for the key's response, which came (the screen before, fading in) right after it
+    previous = screen((40, 40, 40))
+    slide = [(base * (4 - k) + previous * k) // 4 for k in range(1, 5)]  # it fades in
+    frames = [base] * 5 + [torn] * 2 + [base] + slide + [previous] * 5
+    watch = GlitchWatch(0.25, rows=ROWS)
+    watch.touched(10.0 + 4 * DT, 10.0 + 5 * DT, rows=(46, 47))
+    watch.responded(10.0 + 5 * DT)
+    assert len(feed(watch, frames)) == 1
+    frames = [base] * 5 + [torn] * 2 + [base] * 5
+    watch = GlitchWatch(0.25, rows=ROWS)  # a tap on the band's rows: its highlight
+    watch.touched(10.0 + 4 * DT, 10.0 + 5 * DT, rows=(26, 27))
+    watch.responded(10.0 + 5 * DT)
+    assert feed(watch, frames) == []
+    blank = base.copy()  # a page that blanks while it reloads, after a touch anywhere
+    blank[8:40] = (250, 250, 250)
+    watch = GlitchWatch(0.25, rows=ROWS)
+    watch.touched(10.0 + 4 * DT, 10.0 + 5 * DT)
+    watch.responded(10.0 + 5 * DT)
+    assert feed(watch, [base] * 5 + [blank] * 8 + [base] * 5) == []
+
+
 def test_feeding_a_batch_gives_what_feeding_frame_by_frame_gives():
     rng = np.random.default_rng(3)
     base, black = screen(), np.zeros_like(screen())

@@ -394,9 +394,10 @@ class GlitchWatch:
 
     def _is_response(self, t: float, rows: tuple[int, int] | None = None) -> bool:
         """Whether a change starting at ``t`` (over grid ``rows``) is a touch's doing: the
-        start of a response the runner found, or within TOUCH_EFFECT_S of a touch (near
-        ``rows``) it found none for."""
-        if any(r - 1e-6 <= t <= r + RESPONSE_SPREAD_S for r in self._responses):
+        start of a response the runner found (for a band, ``rows`` given: to a touch that
+        went near it), or within TOUCH_EFFECT_S of a touch (near ``rows``) it found none
+        for."""
+        if self._found_response(t, rows):
             return True
         return any(t_down <= t <= t_up + TOUCH_EFFECT_S and self._near(lo, hi, rows)
                    and not any(t_down <= r <= t for r in self._responses)
@@ -624,9 +625,17 @@ class GlitchWatch:
                 late = TOUCH_EFFECT_S  # a tap with no response found: it may be this
             if t_down <= tear.t0 <= t_up + late and self._near(lo, hi, band):
                 return True
+        return self._found_response(tear.t0, band)
+
+    def _found_response(self, t: float, rows: tuple[int, int] | None = None) -> bool:
+        """Whether a change starting at ``t`` is the start of a response the runner found;
+        for a band over grid ``rows``, only if the touch it answered went near the band (the
+        runner may take a glitch for the response to a key press far from it)."""
         for r in self._responses:
-            if r - 1e-6 <= tear.t0 <= r + RESPONSE_SPREAD_S:
+            if r - 1e-6 <= t <= r + RESPONSE_SPREAD_S:
+                if rows is None:
+                    return True
                 touches = [x for x in self._touches if x[0] <= r]
-                if not touches or self._near(touches[-1][2], touches[-1][3], band):
+                if not touches or self._near(touches[-1][2], touches[-1][3], rows):
                     return True
         return False

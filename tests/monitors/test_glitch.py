@@ -245,6 +245,26 @@ def test_a_tear_over_a_scroll_or_a_playing_video_is_a_glitch():
     assert abs(seen.t_start - (10.0 + 12 * DT)) < 1e-9
 
 
+def test_a_tear_over_a_video_right_after_a_spike_in_one_of_its_rows_is_a_glitch():
+    # the twin's video: a flat picture whose colour changes a little every frame, a dark bar
+    # flashing across one row; the camera catches the tear's band half its exposure (a change
+    # only some four times the video's own), torn, back, torn again, back
+    def clip(k: int) -> np.ndarray:
+        img = page(0.0)
+        img[8:32] = (60 + 10 * (k % 2), 110 + 10 * (k % 2), 150 - 10 * (k % 2))
+        return img
+
+    for bar_row in range(14, 21):  # the bar in any of the band's rows, just before it
+        frames = [clip(k) for k in range(40)]
+        frames[18] = frames[18].copy()
+        frames[18][bar_row] = (20, 20, 20)
+        assert feed(GlitchWatch(0.25, rows=ROWS), noisy(frames)) == []
+        for k in (20, 22):
+            frames[k] = (frames[k] + tear(frames[k], 14, 21)) // 2
+        (seen,) = feed(GlitchWatch(0.25, rows=ROWS), noisy(frames))
+        assert abs(seen.t_start - (10.0 + 20 * DT)) < 1e-9
+
+
 def test_scrolls_flings_slides_loading_and_a_thawing_video_are_no_glitch():
     # a steady scroll, a fling (fast start, slowing down) that starts from rest and stops
     assert feed(GlitchWatch(0.25, rows=ROWS), noisy(scroll([0.3] * 40))) == []

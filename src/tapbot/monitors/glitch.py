@@ -586,8 +586,11 @@ class GlitchWatch:
                 rows = slice(lo, end)
                 pts = np.arange(lo * n, end * n)
                 pts = pts[level[pts] >= BAND_LEVEL]
+                # its pace before: that of the rows that surged (a row it reached over may
+                # have had a spike of its own: a video's bar passing)
+                pre = before[rows][up[rows]] if up[rows].any() else before[rows]
                 kept.append(_Tear(int(lo), int(end - 1), t, self._t_prev, prev, sample, pts,
-                                  float(before[rows].mean()), float(rates[rows].mean()), t))
+                                  float(pre.mean()), float(rates[rows].mean()), t))
         self._tears = kept[-MAX_OPEN:]
         self._row_rate = np.stack([self._row_rate[1], rates])
         return sighting

@@ -137,6 +137,21 @@ def test_a_band_the_runner_took_for_a_key_press_response_far_from_it_is_a_glitch
     assert feed(watch, [base] * 5 + [blank] * 8 + [base] * 5) == []
 
 
+def test_a_tear_over_a_still_screen_that_came_back_as_a_fade_began_is_a_glitch():
+    # the robot's tool hides a third of the band's width (not a whole-row band); the band
+    # came back exactly, and on the frame after it the next screen began to fade in
+    base = screen()
+    base[:, :8] = (70, 70, 80)  # the tool, standing over the left third
+    torn = base.copy()
+    torn[24:30, 8:] = tear(base, 24, 30)[24:30, 8:]
+    nxt = screen((40, 40, 40))
+    nxt[:, :8] = (70, 70, 80)
+    fade = [(base * (4 - k) + nxt * k) // 4 for k in range(1, 5)]
+    frames = noisy([base] * 5 + [torn] * 2 + [base] + fade + [nxt] * 5)
+    (seen,) = feed(GlitchWatch(0.25, rows=ROWS), frames)
+    assert abs(seen.t_start - (10.0 + 5 * DT)) < 1e-9
+
+
 def test_feeding_a_batch_gives_what_feeding_frame_by_frame_gives():
     rng = np.random.default_rng(3)
     base, black = screen(), np.zeros_like(screen())

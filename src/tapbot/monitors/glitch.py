@@ -536,7 +536,7 @@ class GlitchWatch:
             rows = slice(tear.lo, tear.hi + 1)
             if tear.post is not None:  # the frame after its end: back to its pace?
                 rate = float(rates[rows].mean())
-                if rate <= AFTER_K * tear.pre_rate + AFTER_PAD:
+                if rate <= AFTER_K * tear.pre_rate + AFTER_PAD or self._came_back(tear):
                     if sighting is None and not self._tear_excused(tear, t):
                         sighting = GlitchSighting(tear.t0, tear.t_last,
                                                   (tear.hi - tear.lo + 1) / self.rows, "tear")
@@ -612,6 +612,15 @@ class GlitchWatch:
             return False
         limit = float(band.mean()) / STRAY_RATIO
         return all(float(off[r * n:(r + 1) * n].mean()) <= limit for r in beside)
+
+    @staticmethod
+    def _came_back(tear: _Tear) -> bool:
+        """Whether the band's points were, as it ended, what they were before it (within
+        BAND_BACK_CAP, BAND_BACK of them): a band over a still screen that came back is a
+        glitch whatever the screen does next (a touch's response starting)."""
+        assert tear.post is not None
+        moved = _level(tear.post[tear.points], tear.pre[tear.points])
+        return bool(len(moved)) and float((moved < BAND_BACK_CAP).mean()) >= BAND_BACK
 
     def _tear_excused(self, tear: _Tear, t: float) -> bool:
         """A touch near the band while it began or before it ended, or a response found

@@ -16,13 +16,18 @@ frames and would slip between them. This one looks at every frame through a grid
 * **a tear** (a band of rows showing other content over a screen that already moves: a video,
   a scroll): at least ``TEAR_ROWS`` adjacent rows *surge*, each changing ``SURGE_K`` times
   what it changed on the two frames before; the band ends when its rows change about as
-  much again (within ``glitch_max_s``, most of the rest of the screen not changing then);
+  much again, SURGE_K times the pace before of the rows that surged by themselves (a row the
+  band reaches over may have spiked on its own: a video's bar), within ``glitch_max_s``,
+  most of the rest of the screen not changing then;
   in between, its rows strayed from the straight path the screen took from the frame before
   the band to the frame after it, where the rows two beyond it did not stray as far (a
   scroll or a video strays off a straight path too, but everywhere alike); and the frame
-  after, its rows move no faster than before it (a scroll starting goes on). A band that is
-  torn again right after it came back (a flickering tear) waits for its next end. A tap
-  near the band as it began, or a response found then whose touch went near it, explains it.
+  after, its rows move no faster than before it (a scroll starting goes on), unless as it
+  ended its points were back to what they were before it (a band over a still screen, the
+  next screen coming right after it). A band that is torn again right after it came back (a
+  flickering tear) waits for its next end. A tap near the band as it began, or a response
+  found then whose touch went near it, explains it (for the band test as for this one: the
+  runner may take a glitch for the response to a key pressed far from it).
 
 A real change (a screen opening, a scroll, a response) jumps but does not come back; motion
 comes back bit by bit; the finger and arm cover few points and never a whole row. A change
@@ -198,7 +203,7 @@ class _Tear:
     pre: np.ndarray  # the frame before the band
     start: np.ndarray  # the band's first frame
     points: np.ndarray  # indices of the points that surged
-    pre_rate: float  # how much the band's rows changed per frame before it (mean level)
+    pre_rate: float  # how much the rows that surged changed per frame before it (mean level)
     rate: float  # how much they changed as it began
     t_last: float
     post: np.ndarray | None = None

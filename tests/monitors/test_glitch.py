@@ -129,6 +129,10 @@ def test_a_band_the_runner_took_for_a_key_press_response_far_from_it_is_a_glitch
     watch.touched(10.0 + 4 * DT, 10.0 + 5 * DT, rows=(26, 27))
     watch.responded(10.0 + 5 * DT)
     assert feed(watch, frames) == []
+    watch = GlitchWatch(0.25, rows=ROWS)  # a frozen screen thawing long after the last touch
+    watch.touched(8.0, 8.06, rows=(46, 47))
+    watch.responded(10.0 + 5 * DT)
+    assert feed(watch, frames) == []
     blank = base.copy()  # a page that blanks while it reloads, after a touch anywhere
     blank[8:40] = (250, 250, 250)
     watch = GlitchWatch(0.25, rows=ROWS)

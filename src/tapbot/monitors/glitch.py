@@ -400,8 +400,8 @@ class GlitchWatch:
     def _is_response(self, t: float, rows: tuple[int, int] | None = None) -> bool:
         """Whether a change starting at ``t`` (over grid ``rows``) is a touch's doing: the
         start of a response the runner found (for a band, ``rows`` given: to a touch that
-        went near it), or within TOUCH_EFFECT_S of a touch (near ``rows``) it found none
-        for."""
+        went near it, or long after any touch: a thaw), or within TOUCH_EFFECT_S of a touch
+        (near ``rows``) it found none for."""
         if self._found_response(t, rows):
             return True
         return any(t_down <= t <= t_up + TOUCH_EFFECT_S and self._near(lo, hi, rows)
@@ -647,12 +647,16 @@ class GlitchWatch:
     def _found_response(self, t: float, rows: tuple[int, int] | None = None) -> bool:
         """Whether a change starting at ``t`` is the start of a response the runner found;
         for a band over grid ``rows``, only if the touch it answered went near the band (the
-        runner may take a glitch for the response to a key press far from it)."""
+        runner may take a glitch for the response to a key press far from it), or if it
+        was found more than TOUCH_EFFECT_S after the last touch was up (a frozen screen
+        thawing: no touch's doing, wherever it is)."""
         for r in self._responses:
             if r - 1e-6 <= t <= r + RESPONSE_SPREAD_S:
                 if rows is None:
                     return True
                 touches = [x for x in self._touches if x[0] <= r]
                 if not touches or self._near(touches[-1][2], touches[-1][3], rows):
+                    return True
+                if r > touches[-1][1] + TOUCH_EFFECT_S:
                     return True
         return False

@@ -98,7 +98,8 @@ END_K = 0.8
 END_OUTSIDE = 0.3
 #: ... in between, the band's rows strayed from the straight path the screen took from before
 #: the band to after it: STRAY_FRAC of the surged points off it by BAND_LEVEL, while the rows
-#: two beyond the band strayed (on average) at most 1 / STRAY_RATIO as far as those points
+#: two beyond the band (on one side at least) strayed (on average) at most 1 / STRAY_RATIO as
+#: far as those points
 #: (a scroll or a video strays off a straight path too, but everywhere alike);
 STRAY_FRAC = 0.6
 STRAY_RATIO = 3.0
@@ -602,7 +603,8 @@ class GlitchWatch:
 
     def _strayed(self, tear: _Tear) -> bool:
         """Whether the band's first frame strayed from the straight path between the frames
-        before and after it, where the rows two beyond it did not."""
+        before and after it, where the rows two beyond it (on one side at least: the other
+        may hold a video's own spike, its bar) did not."""
         assert tear.post is not None
         span = tear.t_post - tear.t_pre
         w = (tear.t0 - tear.t_pre) / span if span > 0 else 0.5
@@ -616,7 +618,7 @@ class GlitchWatch:
         if not beside:
             return False
         limit = float(band.mean()) / STRAY_RATIO
-        return all(float(off[r * n:(r + 1) * n].mean()) <= limit for r in beside)
+        return any(float(off[r * n:(r + 1) * n].mean()) <= limit for r in beside)
 
     @staticmethod
     def _came_back(tear: _Tear) -> bool:

@@ -26,8 +26,9 @@ frames and would slip between them. This one looks at every frame through a grid
   ended its points were back to what they were before it (a band over a still screen, the
   next screen coming right after it). A band that is torn again right after it came back (a
   flickering tear) waits for its next end. A tap near the band as it began, or a response
-  found then whose touch went near it, explains it (for the band test as for this one: the
-  runner may take a glitch for the response to a key pressed far from it).
+  found then whose touch went near it (or that came long after any touch: a thaw), explains
+  it (for the band test as for this one: the runner may take a glitch for the response to a
+  key pressed far from it).
 
 A real change (a screen opening, a scroll, a response) jumps but does not come back; motion
 comes back bit by bit; the finger and arm cover few points and never a whole row. A change

@@ -111,6 +111,51 @@ def test_a_tearing_band_far_from_a_touch_made_meanwhile_is_still_a_glitch():
     assert feed(watch, frames) == []
 
 
+def test_a_band_the_runner_took_for_a_key_press_response_far_from_it_is_a_glitch():
+    base = screen()
+    torn = base.copy()
+    torn[24:30] = torn[24:30, ::-1, ::-1] ^ 0x40
+    # back pressed at the bottom; the band came as the key went down, and the runner took it
+    # for the key's response, which came (the screen before, fading in) right after it
+    previous = screen((40, 40, 40))
+    slide = [(base * (4 - k) + previous * k) // 4 for k in range(1, 5)]  # it fades in
+    frames = [base] * 5 + [torn] * 2 + [base] + slide + [previous] * 5
+    watch = GlitchWatch(0.25, rows=ROWS)
+    watch.touched(10.0 + 4 * DT, 10.0 + 5 * DT, rows=(46, 47))
+    watch.responded(10.0 + 5 * DT)
+    assert len(feed(watch, frames)) == 1
+    frames = [base] * 5 + [torn] * 2 + [base] * 5
+    watch = GlitchWatch(0.25, rows=ROWS)  # a tap on the band's rows: its highlight
+    watch.touched(10.0 + 4 * DT, 10.0 + 5 * DT, rows=(26, 27))
+    watch.responded(10.0 + 5 * DT)
+    assert feed(watch, frames) == []
+    watch = GlitchWatch(0.25, rows=ROWS)  # a frozen screen thawing long after the last touch
+    watch.touched(8.0, 8.06, rows=(46, 47))
+    watch.responded(10.0 + 5 * DT)
+    assert feed(watch, frames) == []
+    blank = base.copy()  # a page that blanks while it reloads, after a touch anywhere
+    blank[8:40] = (250, 250, 250)
+    watch = GlitchWatch(0.25, rows=ROWS)
+    watch.touched(10.0 + 4 * DT, 10.0 + 5 * DT)
+    watch.responded(10.0 + 5 * DT)
+    assert feed(watch, [base] * 5 + [blank] * 8 + [base] * 5) == []
+
+
+def test_a_tear_over_a_still_screen_that_came_back_as_a_fade_began_is_a_glitch():
+    # the robot's tool hides a third of the band's width (not a whole-row band); the band
+    # came back exactly, and on the frame after it the next screen began to fade in
+    base = screen()
+    base[:, :8] = (70, 70, 80)  # the tool, standing over the left third
+    torn = base.copy()
+    torn[24:30, 8:] = tear(base, 24, 30)[24:30, 8:]
+    nxt = screen((40, 40, 40))
+    nxt[:, :8] = (70, 70, 80)
+    fade = [(base * (4 - k) + nxt * k) // 4 for k in range(1, 5)]
+    frames = noisy([base] * 5 + [torn] * 2 + [base] + fade + [nxt] * 5)
+    (seen,) = feed(GlitchWatch(0.25, rows=ROWS), frames)
+    assert abs(seen.t_start - (10.0 + 5 * DT)) < 1e-9
+
+
 def test_feeding_a_batch_gives_what_feeding_frame_by_frame_gives():
     rng = np.random.default_rng(3)
     base, black = screen(), np.zeros_like(screen())
@@ -217,6 +262,26 @@ def test_a_tear_over_a_scroll_or_a_playing_video_is_a_glitch():
         frames[k] = tear(frames[k], 14, 20)
     (seen,) = feed(GlitchWatch(0.25, rows=ROWS), noisy(frames))
     assert abs(seen.t_start - (10.0 + 12 * DT)) < 1e-9
+
+
+def test_a_tear_over_a_video_right_after_a_spike_in_one_of_its_rows_is_a_glitch():
+    # the twin's video: a flat picture whose colour changes a little every frame, a dark bar
+    # flashing across one row; the camera catches the tear's band half its exposure (a change
+    # only some four times the video's own), torn, back, torn again, back
+    def clip(k: int) -> np.ndarray:
+        img = page(0.0)
+        img[8:32] = (60 + 10 * (k % 2), 110 + 10 * (k % 2), 150 - 10 * (k % 2))
+        return img
+
+    for bar_row in range(14, 21):  # the bar in any of the band's rows, just before it
+        frames = [clip(k) for k in range(40)]
+        frames[18] = frames[18].copy()
+        frames[18][bar_row] = (20, 20, 20)
+        assert feed(GlitchWatch(0.25, rows=ROWS), noisy(frames)) == []
+        for k in (20, 22):
+            frames[k] = (frames[k] + tear(frames[k], 14, 21)) // 2
+        (seen,) = feed(GlitchWatch(0.25, rows=ROWS), noisy(frames))
+        assert abs(seen.t_start - (10.0 + 20 * DT)) < 1e-9
 
 
 def test_scrolls_flings_slides_loading_and_a_thawing_video_are_no_glitch():

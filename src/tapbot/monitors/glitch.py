@@ -16,13 +16,19 @@ frames and would slip between them. This one looks at every frame through a grid
 * **a tear** (a band of rows showing other content over a screen that already moves: a video,
   a scroll): at least ``TEAR_ROWS`` adjacent rows *surge*, each changing ``SURGE_K`` times
   what it changed on the two frames before; the band ends when its rows change about as
-  much again (within ``glitch_max_s``, most of the rest of the screen not changing then);
+  much again, SURGE_K times the pace before of the rows that surged by themselves (a row the
+  band reaches over may have spiked on its own: a video's bar), within ``glitch_max_s``,
+  most of the rest of the screen not changing then;
   in between, its rows strayed from the straight path the screen took from the frame before
   the band to the frame after it, where the rows two beyond it did not stray as far (a
   scroll or a video strays off a straight path too, but everywhere alike); and the frame
-  after, its rows move no faster than before it (a scroll starting goes on). A band that is
-  torn again right after it came back (a flickering tear) waits for its next end. A tap
-  near the band as it began, or a response found then whose touch went near it, explains it.
+  after, its rows move no faster than before it (a scroll starting goes on), unless as it
+  ended its points were back to what they were before it (a band over a still screen, the
+  next screen coming right after it). A band that is torn again right after it came back (a
+  flickering tear) waits for its next end. A tap near the band as it began, or a response
+  found then whose touch went near it (or that came long after any touch: a thaw), explains
+  it (for the band test as for this one: the runner may take a glitch for the response to a
+  key pressed far from it).
 
 A real change (a screen opening, a scroll, a response) jumps but does not come back; motion
 comes back bit by bit; the finger and arm cover few points and never a whole row. A change
@@ -93,7 +99,8 @@ END_K = 0.8
 END_OUTSIDE = 0.3
 #: ... in between, the band's rows strayed from the straight path the screen took from before
 #: the band to after it: STRAY_FRAC of the surged points off it by BAND_LEVEL, while the rows
-#: two beyond the band strayed (on average) at most 1 / STRAY_RATIO as far as those points
+#: two beyond the band (on one side at least) strayed (on average) at most 1 / STRAY_RATIO as
+#: far as those points
 #: (a scroll or a video strays off a straight path too, but everywhere alike);
 STRAY_FRAC = 0.6
 STRAY_RATIO = 3.0
@@ -198,7 +205,7 @@ class _Tear:
     pre: np.ndarray  # the frame before the band
     start: np.ndarray  # the band's first frame
     points: np.ndarray  # indices of the points that surged
-    pre_rate: float  # how much the band's rows changed per frame before it (mean level)
+    pre_rate: float  # how much the rows that surged changed per frame before it (mean level)
     rate: float  # how much they changed as it began
     t_last: float
     post: np.ndarray | None = None
@@ -394,9 +401,10 @@ class GlitchWatch:
 
     def _is_response(self, t: float, rows: tuple[int, int] | None = None) -> bool:
         """Whether a change starting at ``t`` (over grid ``rows``) is a touch's doing: the
-        start of a response the runner found, or within TOUCH_EFFECT_S of a touch (near
-        ``rows``) it found none for."""
-        if any(r - 1e-6 <= t <= r + RESPONSE_SPREAD_S for r in self._responses):
+        start of a response the runner found (for a band, ``rows`` given: to a touch that
+        went near it, or long after any touch: a thaw), or within TOUCH_EFFECT_S of a touch
+        (near ``rows``) it found none for."""
+        if self._found_response(t, rows):
             return True
         return any(t_down <= t <= t_up + TOUCH_EFFECT_S and self._near(lo, hi, rows)
                    and not any(t_down <= r <= t for r in self._responses)
@@ -535,7 +543,7 @@ class GlitchWatch:
             rows = slice(tear.lo, tear.hi + 1)
             if tear.post is not None:  # the frame after its end: back to its pace?
                 rate = float(rates[rows].mean())
-                if rate <= AFTER_K * tear.pre_rate + AFTER_PAD:
+                if rate <= AFTER_K * tear.pre_rate + AFTER_PAD or self._came_back(tear):
                     if sighting is None and not self._tear_excused(tear, t):
                         sighting = GlitchSighting(tear.t0, tear.t_last,
                                                   (tear.hi - tear.lo + 1) / self.rows, "tear")
@@ -585,15 +593,19 @@ class GlitchWatch:
                 rows = slice(lo, end)
                 pts = np.arange(lo * n, end * n)
                 pts = pts[level[pts] >= BAND_LEVEL]
+                # its pace before: that of the rows that surged (a row it reached over may
+                # have had a spike of its own: a video's bar passing)
+                pre = before[rows][up[rows]] if up[rows].any() else before[rows]
                 kept.append(_Tear(int(lo), int(end - 1), t, self._t_prev, prev, sample, pts,
-                                  float(before[rows].mean()), float(rates[rows].mean()), t))
+                                  float(pre.mean()), float(rates[rows].mean()), t))
         self._tears = kept[-MAX_OPEN:]
         self._row_rate = np.stack([self._row_rate[1], rates])
         return sighting
 
     def _strayed(self, tear: _Tear) -> bool:
         """Whether the band's first frame strayed from the straight path between the frames
-        before and after it, where the rows two beyond it did not."""
+        before and after it, where the rows two beyond it (on one side at least: the other
+        may hold a video's own spike, its bar) did not."""
         assert tear.post is not None
         span = tear.t_post - tear.t_pre
         w = (tear.t0 - tear.t_pre) / span if span > 0 else 0.5
@@ -607,7 +619,16 @@ class GlitchWatch:
         if not beside:
             return False
         limit = float(band.mean()) / STRAY_RATIO
-        return all(float(off[r * n:(r + 1) * n].mean()) <= limit for r in beside)
+        return any(float(off[r * n:(r + 1) * n].mean()) <= limit for r in beside)
+
+    @staticmethod
+    def _came_back(tear: _Tear) -> bool:
+        """Whether the band's points were, as it ended, what they were before it (within
+        BAND_BACK_CAP, BAND_BACK of them): a band over a still screen that came back is a
+        glitch whatever the screen does next (a touch's response starting)."""
+        assert tear.post is not None
+        moved = _level(tear.post[tear.points], tear.pre[tear.points])
+        return bool(len(moved)) and float((moved < BAND_BACK_CAP).mean()) >= BAND_BACK
 
     def _tear_excused(self, tear: _Tear, t: float) -> bool:
         """A touch near the band while it began or before it ended, or a response found
@@ -624,9 +645,21 @@ class GlitchWatch:
                 late = TOUCH_EFFECT_S  # a tap with no response found: it may be this
             if t_down <= tear.t0 <= t_up + late and self._near(lo, hi, band):
                 return True
+        return self._found_response(tear.t0, band)
+
+    def _found_response(self, t: float, rows: tuple[int, int] | None = None) -> bool:
+        """Whether a change starting at ``t`` is the start of a response the runner found;
+        for a band over grid ``rows``, only if the touch it answered went near the band (the
+        runner may take a glitch for the response to a key press far from it), or if it
+        was found more than TOUCH_EFFECT_S after the last touch was up (a frozen screen
+        thawing: no touch's doing, wherever it is)."""
         for r in self._responses:
-            if r - 1e-6 <= tear.t0 <= r + RESPONSE_SPREAD_S:
+            if r - 1e-6 <= t <= r + RESPONSE_SPREAD_S:
+                if rows is None:
+                    return True
                 touches = [x for x in self._touches if x[0] <= r]
-                if not touches or self._near(touches[-1][2], touches[-1][3], band):
+                if not touches or self._near(touches[-1][2], touches[-1][3], rows):
+                    return True
+                if r > touches[-1][1] + TOUCH_EFFECT_S:
                     return True
         return False

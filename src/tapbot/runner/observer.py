@@ -15,6 +15,8 @@ from tapbot.vision import ScreenRectifier
 
 logger = logging.getLogger(__name__)
 
+COARSE_STRIDE = 6  # first_change looks at every this many frames, then bisects
+
 
 @dataclass(frozen=True, slots=True)
 class View:
@@ -91,7 +93,7 @@ class Observer:
         got = self.views(t - half, t + half)
         return got[-1] if got else None
 
-    def first_change(self, t_from: float, t_to: float, changed, stride: int = 6
+    def first_change(self, t_from: float, t_to: float, changed, stride: int = COARSE_STRIDE
                      ) -> View | None:
         """The first view in ``(t_from, t_to]`` for which ``changed(view)`` holds.
 

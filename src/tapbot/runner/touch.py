@@ -146,23 +146,6 @@ class TouchMixin:
         after = ResponseWatch(watch.ref, rest, self.detector, t_down)
         return self._await_answer(after.changed, t_down + moving, wait - moving, every_frame)
 
-    def _await_every_frame(self, changed, t_from: float, timeout_s: float,
-                           chunk_s: float = 0.1) -> View | None:
-        """The first view after ``t_from`` that ``changed``, within ``timeout_s``, looking at
-        every frame as it arrives (``_await`` looks at every few and bisects, which steps
-        over an answer that comes and goes between them)."""
-        deadline = t_from + timeout_s
-        t_scan = t_from
-        while True:
-            self.clock.sleep(min(deadline, t_scan + chunk_s) - self.clock.now())
-            until = min(self.clock.now(), deadline)
-            for view in self.observer.views(t_scan, until):
-                if changed(view.image):
-                    return view
-            if until >= deadline - 1e-9:
-                return None
-            t_scan = until
-
     def _await_answer(self, changed, t_from: float, timeout_s: float,
                       every_frame: bool = False) -> View | None:
         """:meth:`_await` a change, passing over changes that are no answer: the screen going
@@ -172,9 +155,8 @@ class TouchMixin:
         on after them. (The first frame of either may be a blend with the screen before: the
         frame after it is looked at too.)"""
         deadline = t_from + timeout_s
-        wait = self._await_every_frame if every_frame else self._await
         while True:
-            hit = wait(changed, t_from, deadline - t_from)
+            hit = self._await(changed, t_from, deadline - t_from, every_frame=every_frame)
             if hit is None:
                 return None
             views = (hit, self._view_when(hit.t + self.observer.frame_period_s))
@@ -416,8 +398,8 @@ class TouchMixin:
             if self._off_target is not None:
                 return self._abandon_off_target()
             if not by_home:
-                wait = self._await_every_frame if every_frame else self._await
-                hit = wait(watch.changed, t_down, self.thresholds.unresponsive_after_s)
+                hit = self._await(watch.changed, t_down, self.thresholds.unresponsive_after_s,
+                                  every_frame=every_frame)
             if hit is not None:
                 self._no_dialog_in(hit)
                 if by_home:

@@ -11,7 +11,7 @@ import numpy as np
 
 from tapbot.monitors import AnimationWatch
 from tapbot.runner.interrupts import FlowAbandoned
-from tapbot.runner.observer import View
+from tapbot.runner.observer import COARSE_STRIDE, View
 
 logger = logging.getLogger(__name__)
 
@@ -20,10 +20,14 @@ class WatchMixin:
     """Settle, watch and await on the rig clock (mixed into :class:`~tapbot.runner.Runner`)."""
 
     def _await(self, predicate: Callable[[np.ndarray], bool], t_from: float,
-               timeout_s: float, chunk_s: float = 0.1) -> View | None:
+               timeout_s: float, chunk_s: float = 0.1, every_frame: bool = False
+               ) -> View | None:
         """The first view after ``t_from`` for which ``predicate`` holds, within ``timeout_s``.
 
-        Waits on the rig clock in small chunks, as frames arrive.
+        Waits on the rig clock in small chunks, as frames arrive. Looks at every few frames and
+        bisects before the first hit (:meth:`Observer.first_change`): a change that stays is
+        found exactly; ``every_frame`` looks at each, for one that may come and go between
+        them (a key's preview).
         """
         deadline = t_from + timeout_s
         t_scan = t_from
@@ -31,7 +35,8 @@ class WatchMixin:
             target = min(deadline, t_scan + chunk_s)
             self.clock.sleep(target - self.clock.now())
             until = min(self.clock.now(), deadline)
-            hit = self.observer.first_change(t_scan, until, predicate)
+            hit = self.observer.first_change(t_scan, until, predicate,
+                                             1 if every_frame else COARSE_STRIDE)
             if hit is not None:
                 return hit
             if until >= deadline - 1e-9:

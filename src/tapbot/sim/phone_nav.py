@@ -18,6 +18,9 @@ from tapbot.sim.phone_state import HELD, SNAP_S, Motion, PhoneEvent, UiState
 
 logger = logging.getLogger(__name__)
 
+#: The dialer with no call: hung up, or left (its number cleared, its toggles off).
+NO_CALL = {"dial_digits": "", "call_t0": None, "call_muted": False, "call_speaker": False}
+
 
 class PhoneNavigation:
     """Reactions and state changes (a part of :class:`~tapbot.sim.phone.SimPhone`).
@@ -159,7 +162,7 @@ class PhoneNavigation:
         elif app == L.MUSIC:
             reset.update(music_playing=False, music_pos=0.0, music_track=0)
         elif app == L.DIALER:
-            reset.update(dial_digits="", call_t0=None, call_muted=False, call_speaker=False)
+            reset.update(NO_CALL)
         elif app == L.MESSAGES:
             reset.update(msg_view="list", msg_draft="", msg_scroll=fresh.msg_scroll)
         elif app == L.BROWSER:
@@ -207,8 +210,7 @@ class PhoneNavigation:
                 return replace(st, br_page=st.br_page - 1, br_load=(v, self._latency("page_load")),
                                br_scroll=Motion(v, 0.0))
             if st.app == L.DIALER and st.call_t0 is not None:
-                return replace(st, call_t0=None, dial_digits="", call_muted=False,
-                               call_speaker=False)
+                return replace(st, **NO_CALL)
             return self._home(st, r, v)
         if action == "counter:+":
             return replace(st, counter=st.counter + 1)
@@ -238,7 +240,7 @@ class PhoneNavigation:
                 return None
             return replace(st, dial_digits=st.dial_digits + k)
         if action == "call:end":
-            return replace(st, call_t0=None, dial_digits="", call_muted=False, call_speaker=False)
+            return replace(st, **NO_CALL)
         if action == "call:mute":
             return replace(st, call_muted=not st.call_muted)
         if action == "call:speaker":

@@ -20,7 +20,7 @@ watch, await), :mod:`~tapbot.runner.background` (crash/ANR/reboot/app-exit scann
 from __future__ import annotations
 
 import logging
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -148,6 +148,8 @@ class Runner(StepsMixin, LocateMixin, TouchMixin, WatchMixin, BackgroundMixin, R
         self.slot = 0
         self._status_mask = self._make_status_mask()
         self._tool_shape = tool_shape(rig)  # what the masks hide: the robot's tool
+        # (tip x, tip y, calibration) -> the tool's view polygons there (_tool_view_polygons)
+        self._tool_polygons: OrderedDict[tuple, list[np.ndarray]] = OrderedDict()
         # monitors beyond the views: every frame (glitch), the digitizer (ghost touch, drift),
         # the latency trend (slowdown)
         self.glitch_interval_s = glitch_interval_s

@@ -35,6 +35,7 @@ from tapbot.vision.masks import fill_swept, tool_outline_screen_px
 
 logger = logging.getLogger(__name__)
 
+TOOL_POLYGONS_KEPT = 512  # tips whose tool polygons are kept (_tool_view_polygons)
 
 
 def tool_shape(rig) -> ToolGeometry:
@@ -489,9 +490,20 @@ class TouchMixin:
                                       camera_height_mm=self._tool_shape.camera_height_mm)
 
     def _tool_view_polygons(self, tip: PointPx) -> list[np.ndarray]:
-        """:meth:`_tool_screen_polygons` in view px."""
+        """:meth:`_tool_screen_polygons` in view px (read-only; kept per tip for the run's
+        calibration: a soak touches the same few hundred points again and again)."""
+        key = (tip.x, tip.y, id(self.rig.calibration))
+        known = self._tool_polygons.get(key)
+        if known is not None:
+            self._tool_polygons.move_to_end(key)
+            return known
         out = []
         for poly in self._tool_screen_polygons(tip):
             x, y = self.rectifier.screen_to_view(poly[:, 0], poly[:, 1])
-            out.append(np.c_[x, y])
+            view = np.c_[x, y]
+            view.setflags(write=False)
+            out.append(view)
+        self._tool_polygons[key] = out
+        if len(self._tool_polygons) > TOOL_POLYGONS_KEPT:
+            self._tool_polygons.popitem(last=False)
         return out

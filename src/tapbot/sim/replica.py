@@ -95,6 +95,9 @@ class TwinReplica:
         self._answers: dict[int, tuple[list[float], list[int], np.ndarray]] = {}
         self._t_sent = self._clock.now()
         self._step = PREFETCH_FRAMES / 2 / camera.fps
+        # inputs not sent yet: they go with the next advance or request, in order (the copy
+        # renders nothing past the last time it was told, so it cannot miss one)
+        self._outbox: list[tuple] = []
         self.alive = True
         self._mirror.sink = self._command
         self._clock.listener = self._advanced
@@ -107,16 +110,20 @@ class TwinReplica:
 
     # -- inputs -----------------------------------------------------------------------------
     def _send(self, msg: tuple) -> None:
+        """Send what waits in the outbox, then ``msg``, as one message."""
         if not self.alive:
             return
+        self._outbox.append(msg)
+        batch, self._outbox = self._outbox, []
         try:
-            self._conn.send(msg)
+            self._conn.send(("batch", batch))
         except (OSError, ValueError) as exc:
             self.close(f"it could not be reached ({exc})")
 
     def _command(self, actor: str, method: str, args: tuple, kwargs: dict) -> None:
-        self._t_sent = self._clock.now()
-        self._send(("cmd", self._t_sent, actor, method, args, kwargs))
+        # a robot move or a phone action: the copy needs it before it renders past its time,
+        # which it does only when told of a later time (an advance or a request)
+        self._outbox.append(("cmd", self._clock.now(), actor, method, args, kwargs))
 
     def _advanced(self, t: float) -> None:
         # the child renders ahead in steps of PREFETCH_FRAMES: tell it no more often
@@ -145,6 +152,7 @@ class TwinReplica:
                                         and np.array_equal(self._points[1], points[1])):
             send_points = self._points = (np.asarray(points[0]).copy(),
                                           np.asarray(points[1]).copy())
+        self._t_sent = now
         self._send(("pixels", now, since, until, send_points, min_interval_s))
         ticket = self._asked
         self._asked += 1
@@ -252,12 +260,16 @@ class _Child:
                 return
             if msg[0] == "stop":
                 return
-            try:
-                self.handlers[msg[0]](*msg[1:])
-            except Exception as exc:  # reported to the parent, which renders itself then
-                if msg[0] == "pixels":
-                    self.conn.send(("err", f"{type(exc).__name__}: {exc}"))
-                # a command fails here exactly as it failed in the parent: nothing to say
+            for part in msg[1]:  # a batch: inputs and advances, in order
+                self._handle(part)
+
+    def _handle(self, msg: tuple) -> None:
+        try:
+            self.handlers[msg[0]](*msg[1:])
+        except Exception as exc:  # reported to the parent, which renders itself then
+            if msg[0] == "pixels":
+                self.conn.send(("err", f"{type(exc).__name__}: {exc}"))
+            # a command fails here exactly as it failed in the parent: nothing to say
 
     def _command(self, t: float, actor: str, method: str, args: tuple, kwargs: dict) -> None:
         self.clock.advance_to(t)

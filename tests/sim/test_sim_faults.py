@@ -16,6 +16,7 @@ from tapbot.core.clock import VirtualClock
 from tapbot.sim import FAULT_KINDS, FaultEvent, FaultOptions, SimDeviceLink, SimPhone
 from tapbot.sim import SimPhoneOptions as Opts
 from tapbot.sim.apps import layout as L
+from tapbot.sim.apps.draw import slide_shown
 
 W, H = 1080, 2400
 HZ = 60.0
@@ -107,6 +108,37 @@ def test_silent_close_drops_the_app_to_the_launcher_without_a_touch() -> None:
     _tap(phone, clock, 11.0, COUNTER_ICON)
     clock.advance_to(12.0)
     assert phone.display_key(12.0).content == (0,)  # the app restarted fresh
+
+
+def _app_shown(key) -> float:
+    """How much of the app a display key shows (1: all of it) while it slides in or out."""
+    if key.transition is None:
+        return 0.0 if key.app == "Launcher" else 1.0
+    kind, _, _, step, steps = key.transition
+    shown = slide_shown(step / steps)
+    return shown if kind == "open" else 1.0 - shown
+
+
+def test_an_app_closed_while_it_slides_in_slides_back_from_where_it_stands() -> None:
+    """The app closes 80 ms into its opening: it slides back down from how far it had come
+    (as a phone reverses an animation), never showing more of itself than the frame before;
+    a close from the top would flash the whole app for a frame, which no fault put there."""
+    clock, phone = _phone()
+    _tap(phone, clock, 1.0, COUNTER_ICON)
+    clock.advance_to(3.0)
+    (opened,) = phone.truth.responses
+    t_close = opened.t_visible + 0.08
+    clock, phone = _phone({"kind": "close", "at_s": t_close})
+    _tap(phone, clock, 1.0, COUNTER_ICON)
+    clock.advance_to(3.0)
+    assert [f.kind for f in phone.truth.faults] == ["close"]
+    keys = [phone.display_key(k / HZ)
+            for k in range(round(opened.t_visible * HZ), round(2.5 * HZ))]
+    closing = next(i for i, k in enumerate(keys) if k.transition and k.transition[0] == "close")
+    shown = [_app_shown(k) for k in keys]
+    assert 0.0 < shown[closing - 1] < 0.9  # it had not come all the way in
+    assert all(b <= a + 1e-9 for a, b in itertools.pairwise(shown[closing - 1:]))
+    assert shown[-1] == 0.0
 
 
 def test_reboot_shows_black_then_boot_animation_then_lock_and_ignores_touches() -> None:

@@ -12,9 +12,10 @@ from typing import Any
 import numpy as np
 
 from tapbot.sim.apps import layout as L
+from tapbot.sim.apps.draw import slide_frac, slide_shown
 from tapbot.sim.mirror import mirrored
 from tapbot.sim.phone_options import Lognormal
-from tapbot.sim.phone_state import HELD, SNAP_S, Motion, PhoneEvent, UiState
+from tapbot.sim.phone_state import EPS, HELD, SNAP_S, Motion, PhoneEvent, UiState
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +116,17 @@ class PhoneNavigation:
             return replace(to, transition=None)
         src_app, src_content = self._content(st, v)
         dur = self._ui.open_s if kind == "open" else self._ui.close_s
-        return replace(to, transition=(kind, src_app, src_content, v, dur))
+        tv = v
+        if kind == "close" and st.transition is not None and st.transition[0] == "open":
+            # closed while it still slides in: it slides back down from where it stands (as
+            # a phone reverses an animation), not from the top (a frame of the whole app)
+            _, _, _, tv_open, dur_open = st.transition
+            steps = max(1, round(dur_open * self._hz))
+            step = math.floor((v - tv_open) * self._hz + EPS) + 1  # the refresh at v
+            if 1 <= step <= steps:  # from the last one shown (none: nothing to slide back)
+                hidden = 1.0 - slide_shown((step - 1) / steps)
+                tv = v - slide_frac(hidden) * dur
+        return replace(to, transition=(kind, src_app, src_content, tv, dur))
 
     def _open(self, st: UiState, name: str, r: float, v: float) -> UiState:
         if name == L.LAUNCHER:

@@ -915,6 +915,18 @@ def _with_bars(img: np.ndarray, app: str, status: tuple | None, w: int, h: int) 
     return img
 
 
+def slide_shown(frac: float) -> float:
+    """How far a sliding screen has come (0-1) a fraction ``frac`` into its slide: eased
+    out, fast then slow."""
+    return 1.0 - (1.0 - frac) ** 3
+
+
+def slide_frac(shown: float) -> float:
+    """The fraction into a slide at which it has come ``shown`` (:func:`slide_shown`'s
+    inverse)."""
+    return 1.0 - (1.0 - min(1.0, max(0.0, shown))) ** (1.0 / 3.0)
+
+
 def _slid(top: np.ndarray, under: np.ndarray, dy: int) -> np.ndarray:
     """``top`` moved down by ``dy`` rows over ``under``."""
     out = under.copy()
@@ -963,7 +975,7 @@ def render_screen(key: DisplayKey, w: int, h: int, full: tuple[int, int] | None 
         if key.transition is not None and key.transition[3] < key.transition[4]:
             kind, src_app, src_content, step, steps = key.transition
             src = _content(src_app, src_content, w, h, full, cached)
-            a = 1.0 - (1.0 - step / steps) ** 3  # ease out
+            a = slide_shown(step / steps)
             # the new screen slides up over the old one; a closing one slides down
             # (full-width bands: nothing on the way looks like a dialog card)
             if cached:

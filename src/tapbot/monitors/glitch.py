@@ -222,6 +222,7 @@ class GlitchWatch:
         self.rows = rows
         self._touches: deque[tuple[float, float, int, int]] = deque(maxlen=64)
         self._responses: deque[float] = deque(maxlen=64)
+        self._anywhere: deque[float] = deque(maxlen=64)  # responses checked to be no glitch
         self.reset()
 
     def reset(self) -> None:
@@ -254,10 +255,15 @@ class GlitchWatch:
         lo, hi = (0, self.rows - 1) if rows is None else rows
         self._touches.append((t_down, t_up, lo, hi))
 
-    def responded(self, t: float) -> None:
+    def responded(self, t: float, anywhere: bool = False) -> None:
         """A touch's response appeared at ``t`` (the runner found it): a change starting
-        then that comes back is the response (a page that blanks while it reloads)."""
+        then that comes back is the response (a page that blanks while it reloads).
+        ``anywhere``: the runner made sure the change was no glitch (it did not come back
+        within ``glitch_max_s``, or nothing else answered the touch), so it explains a band
+        however far from the touch it is (an app sliding in from the bottom)."""
         self._responses.append(t)
+        if anywhere:
+            self._anywhere.append(t)
 
     def feed(self, t: float, sample: np.ndarray) -> GlitchSighting | None:
         """One frame's grid sample (``(points, channels)`` int16) captured at ``t``."""
@@ -650,12 +656,13 @@ class GlitchWatch:
     def _found_response(self, t: float, rows: tuple[int, int] | None = None) -> bool:
         """Whether a change starting at ``t`` is the start of a response the runner found;
         for a band over grid ``rows``, only if the touch it answered went near the band (the
-        runner may take a glitch for the response to a key press far from it), or if it
+        runner may take a glitch for the response to a key press far from it), if the runner
+        made sure it was no glitch (:meth:`responded`'s ``anywhere``), or if it
         was found more than TOUCH_EFFECT_S after the last touch was up (a frozen screen
         thawing: no touch's doing, wherever it is)."""
         for r in self._responses:
             if r - 1e-6 <= t <= r + RESPONSE_SPREAD_S:
-                if rows is None:
+                if rows is None or r in self._anywhere:
                     return True
                 touches = [x for x in self._touches if x[0] <= r]
                 if not touches or self._near(touches[-1][2], touches[-1][3], rows):

@@ -278,8 +278,9 @@ class _Child:
     def _render_ahead(self) -> bool:
         """Render up to PREFETCH_FRAMES frames whose exposure has ended; False if none is
         due."""
-        if self.points is None or self.next_k is None or len(self.ready) >= self.max_ready:
+        if self.points is None or self.next_k is None:
             return False
+        self._forget_oldest()
         cam = self.camera
         n = cam.thinning_stride(self.interval)
         half = cam.exposure_s / 2
@@ -308,15 +309,32 @@ class _Child:
         assert self.points is not None
         frames = cam.frame_indices(since, until, interval)
         ks = list(frames)
-        missing = [k for k in ks if k not in self.ready]
-        if missing:  # the frames not rendered ahead (the last ones), in one batch
-            for s in cam.pixels_here(cam.frame_time(missing[0] - 1), until, self.points,
-                                     interval):
+        runs: list[list[int]] = []  # the frames not rendered ahead, in runs of the grid
+        for k in ks:
+            if k in self.ready:
+                continue
+            if runs and k == runs[-1][-1] + frames.step:
+                runs[-1].append(k)
+            else:
+                runs.append([k])
+        for run in runs:
+            for s in cam.pixels_here(cam.frame_time(run[0] - 1), cam.frame_time(run[-1]),
+                                     self.points, interval):
                 self.ready[s.index] = (s.t, s.values)
         values = np.stack([self.ready[k][1] for k in ks]) if ks else \
             np.zeros((0, len(self.points[0]), 3), np.uint8)
         self.conn.send(("px", [self.ready[k][0] for k in ks], ks, values))
         after = ks[-1] + frames.step if ks else frames.start  # the next frame of the grid
-        for k in [k for k in self.ready if k < after]:
+        # a frame whose exposure had not ended is served as it was so far, and not kept
+        ended = math.floor((now - cam.exposure_s / 2 - cam.phase_s) * cam.fps + 1e-9)
+        for k in [k for k in ks if k > ended]:
             del self.ready[k]
-        self.next_k = max(self.next_k or 0, after)
+        self.next_k = max(self.next_k or 0, min(after, ended + 1))
+        self._forget_oldest()
+
+    def _forget_oldest(self) -> None:
+        """Keep at most ``max_ready`` frames: a batch served stays until it is old, since a
+        later batch may ask for some of it again (the runner's own look back at a change)."""
+        if len(self.ready) > self.max_ready:
+            for k in sorted(self.ready)[:len(self.ready) - self.max_ready + PREFETCH_FRAMES]:
+                del self.ready[k]

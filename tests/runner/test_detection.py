@@ -68,6 +68,23 @@ def test_a_glitch_the_last_look_of_a_run_asked_for_is_reported_as_the_run_ends(m
     assert stop.incidents == 1 and stop.verdict == "FAIL"
 
 
+@pytest.mark.parametrize(("style", "after_s"), [("tear", 0.06), ("black", 0.03),
+                                             ("bars", 0.03)])
+def test_a_glitch_between_a_touch_and_its_answer_is_a_glitch_not_the_answer(style, after_s):
+    """A glitch shows after the counter's icon is tapped and before the app opens (its last
+    frame blended with the launcher, for a black flash or bars): the screen comes back to the
+    launcher, so it is no answer; the latency is the app's opening (and the glitch an
+    incident). Found on a 3 h soak, where a tear was timed as a back key's answer."""
+    t_open = 2.074  # the icon's touch-down at this seed (checked below)
+    schedule = [{"kind": "glitch", "at_s": t_open + after_s, "style": style, "frames": 3}]
+    rig, docs, _ = soak(schedule, [compile_flow_text(COUNTER)], 3.0)
+    (touch, *_) = rig.truth.responses
+    assert abs(touch.t_touch - t_open) < 1e-3 and touch.what == "open Counter"
+    measured, true = _key_latency(rig, docs, touch.t_touch)
+    assert 0 <= measured - true < 1 / rig.camera.fps + 1e-6
+    assert [i.incident for i in incidents(docs)] == ["glitch"]
+
+
 def test_ghost_touches_are_found_in_the_digitizer_log_at_their_time():
     schedule = [{"kind": "ghost_touch", "at_s": 10.0, "at": [0.5, 0.1]},  # the status bar
                 {"kind": "ghost_touch", "at_s": 25.0, "at": [0.375, 0.2]}]  # a launcher icon

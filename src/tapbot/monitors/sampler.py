@@ -25,6 +25,7 @@ class FrameSampler:
         ys = top_frac * h + (np.arange(rows) + 0.5) / rows * (1.0 - top_frac) * h
         gx, gy = np.meshgrid(xs, ys)
         screen = np.stack([gx.ravel(), gy.ravel()], axis=1)
+        self.screen_points = screen  # (x, y) screen px per point, row by row
         cam = calibration.camera_to_screen_h.inverse().apply(screen)
         if calibration.camera_distortion:
             cam = RadialDistortion.from_list(calibration.camera_distortion).distort(cam)

@@ -27,7 +27,14 @@ from tapbot.core.tool import ToolGeometry
 from tapbot.flows.steps import PressKey
 from tapbot.gestures import Stroke, to_touch_path
 from tapbot.monitors import ResponseWatch, look_for_crash
-from tapbot.monitors.glitch import colour_bars
+from tapbot.monitors.glitch import (
+    BACK_CAP,
+    ELSEWHERE_FRAC,
+    JUMP_LEVEL,
+    RETURN_FRAC,
+    colour_bars,
+)
+from tapbot.monitors.sampler import as_sample
 from tapbot.runner.background import REBOOT_DARK_S, is_dark
 from tapbot.runner.interrupts import CrashSeen, FlowAbandoned, RebootSeen
 from tapbot.runner.observer import View
@@ -36,6 +43,9 @@ from tapbot.vision.masks import fill_swept, tool_outline_screen_px
 logger = logging.getLogger(__name__)
 
 TOOL_POLYGONS_KEPT = 512  # tips whose tool polygons are kept (_tool_view_polygons)
+#: A change that jumped fewer glitch-grid points than this is not judged by whether it came
+#: back (:meth:`TouchMixin._came_back`): too few to tell from a flicker of noise.
+MIN_JUMPED_POINTS = 8
 
 
 def tool_shape(rig) -> ToolGeometry:
@@ -122,39 +132,57 @@ class TouchMixin:
             return self._answered(step, watch, t_down, t_hit, budget)
         # the first change (also for a "pause" of a screen that was not moving: its pause sign,
         # or the player starting when it had been paused; a frozen phone shows none: probed)
-        hit = self._await_response(step, stroke, watch, t_down, t_lifted, wait, every_frame=key)
+        hit = self._await_response(step, stroke, watch, ref, t_lifted, wait, every_frame=key)
         if hit is None:
             return self._unanswered(step, stroke, watch, t_down, every_frame=key)
         self._no_dialog_in(hit)
         if step.expect == "still":
             self._paused_still(mask, t_down, hit.t)
-        return self._answered(step, watch, t_down, hit.t, budget)
+        # (not a key: its answer was checked to be no glitch that came back)
+        return self._answered(step, watch, t_down, hit.t, budget, checked=not key)
 
-    def _await_response(self, step, stroke: Stroke, watch: ResponseWatch, t_down: float,
+    def _await_response(self, step, stroke: Stroke, watch: ResponseWatch, ref: View,
                         t_lifted: float, wait: float, every_frame: bool = False) -> View | None:
-        """The first view that answers the touch, within ``wait`` of ``t_down``.
+        """The first view that answers the touch (made at ``watch.t_touch``; ``ref``: the
+        view then), within ``wait`` of it.
 
         While the stroke moves (until ``t_lifted``) only outside the area the tool swept
         (``watch``'s mask); after it, outside the tool where it began and where it stands now:
         what the moving tool hid (a list that followed the finger under it) is seen then.
         ``every_frame``: an answer that may not stay (a key's preview) is looked for on every
         frame."""
+        t_down = watch.t_touch
         moving = min(wait, t_lifted - t_down)
-        hit = self._await_answer(watch.changed, t_down, moving, every_frame)
-        if hit is not None or moving >= wait:
-            return hit
-        rest = self._animated_mask(step, self._tool_at(stroke.start, stroke.points[-1][1]))
-        after = ResponseWatch(watch.ref, rest, self.detector, t_down)
-        return self._await_answer(after.changed, t_down + moving, wait - moving, every_frame)
+        undone: list[View] = []  # changes that came back (see _await_answer)
+        hit = self._await_answer(watch.changed, t_down, moving, every_frame,
+                                 (ref, watch.mask, undone))
+        if hit is None and moving < wait:
+            rest = self._animated_mask(step, self._tool_at(stroke.start, stroke.points[-1][1]))
+            after = ResponseWatch(watch.ref, rest, self.detector, t_down)
+            hit = self._await_answer(after.changed, t_down + moving, wait - moving, every_frame,
+                                     (ref, rest, undone))
+        if hit is None and undone:
+            # nothing else came: the change that came back was the answer, undone (an app
+            # that opened and closed at once: the exit and crash monitors tell, maybe before
+            # the answer is timed, so the glitch watch hears of it now)
+            self.glitch_watch.responded(undone[0].t, anywhere=True)
+            return undone[0]
+        return hit
 
     def _await_answer(self, changed, t_from: float, timeout_s: float,
-                      every_frame: bool = False) -> View | None:
+                      every_frame: bool = False,
+                      back_to: tuple[View, np.ndarray | None, list[View]] | None = None
+                      ) -> View | None:
         """:meth:`_await` a change, passing over changes that are no answer: the screen going
         dark and staying dark for ``REBOOT_DARK_S`` is a reboot (raises, as the background
         scan does, from the first frame that darkened); a dark frame or colour bars gone
         ``glitch_max_s`` later are a glitch (the glitch watch reports it), and the wait goes
         on after them. (The first frame of either may be a blend with the screen before: the
-        frame after it is looked at too.)"""
+        frame after it is looked at too.) With ``back_to`` (the view before the touch, where
+        the tool and animations are, and a list), any other change that comes back to it
+        within ``glitch_max_s`` (:meth:`_came_back`) is taken for a glitch too (added to the
+        list: the caller takes the first as the answer if no other comes), unless
+        ``every_frame`` (a key's preview comes and goes)."""
         deadline = t_from + timeout_s
         while True:
             hit = self._await(changed, t_from, deadline - t_from, every_frame=every_frame)
@@ -163,7 +191,18 @@ class TouchMixin:
             views = (hit, self._view_when(hit.t + self.observer.frame_period_s))
             dark = any(is_dark(v) for v in views)
             if not dark and not any(self._colour_bars(v) for v in views):
-                return hit
+                t_back = None if every_frame or back_to is None else \
+                    self._came_back(hit, back_to[0], back_to[1])
+                if t_back is None:
+                    return hit
+                assert back_to is not None
+                back_to[2].append(hit)
+                logger.debug("%s/%s: the change at %.3f s came back at %.3f s: a glitch, no "
+                             "answer", self._flow, self._step, hit.t, t_back)
+                if t_back >= deadline - 1e-9:
+                    return None
+                t_from = t_back
+                continue
             later = self._view_when(
                 hit.t + (REBOOT_DARK_S if dark else self.thresholds.glitch_max_s))
             if dark and is_dark(later):
@@ -175,6 +214,44 @@ class TouchMixin:
             if hit.t >= deadline - 1e-9:
                 return None
             t_from = hit.t
+
+    def _came_back(self, hit: View, ref: View, mask: np.ndarray | None) -> float | None:
+        """Whether the change first seen at ``hit`` went back to ``ref`` (the view before the
+        touch) within ``glitch_max_s``: what the glitch watch calls a glitch, so no answer.
+        Looked at on every frame through the glitch grid, at the points outside ``mask``: the
+        capture time of the first frame where most points that jumped at ``hit``
+        (``JUMP_LEVEL`` from ``ref``) are back within half their excursion and ``BACK_CAP``
+        while the others still show ``ref`` (a transition moves on to them); None when they
+        stay away, or when fewer than ``MIN_JUMPED_POINTS`` jumped (a change between the
+        grid's points: an answer)."""
+        t_end = hit.t + self.thresholds.glitch_max_s + self.observer.frame_period_s
+        if t_end > self.clock.now():
+            self.clock.sleep(t_end - self.clock.now())
+        seen = self._grid_outside(mask)
+        points = self.glitch_sampler.points(self.rig.camera.size_px)
+        before = as_sample(ref.frame.image[points])[seen]
+        away = np.abs(as_sample(hit.frame.image[points])[seen] - before).sum(axis=1)
+        jumped = away >= JUMP_LEVEL
+        if jumped.sum() < MIN_JUMPED_POINTS:
+            return None
+        cap = np.minimum(away[jumped] / 2, BACK_CAP)
+        for later in self.rig.camera.pixels(hit.t, t_end, points):
+            level = np.abs(as_sample(later.values)[seen] - before).sum(axis=1)
+            if (level[jumped] <= cap).mean() >= RETURN_FRAC and \
+                    (level[~jumped] >= JUMP_LEVEL).sum() <= ELSEWHERE_FRAC * (~jumped).sum():
+                return later.t
+        return None
+
+    def _grid_outside(self, mask: np.ndarray | None) -> np.ndarray:
+        """Which glitch-grid points lie outside ``mask`` (view px; None: all)."""
+        pts = self.glitch_sampler.screen_points
+        if mask is None:
+            return np.ones(len(pts), bool)
+        x, y = self.rectifier.screen_to_view(pts[:, 0], pts[:, 1])
+        h, w = mask.shape
+        xi = np.clip(np.round(x).astype(np.int64), 0, w - 1)
+        yi = np.clip(np.round(y).astype(np.int64), 0, h - 1)
+        return mask[yi, xi] == 0
 
     def _view_when(self, t: float) -> View:
         """The view at ``t``, waiting on the rig clock until it is captured."""
@@ -216,10 +293,11 @@ class TouchMixin:
         raise FlowAbandoned("frozen")
 
     def _answered(self, step, watch: ResponseWatch, t_down: float, t_hit: float,
-                  budget: float | None) -> str:
+                  budget: float | None, checked: bool = False) -> str:
         """A response at ``t_hit``: its latency, a stall over the budget (unless a slowdown
-        explains it), then the settle time."""
-        self.glitch_watch.responded(t_hit)
+        explains it), then the settle time. ``checked``: it was made sure to be no glitch
+        (:meth:`_await_answer`), which the glitch watch hears."""
+        self.glitch_watch.responded(t_hit, anywhere=checked)
         latency = watch.latency_s(t_hit)
         self._last_touch = (t_down, latency)
         self._emit(Measurement(run_id=self.run_id, t=self.clock.now(), name="response_latency",
@@ -236,15 +314,16 @@ class TouchMixin:
                            f"{rate}")
         message = ""
         silent, self._silent = self._silent, None
-        if budget is not None and latency > budget and silent is not None:
+        if silent is not None and latency >= self.thresholds.frozen_frame_s:
+            # a late answer (slower than a frozen frame) after touches that changed nothing
             self._silent_freeze(silent, watch, t_down, t_hit)
         if budget is not None and latency > budget and \
                 not self.slowdown_watch.explains(key, latency):
             message = self._incident("stall", t_down, t_hit,
                                      f"response took {latency * 1000:.0f} ms, over the "
                                      f"{budget * 1000:.0f} ms budget")
-        if step.settle:
-            t_settled = self._settle()
+        if step.settle:  # from the answer on (the look at whether it came back went past it)
+            t_settled = self._settle(t_from=t_hit)
             if t_settled is not None:
                 self._emit(Measurement(run_id=self.run_id, t=self.clock.now(),
                                        name="settle_time", value=t_settled - t_down, unit="s",

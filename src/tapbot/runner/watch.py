@@ -65,11 +65,14 @@ class WatchMixin:
             t_hi = t_lo
         return t_still
 
-    def _settle(self, interval_s: float = 0.1, timeout_s: float | None = None) -> float | None:
-        """Wait until the screen has not changed for ``settle_quiet_s``; returns the time of
+    def _settle(self, interval_s: float = 0.1, timeout_s: float | None = None,
+                t_from: float | None = None) -> float | None:
+        """Wait until the screen has not changed for ``settle_quiet_s`` since ``t_from`` (by
+        default now; earlier: the frames since then are looked at too); returns the time of
         the last change, or None when it kept changing until the timeout."""
         timeout = self.thresholds.settle_timeout_s if timeout_s is None else timeout_s
-        return self._still_after(self.clock.now(), self._status_mask, interval_s, timeout)
+        start = self.clock.now() if t_from is None else t_from
+        return self._still_after(start, self._status_mask, interval_s, timeout)
 
     def _still_after(self, t_from: float, mask: np.ndarray, interval_s: float,
                      timeout_s: float, chunk_s: float = 0.1) -> float | None:

@@ -132,17 +132,21 @@ class TouchMixin:
             return self._answered(step, watch, t_down, t_hit, budget)
         # the first change (also for a "pause" of a screen that was not moving: its pause sign,
         # or the player starting when it had been paused; a frozen phone shows none: probed)
-        hit = self._await_response(step, stroke, watch, ref, t_lifted, wait, every_frame=key)
+        # a change that comes back is no answer to a touch in place (a tap, a press): a
+        # swipe's content may spring back (the end of a list), a key's preview goes
+        checked = not key and all(p == stroke.start for _, p in stroke.points)
+        hit = self._await_response(step, stroke, watch, ref, t_lifted, wait, every_frame=key,
+                                   check_back=checked)
         if hit is None:
             return self._unanswered(step, stroke, watch, t_down, every_frame=key)
         self._no_dialog_in(hit)
         if step.expect == "still":
             self._paused_still(mask, t_down, hit.t)
-        # (not a key: its answer was checked to be no glitch that came back)
-        return self._answered(step, watch, t_down, hit.t, budget, checked=not key)
+        return self._answered(step, watch, t_down, hit.t, budget, checked=checked)
 
     def _await_response(self, step, stroke: Stroke, watch: ResponseWatch, ref: View,
-                        t_lifted: float, wait: float, every_frame: bool = False) -> View | None:
+                        t_lifted: float, wait: float, every_frame: bool = False,
+                        check_back: bool = False) -> View | None:
         """The first view that answers the touch (made at ``watch.t_touch``; ``ref``: the
         view then), within ``wait`` of it.
 
@@ -150,17 +154,18 @@ class TouchMixin:
         (``watch``'s mask); after it, outside the tool where it began and where it stands now:
         what the moving tool hid (a list that followed the finger under it) is seen then.
         ``every_frame``: an answer that may not stay (a key's preview) is looked for on every
-        frame."""
+        frame. ``check_back``: a change that comes back to ``ref`` is passed over
+        (:meth:`_await_answer`)."""
         t_down = watch.t_touch
         moving = min(wait, t_lifted - t_down)
         undone: list[View] = []  # changes that came back (see _await_answer)
         hit = self._await_answer(watch.changed, t_down, moving, every_frame,
-                                 (ref, watch.mask, undone))
+                                 (ref, watch.mask, undone) if check_back else None)
         if hit is None and moving < wait:
             rest = self._animated_mask(step, self._tool_at(stroke.start, stroke.points[-1][1]))
             after = ResponseWatch(watch.ref, rest, self.detector, t_down)
             hit = self._await_answer(after.changed, t_down + moving, wait - moving, every_frame,
-                                     (ref, rest, undone))
+                                     (ref, rest, undone) if check_back else None)
         if hit is None and undone:
             # nothing else came: the change that came back was the answer, undone (an app
             # that opened and closed at once: the exit and crash monitors tell, maybe before

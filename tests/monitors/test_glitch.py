@@ -327,3 +327,25 @@ def test_a_tear_over_a_video_fed_in_batches_is_found_as_frame_by_frame():
     for a in range(0, len(frames), 7):
         many += batch.feed_many(ts[a:a + 7], np.stack([flat(f) for f in frames[a:a + 7]]))
     assert many == one
+
+
+def test_a_screen_sliding_in_and_out_after_a_tap_far_from_its_edge_is_no_glitch():
+    # a tap on an icon at the top opens an app that slides up from the bottom, dark on dark:
+    # its toolbar shows first, as a band over the calm screen, then the rest of the panel
+    # sweeps over most of the screen; it slides away again (the app closed), the toolbar last
+    home = screen((40, 50, 110))
+    app = home.copy()
+    app[4:40, :18] = (30, 30, 30)  # the panel's dark content over most of each row
+    app[40:46] = (70, 70, 70)  # its toolbar
+    edge = home.copy()
+    edge[40:46] = app[40:46]
+    frames = noisy([home] * 6 + [edge] + [app] * 4 + [edge] + [home] * 8)
+    watch = GlitchWatch(0.25, rows=ROWS)
+    watch.touched(10.0 + 2 * DT, 10.0 + 3 * DT, rows=(3, 4))
+    assert feed(watch, frames) == []
+    # the same toolbar band coming and going over a screen that stays as it was: a glitch
+    frames = noisy([home] * 6 + [edge] * 6 + [home] * 8)
+    watch = GlitchWatch(0.25, rows=ROWS)
+    watch.touched(10.0 + 2 * DT, 10.0 + 3 * DT, rows=(3, 4))
+    assert len(feed(watch, frames)) == 1
+

@@ -24,13 +24,14 @@ frames and would slip between them. This one looks at every frame through a grid
   between, its rows strayed from the straight path the screen took from the frame before the
   band to the frame after it, where the rows two beyond it did not stray as far (a scroll or
   a video strays off a straight path too, but everywhere alike); and the frame after, its
-  rows move no faster than before it (a scroll starting goes on), unless as it ended its
-  points were back to what they were before it (a band over a still screen, the next screen
-  coming right after it). A band that is torn again right after it came back (a flickering
-  tear) waits for its next end. A tap near the band as it began, or a response found then
-  whose touch went near it (or that came long after any touch: a thaw), explains it (for the
-  band test as for this one: the runner may take a glitch for the response to a key pressed
-  far from it).
+  rows (its typical row, its edges back: a video's bar may cross it) move no faster than
+  before it (a scroll starting goes on), nor the rows right beside it (a card growing past
+  it), unless as it ended its points were back to what they were before it (a band over a
+  still screen, the next screen coming right after it). A band that is torn again right
+  after it came back (a flickering tear) waits for its next end. A tap near the band as it
+  began, or a response found then whose touch went near it (or that came long after any
+  touch: a thaw), explains it (for the band test as for this one: the runner may take a
+  glitch for the response to a key pressed far from it).
 
 A real change (a screen opening, a scroll, a response) jumps but does not come back; motion
 comes back bit by bit; the finger and arm cover few points and never a whole row. A change
@@ -113,7 +114,11 @@ END_OUTSIDE = 0.3
 STRAY_FRAC = 0.6
 STRAY_RATIO = 3.0
 #: ... and the frame after, the band's rows moved at most AFTER_K times as fast as before it
-#: (plus AFTER_PAD for noise): a change that goes on (a scroll starting) is not a tear.
+#: (plus AFTER_PAD for noise): a change that goes on (a scroll starting) is not a tear. Its
+#: typical (median) row is judged when its edge rows are back to that pace (a video's bar
+#: crossing a row inside it then is the video's own); and the rows right beside it must not
+#: move faster than that or than they did before it (a card growing past it, a screen's edge
+#: sliding on: the change goes on past the band).
 AFTER_K = 1.5
 AFTER_PAD = 8.0
 #: Abnormal frames: this fraction of the grid (the tool may hide the rest) black (every
@@ -226,6 +231,7 @@ class _Tear:
     rate: float  # how much they changed as it began
     t_last: float
     calm: np.ndarray  # per row: calm on the frame before it (see SWEEP_FRAC)
+    pre_rows: np.ndarray  # per row: the most it changed on either of the two frames before
     post: np.ndarray | None = None
     t_post: float = 0.0
 
@@ -566,7 +572,16 @@ class GlitchWatch:
             rows = slice(tear.lo, tear.hi + 1)
             if tear.post is not None:  # the frame after its end: back to its pace?
                 rate = float(rates[rows].mean())
-                if rate <= AFTER_K * tear.pre_rate + AFTER_PAD or self._came_back(tear):
+                pace = AFTER_K * tear.pre_rate + AFTER_PAD
+                beside = [r for r in (tear.lo - 1, tear.hi + 1) if 0 <= r < self.rows]
+                # the rows beside it faster than they and it were before: moving on past it
+                on = any(rates[r] > AFTER_K * max(tear.pre_rows[r], tear.pre_rate) + AFTER_PAD
+                         for r in beside)
+                # its edge rows back to pace: a row inside it that still moves is the content's
+                # own (a video's bar crossing it); judge its typical row
+                edges_back = max(rates[tear.lo], rates[tear.hi]) <= pace
+                after = float(np.median(rates[rows])) if edges_back else rate
+                if (after <= pace and not on) or self._came_back(tear):
                     if sighting is None and not self._tear_excused(tear, t):
                         sighting = GlitchSighting(tear.t0, tear.t_last,
                                                   (tear.hi - tear.lo + 1) / self.rows, "tear")
@@ -623,7 +638,7 @@ class GlitchWatch:
                 pre = before[rows][up[rows]] if up[rows].any() else before[rows]
                 kept.append(_Tear(int(lo), int(end - 1), t, self._t_prev, prev, sample, pts,
                                   float(pre.mean()), float(rates[rows].mean()), t,
-                                  self._rows_changed < CALM_ROW))
+                                  self._rows_changed < CALM_ROW, before.copy()))
         self._tears = kept[-MAX_OPEN:]
         self._row_rate = np.stack([self._row_rate[1], rates])
         return sighting

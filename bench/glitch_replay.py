@@ -14,13 +14,15 @@ order, in FOLDER (``samples.u8``: the samples as raw uint8, frames x points x ch
 its glitch incidents). About 2.2 GB per simulated 3 h at 60 fps.
 
 ``replay`` feeds a fresh watch (the code as it is now) the same calls in the same order and
-scores its sightings against the truth's glitch windows with the matching of
-:mod:`tapbot.sim.score` (a sighting matches a glitch when their windows overlap once the
-glitch's is widened by 2 s on each side): recall, precision and, with ``--misses``, each
-missed glitch and false sighting with its step. Since a glitch incident changes nothing the
-runner does next, this is the figure the soak would give with the same code, as long as the
-rest of the runner is unchanged; it also says whether the replay's sightings equal the
-recorded run's incidents (they should, with the code the recording was made with).
+scores its sightings, taken as the run's glitch incidents, against the truth's glitch
+windows with :func:`tapbot.sim.score.score_run` itself (what ``tapbot twin score`` gives: a
+sighting matches a glitch when their windows overlap once the glitch's is widened by 2 s on
+each side): recall, precision and, with ``--misses``, each missed glitch and false sighting
+with its step (as ``tapbot twin score --misses`` prints them). Since a glitch incident
+changes nothing the runner does next, this is the figure the soak would give with the same
+code, as long as the rest of the runner is unchanged; it also says whether the replay's
+sightings equal the recorded run's incidents (they should, with the code the recording was
+made with).
 
 ``rows`` prints, for frames around time T, each grid row's mean change from the frame
 before (0-765 per point) and the fraction of its points changed by ``BAND_LEVEL``: what a
@@ -40,14 +42,16 @@ from typing import Any
 import numpy as np
 
 from tapbot.cli.durations import parse_duration
+from tapbot.cli.twin import miss_lines
 from tapbot.core.clock import wall_perf
-from tapbot.core.documents import Dispatcher, Incident, RunStop, StepDoc
+from tapbot.core.documents import Dispatcher, Incident, RunStart, RunStop, StepDoc
 from tapbot.flows import Plan
 from tapbot.flows.library import demo_mix
 from tapbot.monitors.glitch import BAND_LEVEL, GlitchSighting, GlitchWatch
 from tapbot.rig import build_rig
 from tapbot.runner import Runner, RunSummary
-from tapbot.sim.score import DEFAULT_TOLERANCE_S
+from tapbot.sim.score import DEFAULT_TOLERANCE_S, KindScore, ScoreReport, fmt_ratio, score_run
+from tapbot.sim.truth import GroundTruth, TruthFault
 from tapbot.store import Artifacts
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -179,20 +183,24 @@ def step_at(meta: dict[str, Any], t: float) -> str:
     return "-"
 
 
-def score(meta: dict[str, Any], seen: list[tuple[float, float]], tol: float
-          ) -> tuple[list[int], list[int]]:
-    """Indices of the missed truth glitches and of the false sightings."""
+def score(meta: dict[str, Any], sightings: list[GlitchSighting], tol: float) -> ScoreReport:
+    """The glitch part of :func:`tapbot.sim.score.score_run` (what ``tapbot twin score``
+    gives) for ``sightings`` taken as the run's glitch incidents: the truth is the recorded
+    glitch windows, the documents the steps, the incidents and the run's stop."""
+    truth = GroundTruth(faults=[TruthFault("glitch", a, b, app, det)
+                                for a, b, app, det in meta["glitches"]])
     t_stop = meta["t_stop"]
-    faults = [(a, b if b is not None else t_stop) for a, b, _, _ in meta["glitches"]]
-    hit = [False] * len(faults)
-    false = []
-    for i, (s0, s1) in enumerate(seen):
-        m = [j for j, (a, b) in enumerate(faults) if s0 <= b + tol and s1 >= a - tol]
-        if not m:
-            false.append(i)
-        for j in m:
-            hit[j] = True
-    return [j for j, h in enumerate(hit) if not h], false
+    docs: list[Any] = [RunStart(run_id=RUN_ID, t=0.0, rig="twin", device="twin", plan=RUN_ID)]
+    docs += [StepDoc(run_id=RUN_ID, t=t1, flow=name.partition("/")[0], iteration=0, index=0,
+                     step=name.partition("/")[2], status="ok", t_start=t0)
+             for t0, t1, name in meta["steps"]]
+    for s in sightings:
+        flow, _, step = step_at(meta, s.t_start).partition("/")
+        docs.append(Incident(run_id=RUN_ID, t=s.t_end, incident="glitch", t_onset=s.t_start,
+                             t_end=s.t_end, flow=flow, step=step,
+                             message=f"{s.how}, {s.frac:.0%} of the screen"))
+    docs.append(RunStop(run_id=RUN_ID, t=t_stop, reason="completed", verdict="PASS"))
+    return score_run(docs, truth, tol)
 
 
 def replay(args: argparse.Namespace) -> None:
@@ -202,29 +210,23 @@ def replay(args: argparse.Namespace) -> None:
         t0 = wall_perf()
         sightings = run_watch(meta, samples, args.window)
         wall = wall_perf() - t0
+        report = score(meta, sightings, args.tolerance)
+        ks = report.kinds.get("glitch", KindScore("glitch"))
         seen = [(s.t_start, s.t_end) for s in sightings]
-        missed, false = score(meta, seen, args.tolerance)
-        n, k = len(meta["glitches"]), len(seen)
         same = seen == [(a, b) for a, b, *_ in meta["incidents"]]
-        print(f"{folder}: {meta['frames']} frames, {wall:.1f} s wall; truth {n}, sightings "
-              f"{k}; recall {(n - len(missed)) / n if n else float('nan'):.2f} "
-              f"({n - len(missed)}/{n}), precision "
-              f"{(k - len(false)) / k if k else float('nan'):.2f}, false {len(false)}; "
-              f"{'same as' if same else 'differs from'} the recorded run's "
+        print(f"{folder}: {meta['frames']} frames, {wall:.1f} s wall; truth {ks.truth}, "
+              f"sightings {ks.incidents}; recall {fmt_ratio(ks.recall)} "
+              f"({ks.detected}/{ks.truth}), precision {fmt_ratio(ks.precision)}, false "
+              f"{ks.false}; {'same as' if same else 'differs from'} the recorded run's "
               f"{len(meta['incidents'])} incidents")
         if args.misses:
-            for j in missed:
-                a, b, app, det = meta["glitches"][j]
-                print(f"  missed {a:.2f}-{b:.2f} {app} {step_at(meta, a)} "
-                      f"{det.get('style')} frames={det.get('frames')}")
-            for i in false:
-                s = sightings[i]
-                print(f"  false {s.t_start:.2f}-{s.t_end:.2f} {s.how} {s.frac:.0%} "
-                      f"{step_at(meta, s.t_start)}")
+            for line in miss_lines(report):
+                print(f"  {line}")
+        n, k, missed = ks.truth, ks.incidents, ks.truth - ks.detected
         total_truth += n
-        total_missed += len(missed)
+        total_missed += missed
         total_seen += k
-        total_false += len(false)
+        total_false += ks.false
     if len(args.folders) > 1:
         print(f"all: recall {total_truth - total_missed}/{total_truth}, false "
               f"{total_false}/{total_seen}")

@@ -327,3 +327,54 @@ def test_a_tear_over_a_video_fed_in_batches_is_found_as_frame_by_frame():
     for a in range(0, len(frames), 7):
         many += batch.feed_many(ts[a:a + 7], np.stack([flat(f) for f in frames[a:a + 7]]))
     assert many == one
+
+
+def test_a_screen_sliding_in_and_out_after_a_tap_far_from_its_edge_is_no_glitch():
+    # a tap on an icon at the top opens an app that slides up from the bottom, dark on dark:
+    # its toolbar shows first, as a band over the calm screen, then the rest of the panel
+    # sweeps over most of the screen; it slides away again (the app closed), the toolbar last
+    home = screen((40, 50, 110))
+    app = home.copy()
+    app[4:40, :18] = (30, 30, 30)  # the panel's dark content over most of each row
+    app[40:46] = (70, 70, 70)  # its toolbar
+    edge = home.copy()
+    edge[40:46] = app[40:46]
+    frames = noisy([home] * 6 + [edge] + [app] * 4 + [edge] + [home] * 8)
+    watch = GlitchWatch(0.25, rows=ROWS)
+    watch.touched(10.0 + 2 * DT, 10.0 + 3 * DT, rows=(3, 4))
+    assert feed(watch, frames) == []
+    # the same toolbar band coming and going over a screen that stays as it was: a glitch
+    frames = noisy([home] * 6 + [edge] * 6 + [home] * 8)
+    watch = GlitchWatch(0.25, rows=ROWS)
+    watch.touched(10.0 + 2 * DT, 10.0 + 3 * DT, rows=(3, 4))
+    assert len(feed(watch, frames)) == 1
+
+
+
+def test_a_tear_over_a_video_whose_bar_crosses_the_band_as_it_ends_is_a_glitch():
+    # the frame after the band, the video's own dark bar crosses two of its middle rows: its
+    # edge rows are back to the video's pace, and so is its typical row
+    frames = [video(k) for k in range(30)]
+    for k in (12, 13):
+        frames[k] = tear(frames[k], 14, 21)
+    frames[14] = frames[14].copy()
+    frames[14][17:19] = (20, 20, 20)
+    (seen,) = feed(GlitchWatch(0.25, rows=ROWS), noisy(frames))
+    assert abs(seen.t_start - (10.0 + 12 * DT)) < 1e-9
+
+
+def test_a_card_that_shows_as_a_band_and_grows_past_it_is_no_glitch():
+    # a card opens: its header shows as a band over the calm screen, its page replaces the
+    # header the next frame, and the frame after the page grows over the rows above: the
+    # change goes on past the band, it does not come and go
+    home = screen((40, 50, 110))
+    strip = home.copy()
+    strip[27:30] = (200, 120, 60)
+    card = home.copy()
+    card[27:30] = (245, 245, 245)
+    grown = card.copy()
+    grown[21:27] = (245, 245, 245)
+    grown2 = grown.copy()
+    grown2[12:21] = (245, 245, 245)
+    frames = noisy([home] * 6 + [strip, card, grown] + [grown2] * 8)
+    assert feed(GlitchWatch(0.25, rows=ROWS), frames) == []

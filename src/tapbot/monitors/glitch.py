@@ -12,23 +12,26 @@ frames and would slip between them. This one looks at every frame through a grid
   back, while the rest of the screen stayed as it was;
 * **a band came back**: at least ``BAND_ROWS`` adjacent grid rows, calm until then, jumped
   across (nearly) their whole width and came back, the rows beside them staying calm (a bar
-  sliding through moves on to them), whatever the rest of the screen does (a video);
-* **a tear** (a band of rows showing other content over a screen that already moves: a video,
-  a scroll): at least ``TEAR_ROWS`` adjacent rows *surge*, each changing ``SURGE_K`` times
-  what it changed on the two frames before; the band ends when its rows change about as
-  much again, SURGE_K times the pace before of the rows that surged by themselves (a row the
-  band reaches over may have spiked on its own: a video's bar), within ``glitch_max_s``,
-  most of the rest of the screen not changing then;
-  in between, its rows strayed from the straight path the screen took from the frame before
-  the band to the frame after it, where the rows two beyond it did not stray as far (a
-  scroll or a video strays off a straight path too, but everywhere alike); and the frame
-  after, its rows move no faster than before it (a scroll starting goes on), unless as it
-  ended its points were back to what they were before it (a band over a still screen, the
-  next screen coming right after it). A band that is torn again right after it came back (a
-  flickering tear) waits for its next end. A tap near the band as it began, or a response
-  found then whose touch went near it (or that came long after any touch: a thaw), explains
-  it (for the band test as for this one: the runner may take a glitch for the response to a
-  key pressed far from it).
+  sliding through moves on to them), whatever the rest of the screen does (a video) as long
+  as it does not *sweep*: most of the rows calm before the band changing on one frame while
+  it is away is a transition (a screen sliding in and out again, a page opening over it);
+* **a tear** (a band of rows showing other content over a screen that already moves: a
+  video, a scroll): at least ``TEAR_ROWS`` adjacent rows *surge*, each changing ``SURGE_K``
+  times what it changed on the two frames before; the band ends when its rows change about
+  as much again, SURGE_K times the pace before of the rows that surged by themselves (a row
+  the band reaches over may have spiked on its own: a video's bar), within ``glitch_max_s``,
+  the screen not sweeping meanwhile and most of the rest of it not changing then; in
+  between, its rows strayed from the straight path the screen took from the frame before the
+  band to the frame after it, where the rows two beyond it did not stray as far (a scroll or
+  a video strays off a straight path too, but everywhere alike); and the frame after, its
+  rows (its typical row, its edges back: a video's bar may cross it) move no faster than
+  before it (a scroll starting goes on), nor the rows right beside it (a card growing past
+  it), unless as it ended its points were back to what they were before it (a band over a
+  still screen, the next screen coming right after it). A band that is torn again right
+  after it came back (a flickering tear) waits for its next end. A tap near the band as it
+  began, or a response found then whose touch went near it (or that came long after any
+  touch: a thaw), explains it (for the band test as for this one: the runner may take a
+  glitch for the response to a key pressed far from it).
 
 A real change (a screen opening, a scroll, a response) jumps but does not come back; motion
 comes back bit by bit; the finger and arm cover few points and never a whole row. A change
@@ -78,8 +81,14 @@ BAND_SPREAD_S = 0.04
 #: ... each row calm the frame before (less than this fraction of it changed: a sliding
 #: transition moves rows frame after frame).
 CALM_ROW = 0.3
-#: ... while the rest of the screen (outside the rows that jumped whole) hardly changed.
+#: ... while the rest of the screen (outside the rows that jumped whole) hardly changed;
 OUTSIDE_FRAC = 0.1
+#: ... and, while the band (or a tear's) was away, at most SWEEP_FRAC of the points of the
+#: other rows calm before it changed (BAND_LEVEL, as the band's own) on any one frame: a
+#: screen sliding in and out again, or a page opening over it, sweeps the screen; a glitch
+#: leaves the rest as it was (a tear that flickers from place to place covers a band or two
+#: at a time).
+SWEEP_FRAC = 0.5
 #: A tear (a band showing other content, over whatever the screen does, a video or a scroll):
 #: at least TEAR_ROWS adjacent rows SURGE: each changed (mean over its points) at least
 #: SURGE_K times what it changed on each of the two frames before, by at least SURGE_LEVEL,
@@ -105,7 +114,11 @@ END_OUTSIDE = 0.3
 STRAY_FRAC = 0.6
 STRAY_RATIO = 3.0
 #: ... and the frame after, the band's rows moved at most AFTER_K times as fast as before it
-#: (plus AFTER_PAD for noise): a change that goes on (a scroll starting) is not a tear.
+#: (plus AFTER_PAD for noise): a change that goes on (a scroll starting) is not a tear. Its
+#: typical (median) row is judged when its edge rows are back to that pace (a video's bar
+#: crossing a row inside it then is the video's own); and the rows right beside it must not
+#: move faster than that or than they did before it (a card growing past it, a screen's edge
+#: sliding on: the change goes on past the band).
 AFTER_K = 1.5
 AFTER_PAD = 8.0
 #: Abnormal frames: this fraction of the grid (the tool may hide the rest) black (every
@@ -181,6 +194,15 @@ def near_black_many(samples: np.ndarray) -> np.ndarray:
     return (samples.max(axis=2) <= BLACK_LEVEL).mean(axis=1) >= ABNORMAL_FRAC
 
 
+def _swept(calm: np.ndarray, lo: int, hi: int, changed: np.ndarray) -> bool:
+    """Whether the rows ``calm`` (per row: calm before a band), but for the band's ``lo..hi``,
+    changed on this frame (``changed``: per row, the fraction of its points changed by
+    BAND_LEVEL) more than SWEEP_FRAC on average: a transition sweeping the screen."""
+    rest = calm.copy()
+    rest[lo:hi + 1] = False
+    return bool(rest.any()) and float(changed[rest].mean()) > SWEEP_FRAC
+
+
 @dataclass
 class _Jump:
     before: np.ndarray  # the frame before the jump
@@ -208,6 +230,8 @@ class _Tear:
     pre_rate: float  # how much the rows that surged changed per frame before it (mean level)
     rate: float  # how much they changed as it began
     t_last: float
+    calm: np.ndarray  # per row: calm on the frame before it (see SWEEP_FRAC)
+    pre_rows: np.ndarray  # per row: the most it changed on either of the two frames before
     post: np.ndarray | None = None
     t_post: float = 0.0
 
@@ -237,6 +261,7 @@ class GlitchWatch:
         self._rows_before: np.ndarray | None = None  # per point: its row's value before a jump
         self._rows_size: np.ndarray | None = None
         self._rows_t = np.full(self.rows, np.nan)  # when each open row jumped
+        self._rows_calm = np.zeros(self.rows, bool)  # rows calm before the open ones jumped
         self._rows_changed = np.ones(self.rows)  # how much each row changed the frame before
         self._rows_back = np.full(self.rows, np.nan)  # when each row came back (and jumped)
         self._rows_back_t0 = np.full(self.rows, np.nan)
@@ -471,6 +496,8 @@ class GlitchWatch:
             self._rows_back[came] = t
             self._rows_back_t0[came] = self._rows_t[came]
             expired = open_rows & ~back & (t - self._rows_t > self.glitch_max_s)
+            if _swept(self._rows_calm & ~open_rows, 0, -1, changed):
+                expired |= open_rows & ~back  # the screen is sweeping by: a transition's doing
             self._rows_t[came | expired] = np.nan
             still = ~np.isnan(self._rows_t)
             np.maximum(size, np.where(still[:, None], moved, 0), out=size)
@@ -487,6 +514,8 @@ class GlitchWatch:
             if self._rows_before is None:
                 self._rows_before = prev.copy()
                 self._rows_size = np.zeros(prev.shape[0], np.int16)
+            if np.isnan(self._rows_t).all():
+                self._rows_calm = calm < CALM_ROW
             points = np.repeat(new, n)
             self._rows_before[points] = prev[points]
             self._rows_size[points] = level[points]  # type: ignore[index]
@@ -549,7 +578,16 @@ class GlitchWatch:
             rows = slice(tear.lo, tear.hi + 1)
             if tear.post is not None:  # the frame after its end: back to its pace?
                 rate = float(rates[rows].mean())
-                if rate <= AFTER_K * tear.pre_rate + AFTER_PAD or self._came_back(tear):
+                pace = AFTER_K * tear.pre_rate + AFTER_PAD
+                beside = [r for r in (tear.lo - 1, tear.hi + 1) if 0 <= r < self.rows]
+                # the rows beside it faster than they and it were before: moving on past it
+                on = any(rates[r] > AFTER_K * max(tear.pre_rows[r], tear.pre_rate) + AFTER_PAD
+                         for r in beside)
+                # its edge rows back to pace: a row inside it that still moves is the content's
+                # own (a video's bar crossing it); judge its typical row
+                edges_back = max(rates[tear.lo], rates[tear.hi]) <= pace
+                after = float(np.median(rates[rows])) if edges_back else rate
+                if (after <= pace and not on) or self._came_back(tear):
                     if sighting is None and not self._tear_excused(tear, t):
                         sighting = GlitchSighting(tear.t0, tear.t_last,
                                                   (tear.hi - tear.lo + 1) / self.rows, "tear")
@@ -575,9 +613,11 @@ class GlitchWatch:
                 if self._strayed(tear):
                     kept.append(tear)
                 continue
-            if t - tear.t0 <= self.glitch_max_s:
+            if t - tear.t0 <= self.glitch_max_s and not _swept(tear.calm, tear.lo, tear.hi,
+                                                               changed):
                 tear.t_last = t
                 kept.append(tear)
+            # else: too long, or the screen swept by meanwhile (a transition): not a glitch
         up = self._surged(rates[None], changed[None], before[None])[0] & ~busy
         if up.any():
             edges = np.flatnonzero(np.diff(np.r_[0, up.astype(np.int8), 0]))
@@ -603,7 +643,8 @@ class GlitchWatch:
                 # have had a spike of its own: a video's bar passing)
                 pre = before[rows][up[rows]] if up[rows].any() else before[rows]
                 kept.append(_Tear(int(lo), int(end - 1), t, self._t_prev, prev, sample, pts,
-                                  float(pre.mean()), float(rates[rows].mean()), t))
+                                  float(pre.mean()), float(rates[rows].mean()), t,
+                                  self._rows_changed < CALM_ROW, before.copy()))
         self._tears = kept[-MAX_OPEN:]
         self._row_rate = np.stack([self._row_rate[1], rates])
         return sighting

@@ -1,5 +1,6 @@
-"""The glitch watch and the answers the runner made sure of (``responded(anywhere=True)``): a
-band that began as such an answer is the answer, however far from the touch it lies."""
+"""The glitch watch and an answer the runner made sure was the touch's doing although it came
+back (``responded(anywhere=True)``: nothing else answered): a band that began as it is the
+answer, however far from the touch it lies."""
 
 import numpy as np
 
@@ -24,15 +25,15 @@ def feed(watch: GlitchWatch, frames: list[np.ndarray], t0: float = 10.0) -> list
     return [s for s in seen if s is not None]
 
 
-def test_a_band_that_began_as_an_answer_made_sure_of_is_no_glitch_far_from_the_touch():
+def test_a_band_that_began_as_the_only_answer_is_no_glitch_far_from_the_touch():
     frames = _app_peeks_in_and_goes()
     watch = GlitchWatch(0.25, rows=ROWS)
     watch.touched(10.0 + 1 * DT, 10.0 + 2 * DT, rows=(3, 4))  # the app's icon, at the top
-    watch.responded(10.0 + 5 * DT, anywhere=True)  # the runner checked: nothing else came
+    watch.responded(10.0 + 5 * DT, anywhere=True)  # nothing else answered the tap
     assert feed(watch, frames) == []
 
 
-def test_the_same_band_after_an_answer_not_made_sure_of_is_a_glitch():
+def test_the_same_band_as_an_answer_not_made_sure_of_is_a_glitch():
     # a key's answer may be a glitch the runner took for it: far from the key, it explains
     # nothing
     frames = _app_peeks_in_and_goes()

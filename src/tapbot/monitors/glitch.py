@@ -283,9 +283,10 @@ class GlitchWatch:
     def responded(self, t: float, anywhere: bool = False) -> None:
         """A touch's response appeared at ``t`` (the runner found it): a change starting
         then that comes back is the response (a page that blanks while it reloads).
-        ``anywhere``: the runner made sure the change was no glitch (it did not come back
-        within ``glitch_max_s``, or nothing else answered the touch), so it explains a band
-        however far from the touch it is (an app sliding in from the bottom)."""
+        ``anywhere``: the runner made sure the change was the touch's doing although it came
+        back (nothing else answered the touch: an app that opened and closed at once), so it
+        explains a band however far from the touch it is (the app sliding in from the
+        bottom)."""
         self._responses.append(t)
         if anywhere:
             self._anywhere.append(t)

@@ -134,15 +134,15 @@ class TouchMixin:
         # or the player starting when it had been paused; a frozen phone shows none: probed)
         # a change that comes back is no answer to a touch in place (a tap, a press): a
         # swipe's content may spring back (the end of a list), a key's preview goes
-        checked = not key and all(p == stroke.start for _, p in stroke.points)
+        in_place = not key and all(p == stroke.start for _, p in stroke.points)
         hit = self._await_response(step, stroke, watch, ref, t_lifted, wait, every_frame=key,
-                                   check_back=checked)
+                                   check_back=in_place)
         if hit is None:
             return self._unanswered(step, stroke, watch, t_down, every_frame=key)
         self._no_dialog_in(hit)
         if step.expect == "still":
             self._paused_still(mask, t_down, hit.t)
-        return self._answered(step, watch, t_down, hit.t, budget, checked=checked)
+        return self._answered(step, watch, t_down, hit.t, budget)
 
     def _await_response(self, step, stroke: Stroke, watch: ResponseWatch, ref: View,
                         t_lifted: float, wait: float, every_frame: bool = False,
@@ -169,7 +169,8 @@ class TouchMixin:
         if hit is None and undone:
             # nothing else came: the change that came back was the answer, undone (an app
             # that opened and closed at once: the exit and crash monitors tell, maybe before
-            # the answer is timed, so the glitch watch hears of it now)
+            # the answer is timed, so the glitch watch hears now that it was the touch's
+            # doing wherever it showed)
             self.glitch_watch.responded(undone[0].t, anywhere=True)
             return undone[0]
         return hit
@@ -298,11 +299,10 @@ class TouchMixin:
         raise FlowAbandoned("frozen")
 
     def _answered(self, step, watch: ResponseWatch, t_down: float, t_hit: float,
-                  budget: float | None, checked: bool = False) -> str:
+                  budget: float | None) -> str:
         """A response at ``t_hit``: its latency, a stall over the budget (unless a slowdown
-        explains it), then the settle time. ``checked``: it was made sure to be no glitch
-        (:meth:`_await_answer`), which the glitch watch hears."""
-        self.glitch_watch.responded(t_hit, anywhere=checked)
+        explains it), then the settle time."""
+        self.glitch_watch.responded(t_hit)
         latency = watch.latency_s(t_hit)
         self._last_touch = (t_down, latency)
         self._emit(Measurement(run_id=self.run_id, t=self.clock.now(), name="response_latency",

@@ -158,9 +158,25 @@ def _channel_sum(d: np.ndarray) -> np.ndarray:
     return d[..., 0] + d[..., 1] + d[..., 2]
 
 
-def _level(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def change_level(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Per point, how much it changed: the sum over channels of the absolute difference."""
     return _channel_sum(np.abs(a - b))
+
+
+def back_fraction(moved: np.ndarray, size: np.ndarray) -> float:
+    """Of the points that jumped by ``size`` (:func:`change_level` from before the jump),
+    the fraction back within half their excursion and ``BACK_CAP`` (``moved``: how far each
+    is from before now): a screen came back at ``RETURN_FRAC``."""
+    return float((moved < np.minimum(size / 2, BACK_CAP)).mean())
+
+
+def rest_as_before(moved_all: np.ndarray, jumped: np.ndarray) -> bool:
+    """Whether the points that did not jump (``jumped`` False) are still as before: at most
+    ``ELSEWHERE_FRAC`` of all points moved ``JUMP_LEVEL`` elsewhere (``moved_all``: each
+    point's :func:`change_level` from before)."""
+    elsewhere = moved_all >= JUMP_LEVEL
+    elsewhere[jumped] = False
+    return float(elsewhere.mean()) <= ELSEWHERE_FRAC
 
 
 def near_black(sample: np.ndarray) -> bool:
@@ -368,7 +384,7 @@ class GlitchWatch:
             self._prev_abnormal = self._is_abnormal(sample)
             return None
         if level is None:
-            level = _level(sample, prev)
+            level = change_level(sample, prev)
         jumped = level >= JUMP_LEVEL
         frac = float(jumped.mean())
         before_frac, self._prev_frac = self._prev_frac, frac
@@ -446,9 +462,9 @@ class GlitchWatch:
         confirm, self._back = self._back, None
         still_open = []
         for jump in self._open:
-            moved_all = _level(sample, jump.before)
+            moved_all = change_level(sample, jump.before)
             moved = moved_all[jump.jumped]
-            back = float((moved < np.minimum(jump.size / 2, BACK_CAP)).mean())
+            back = back_fraction(moved, jump.size)
             if confirm is jump:
                 if back >= RETURN_FRAC and not jump.response and \
                         not self._touched_between(jump.t, t):
@@ -456,7 +472,7 @@ class GlitchWatch:
                 continue  # moved on (a scroll), a touch's response, or undone by a touch
             earlier = jump.backs[-2] if len(jump.backs) >= 2 else 0.0
             if back >= RETURN_FRAC and earlier < STILL_AWAY and self._back is None and \
-                    self._rest_as_before(moved_all, jump):
+                    rest_as_before(moved_all, jump.jumped):
                 self._back = jump
                 still_open.append(jump)
                 continue
@@ -471,12 +487,6 @@ class GlitchWatch:
         self._open = still_open
         return None
 
-    @staticmethod
-    def _rest_as_before(moved_all: np.ndarray, jump: _Jump) -> bool:
-        elsewhere = moved_all >= JUMP_LEVEL
-        elsewhere[jump.jumped] = False
-        return float(elsewhere.mean()) <= ELSEWHERE_FRAC
-
     # -- a band came back -----------------------------------------------------------------
     def _bands(self, t: float, sample: np.ndarray, prev: np.ndarray, level: np.ndarray
                ) -> GlitchSighting | None:
@@ -490,7 +500,7 @@ class GlitchWatch:
         open_rows = ~np.isnan(self._rows_t)
         if open_rows.any():
             assert self._rows_before is not None and self._rows_size is not None
-            moved = _level(sample, self._rows_before).reshape(self.rows, n)
+            moved = change_level(sample, self._rows_before).reshape(self.rows, n)
             size = self._rows_size.reshape(self.rows, n)
             back = (moved < np.minimum(size / 2, BAND_BACK_CAP)).mean(axis=1) >= BAND_BACK
             came = open_rows & back
@@ -675,7 +685,7 @@ class GlitchWatch:
         BAND_BACK_CAP, BAND_BACK of them): a band over a still screen that came back is a
         glitch whatever the screen does next (a touch's response starting)."""
         assert tear.post is not None
-        moved = _level(tear.post[tear.points], tear.pre[tear.points])
+        moved = change_level(tear.post[tear.points], tear.pre[tear.points])
         return bool(len(moved)) and float((moved < BAND_BACK_CAP).mean()) >= BAND_BACK
 
     def _tear_excused(self, tear: _Tear, t: float) -> bool:

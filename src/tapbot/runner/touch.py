@@ -28,11 +28,12 @@ from tapbot.flows.steps import PressKey
 from tapbot.gestures import Stroke, to_touch_path
 from tapbot.monitors import ResponseWatch, look_for_crash
 from tapbot.monitors.glitch import (
-    BACK_CAP,
-    ELSEWHERE_FRAC,
     JUMP_LEVEL,
     RETURN_FRAC,
+    back_fraction,
+    change_level,
     colour_bars,
+    rest_as_before,
 )
 from tapbot.monitors.sampler import as_sample
 from tapbot.runner.background import REBOOT_DARK_S, is_dark
@@ -187,8 +188,7 @@ class TouchMixin:
         frame after it is looked at too.) With ``back_to`` (the view before the touch, where
         the tool and animations are, and a list), any other change that comes back to it
         within ``glitch_max_s`` (:meth:`_came_back`) is taken for a glitch too (added to the
-        list: the caller takes the first as the answer if no other comes), unless
-        ``every_frame`` (a key's preview comes and goes)."""
+        list: the caller takes the first as the answer if no other comes)."""
         deadline = t_from + timeout_s
         while True:
             hit = self._await(changed, t_from, deadline - t_from, every_frame=every_frame)
@@ -197,11 +197,11 @@ class TouchMixin:
             views = (hit, self._view_when(hit.t + self.observer.frame_period_s))
             dark = any(is_dark(v) for v in views)
             if not dark and not any(self._colour_bars(v) for v in views):
-                t_back = None if every_frame or back_to is None else \
-                    self._came_back(hit, back_to[0], back_to[1])
+                if back_to is None:
+                    return hit
+                t_back = self._came_back(hit, back_to[0], back_to[1])
                 if t_back is None:
                     return hit
-                assert back_to is not None
                 back_to[2].append(hit)
                 logger.debug("%s/%s: the change at %.3f s came back at %.3f s: a glitch, no "
                              "answer", self._flow, self._step, hit.t, t_back)
@@ -236,15 +236,15 @@ class TouchMixin:
         seen = self._grid_outside(mask)
         points = self.glitch_sampler.points(self.rig.camera.size_px)
         before = as_sample(ref.frame.image[points])[seen]
-        away = np.abs(as_sample(hit.frame.image[points])[seen] - before).sum(axis=1)
+        away = change_level(as_sample(hit.frame.image[points])[seen], before)
         jumped = away >= JUMP_LEVEL
         if jumped.sum() < MIN_JUMPED_POINTS:
             return None
-        cap = np.minimum(away[jumped] / 2, BACK_CAP)
         for later in self.rig.camera.pixels(hit.t, t_end, points):
-            level = np.abs(as_sample(later.values)[seen] - before).sum(axis=1)
-            if (level[jumped] <= cap).mean() >= RETURN_FRAC and \
-                    (level[~jumped] >= JUMP_LEVEL).sum() <= ELSEWHERE_FRAC * (~jumped).sum():
+            moved = change_level(as_sample(later.values)[seen], before)
+            # the glitch watch's test of a screen that came back
+            if back_fraction(moved[jumped], away[jumped]) >= RETURN_FRAC and \
+                    rest_as_before(moved, jumped):
                 return later.t
         return None
 

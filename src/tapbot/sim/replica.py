@@ -13,8 +13,9 @@ it renders only the rest. A runner that asks ahead (:meth:`SimCamera.pixels_late
 <tapbot.sim.camera.SimCamera.pixels_later>`) and collects at its next look does not wait at
 all.
 
-The parent trusts nothing: it renders the first and the last frame of every batch itself as it
-asks, and compares when it collects. Any difference (the twin was changed outside its doors,
+The parent trusts nothing: it renders the last frame of every batch itself as it asks (a
+change to the twin made outside its doors shows there, however early in the batch it was
+made), and compares when it collects. Any difference (the twin was changed outside its doors,
 as a test may do), a child that died or fell silent, stops the copy; the parent renders
 everything itself from then on and says so in the log. Frames, documents and incidents are the
 same with or without the copy.
@@ -135,8 +136,8 @@ class TwinReplica:
     def request(self, since: float, until: float, points: Points, min_interval_s: float
                 ) -> Callable[[], list[PixelSample] | None] | None:
         """Ask the copy for the samples of :meth:`SimCamera.pixels` and return how to collect
-        them (in any order of requests; each once): checked against the first and last frame,
-        rendered here now; None when there is no copy (any more), from either call (the caller
+        them (in any order of requests; each once): checked against the last frame, rendered
+        here now; None when there is no copy (any more), from either call (the caller
         renders itself)."""
         if not self.alive:
             return None
@@ -156,9 +157,10 @@ class TwinReplica:
         self._send(("pixels", now, since, until, send_points, min_interval_s))
         ticket = self._asked
         self._asked += 1
-        # the first and last frame, rendered here as the copy renders them: as of now
+        # the last frame, rendered here as the copy renders it: as of now
+        k = ks[-1]
         checks = {k: cam.pixels_here(cam.frame_time(k - 1), cam.frame_time(k), points,
-                                     min_interval_s) for k in {ks[0], ks[-1]}}
+                                     min_interval_s)}
         return lambda: self._collect(ticket, checks)
 
     def _collect(self, ticket: int, checks: dict[int, list[PixelSample]]
@@ -216,7 +218,7 @@ class TwinReplica:
 
 def _agrees(got: list[PixelSample], checks: dict[int, list[PixelSample]]) -> bool:
     """The copy's batch holds the frames ``checks`` rendered here, with the same values."""
-    by_index = {s.index: s for s in (got[0], got[-1])} if got else {}
+    by_index = {got[-1].index: got[-1]} if got else {}
     for k, mine in checks.items():
         sample = by_index.get(k)
         if sample is None or len(mine) != 1 or mine[0].index != k or \

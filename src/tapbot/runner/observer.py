@@ -81,10 +81,12 @@ class Observer:
     def view_at(self, t: float) -> View:
         """The last view captured at or before ``t``."""
         period = self.frame_period_s
-        got = self.views(t - 1.5 * period, t)
-        if not got:
-            got = self.views(t - 3 * period, t)
-        return got[-1]
+        # one period back holds one frame of a steady camera: only it is rendered/rectified
+        for back in (period, 1.5 * period, 3 * period):
+            got = self.views(t - back, t)
+            if got:
+                return got[-1]
+        raise LookupError(f"no frame captured in the {3 * period:.3f} s before {t:.3f} s")
 
     def frame_near(self, t: float) -> View | None:
         """The view of the frame captured nearest ``t`` (within half a frame period), if any;

@@ -139,6 +139,7 @@ class Runner(StepsMixin, LocateMixin, TouchMixin, WatchMixin, BackgroundMixin, R
         self._in_app_since = 0.0
         self._last_mask: np.ndarray | None = None
         self._animated_until = -np.inf  # when an animation watch last saw the screen move
+        self._still_view: View | None = None  # the last view a settle looked at
         # the first touch since the last answer that expected nothing and changed nothing:
         # (touch-down, the view then, the tool's travel to it as a view mask)
         self._silent: tuple[float, View, np.ndarray] | None = None

@@ -327,13 +327,15 @@ class TouchMixin:
             message = self._incident("stall", t_down, t_hit,
                                      f"response took {latency * 1000:.0f} ms, over the "
                                      f"{budget * 1000:.0f} ms budget")
+        settled = None
         if step.settle:  # from the answer on (the look at whether it came back went past it)
             t_settled = self._settle(t_from=t_hit)
             if t_settled is not None:
+                settled = self._still_view  # the screen as it settled
                 self._emit(Measurement(run_id=self.run_id, t=self.clock.now(),
                                        name="settle_time", value=t_settled - t_down, unit="s",
                                        t_start=t_down, flow=self._flow, step=self._step))
-        self._note_screen(step)  # once settled: a screen still opening is not judged
+        self._note_screen(step, settled)  # once settled: a screen still opening is not judged
         return message
 
     def _note_silence(self, stroke: Stroke, t_down: float, came_from: PointPx) -> None:
@@ -444,14 +446,16 @@ class TouchMixin:
             return
         self.touch_log.reported(events)  # type: ignore[union-attr]
 
-    def _note_screen(self, step) -> None:
-        """After a touch that changed the screen: are we in an app now (not the launcher)?"""
+    def _note_screen(self, step, view: View | None = None) -> None:
+        """After a touch that changed the screen: are we in an app now (not the launcher)?
+        Judged on ``view`` (the screen as it settled), by default the view now."""
         if isinstance(step, PressKey) and step.key in ("home", "back"):
             self._in_app = False  # going home is expected; back may leave the app
             return
         if self._launcher_ref is None:
             return
-        view = self.observer.view_at(self.clock.now())
+        if view is None:
+            view = self.observer.view_at(self.clock.now())
         self._in_app = self.detector.compare(self._launcher_ref, view.image,
                                              self._status_mask).changed
         self._in_app_since = view.t

@@ -78,7 +78,8 @@ class WatchMixin:
                      timeout_s: float, chunk_s: float = 0.1) -> float | None:
         """Views ``interval_s`` apart from ``t_from``, as they arrive (``chunk_s`` at a time),
         until none has changed for ``settle_quiet_s``: the capture time of the last change
-        (the view at ``t_from`` if none did); None if it kept changing for ``timeout_s``."""
+        (the view at ``t_from`` if none did); None if it kept changing for ``timeout_s``.
+        The last view looked at is kept (:attr:`_still_view`): the screen as it settled."""
         last = self.observer.view_at(t_from)
         t_last_change = last.t
         t_scan = last.t
@@ -88,6 +89,7 @@ class WatchMixin:
                 if self.detector.compare(last.image, view.image, mask).changed:
                     t_last_change = view.t
                 last, t_scan = view, view.t
+                self._still_view = view
                 if view.t - t_last_change >= self.thresholds.settle_quiet_s:
                     return t_last_change
                 if view.t - t_from >= timeout_s:

@@ -118,6 +118,9 @@ _EPS = 1e-9
 #: :meth:`SimCamera.pixels` calls before the twin is copied into a second process (a run that
 #: keeps asking gains; a test that asks a few times does not pay for the copy).
 REPLICA_AFTER_CALLS = 8
+#: :meth:`SimCamera.pixels` renders a batch of this many frames or fewer itself, not in the copy
+#: (a third of a second at 60 fps: the runner's look at whether a change came back).
+HERE_FRAMES = 20
 
 
 class SimCameraOptions(BaseModel):
@@ -946,7 +949,13 @@ class SimCamera(Camera):
         at those points only: exactly ``frame.image[points]``, at a small part of the cost
         (:meth:`pixels_here`). With ``worker`` (the default, where the platform can fork), a
         run that keeps asking has them rendered by a copy of the twin in a second process,
-        as the clock advances (:mod:`tapbot.sim.replica`); the values are the same."""
+        as the clock advances (:mod:`tapbot.sim.replica`); the values are the same.
+
+        A batch of at most :data:`HERE_FRAMES` frames, wanted at once, is rendered here: the
+        copy may still be busy with the frames before it (the robot's travel, whose frames
+        cost the most), and the caller would wait longer than rendering them takes."""
+        if len(self.frame_indices(since, until, min_interval_s)) <= HERE_FRAMES:
+            return self.pixels_here(since, until, points, min_interval_s)
         return self.pixels_later(since, until, points, min_interval_s)()
 
     def pixels_later(self, since: float, until: float, points: tuple[np.ndarray, np.ndarray],

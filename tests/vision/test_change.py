@@ -171,3 +171,35 @@ def test_writeable_views_are_not_cached() -> None:
     assert not det.compare(ref, cur).changed
     ref[:] = _ui_view("8")  # same array, new content
     assert det.compare(ref, cur).changed
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_differs_decides_as_compare_does(seed: int) -> None:
+    """``differs`` (which skips the labelling when a full square of min_area changed) gives
+    ``compare(...).changed`` on changes of every kind: none, scattered specks, thin lines and
+    L shapes right at the area limit, solid blocks."""
+    rng = np.random.default_rng(seed)
+    ref = _ui_view()
+    cases = [ref.copy()]
+    specks = ref.copy()  # many changed pixels, no blob of 12
+    specks[rng.integers(0, H, 60), rng.integers(0, W, 60)] = 0
+    cases.append(specks)
+    for length in (10, 11, 12, 13):  # a 1-px line: a blob of `length`, never a 4 x 4 square
+        line = ref.copy()
+        y, x = int(rng.integers(170, 200)), int(rng.integers(40, 100))
+        line[y, x:x + length] = 0 if ref[y, x] > 128 else 255
+        cases.append(line)
+    ell = ref.copy()  # an L of 12 px: changed only by labelling
+    ell[180:186, 60] = 0
+    ell[185, 61:67] = 0
+    cases.append(ell)
+    block = ref.copy()
+    block[100:140, 20:60] = 128
+    cases.append(block)
+    detector = ChangeDetector(min_area_px=12)
+    decisions = []
+    for cur in cases:
+        a, b = _noisy(ref, 3.0, seed), _noisy(cur, 3.0, seed + 100)
+        decisions.append(detector.differs(a, b))
+        assert decisions[-1] == detector.compare(a, b).changed
+    assert decisions[0] is False and decisions[-1] is True and decisions[-2] is True

@@ -27,7 +27,7 @@ class AnimationWatch:
         if self.last_view is None:
             self.last_view, self.last_change_t = view, t
             return True
-        moved = self.detector.compare(self.last_view, view, self.mask).changed
+        moved = self.detector.differs(self.last_view, view, self.mask)
         self.last_view = view
         if moved:
             self.last_change_t = t

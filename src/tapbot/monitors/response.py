@@ -23,7 +23,7 @@ class ResponseWatch:
     t_touch: float
 
     def changed(self, view: np.ndarray) -> bool:
-        return self.detector.compare(self.ref, view, self.mask).changed
+        return self.detector.differs(self.ref, view, self.mask)
 
     def latency_s(self, t_first_change: float) -> float:
         return t_first_change - self.t_touch

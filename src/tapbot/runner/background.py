@@ -93,8 +93,8 @@ class BackgroundMixin:
 
     def _shows_launcher(self, view: View) -> bool:
         """Whether ``view`` is the launcher as learnt (outside the resting tool)."""
-        return self._launcher_ref is not None and not self.detector.compare(
-            self._launcher_ref, view.image, self._tool_mask).changed
+        return self._launcher_ref is not None and not self.detector.differs(
+            self._launcher_ref, view.image, self._tool_mask)
 
     def _scan_glitches(self, now: float) -> None:
         """Every frame since the last look (at most ``glitch_interval_s`` apart), through the

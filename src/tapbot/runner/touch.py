@@ -345,7 +345,7 @@ class TouchMixin:
         travelled to it from), for :meth:`_silent_freeze`."""
         before = self.observer.view_at(t_down)
         after = self.observer.view_at(self.clock.now())
-        if self.detector.compare(before.image, after.image, self._finger_mask(stroke)).changed:
+        if self.detector.differs(before.image, after.image, self._finger_mask(stroke)):
             self._silent = None
         elif self._silent is None:
             travel = fill_swept(self._status_mask.copy(),
@@ -365,8 +365,8 @@ class TouchMixin:
         if t_hit - t_first < self.thresholds.stall_max_s:
             return
         mask = cv2.bitwise_or(travel, watch.mask) if watch.mask is not None else travel
-        if self.detector.compare(before.image, self.observer.view_at(t_down).image,
-                                 mask).changed:
+        if self.detector.differs(before.image, self.observer.view_at(t_down).image,
+                                 mask):
             return
         lookback = min(self.thresholds.max_freeze_s, self.rig.camera.history_s)
         onset = min(t_first, self._last_change_before(t_first, travel, lookback))
@@ -456,8 +456,8 @@ class TouchMixin:
             return
         if view is None:
             view = self.observer.view_at(self.clock.now())
-        self._in_app = self.detector.compare(self._launcher_ref, view.image,
-                                             self._status_mask).changed
+        self._in_app = self.detector.differs(self._launcher_ref, view.image,
+                                             self._status_mask)
         self._in_app_since = view.t
 
     def _probe_freeze(self, stroke: Stroke, gesture: str, watch: ResponseWatch,

@@ -59,7 +59,7 @@ class WatchMixin:
         while t_hi > t - lookback_s:
             t_lo = max(t - lookback_s, t_hi - 1.0)
             for earlier in reversed(self.observer.views(t_lo, t_hi, interval_s)):
-                if self.detector.compare(earlier.image, ref.image, mask).changed:
+                if self.detector.differs(earlier.image, ref.image, mask):
                     return t_still
                 t_still = earlier.t
             t_hi = t_lo
@@ -86,7 +86,7 @@ class WatchMixin:
         while True:
             self.clock.sleep(chunk_s)
             for view in self.observer.views(t_scan, self.clock.now(), interval_s):
-                if self.detector.compare(last.image, view.image, mask).changed:
+                if self.detector.differs(last.image, view.image, mask):
                     t_last_change = view.t
                 last, t_scan = view, view.t
                 self._still_view = view
@@ -128,7 +128,7 @@ class WatchMixin:
             return
         mask = self._status_mask
         hit = self.observer.first_change(
-            t_still, t_moved, lambda img: self.detector.compare(still, img, mask).changed)
+            t_still, t_moved, lambda img: self.detector.differs(still, img, mask))
         self.glitch_watch.responded(hit.t if hit is not None else t_moved)
 
     def _follow_frozen_animation(self, watch: AnimationWatch, t_from: float,

@@ -79,6 +79,9 @@ class ChangeDetector:
         self.tolerance_px = int(tolerance_px)
         k = 2 * self.tolerance_px + 1
         self._kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
+        # a square of at least min_area_px pixels (differs: a blob that large without labels)
+        self._square_side = math.ceil(math.sqrt(self.min_area_px))
+        self._square = np.ones((self._square_side, self._square_side), np.uint8)
         # id(view) -> [view, blurred, upper bound, lower bound] (bounds filled on first use)
         self._prepared: OrderedDict[int, list] = OrderedDict()
 
@@ -143,6 +146,23 @@ class ChangeDetector:
             changed = cv2.bitwise_and(changed, cv2.bitwise_not(mask))
         return changed
 
+    def differs(self, ref: np.ndarray, cur: np.ndarray, mask: np.ndarray | None = None) -> bool:
+        """``compare(ref, cur, mask).changed``, labelling blobs only when it must: a changed
+        map holding a full square of ``min_area_px`` or more pixels (it survives an erosion
+        by that square) has a blob that large."""
+        changed = self.changed_pixels(ref, cur, mask)
+        total = cv2.countNonZero(changed)
+        if total < self.min_area_px:
+            return False
+        bx, by, bw, bh = cv2.boundingRect(changed)
+        roi = changed[by:by + bh, bx:bx + bw]
+        side = self._square_side
+        if bw >= side and bh >= side and \
+                cv2.countNonZero(cv2.erode(roi, self._square, borderType=cv2.BORDER_CONSTANT,
+                                           borderValue=0)):
+            return True
+        return self._largest_blob(roi, bx, by).changed
+
     def compare(self, ref: np.ndarray, cur: np.ndarray, mask: np.ndarray | None = None) -> Change:
         """Compare gray views of equal shape; ``mask`` (uint8, nonzero = ignore) is optional."""
         changed = self.changed_pixels(ref, cur, mask)
@@ -151,7 +171,10 @@ class ChangeDetector:
             return Change(changed=False, area_px=total, bbox=None)
         # label blobs only inside the bounding box of the changed pixels
         bx, by, bw, bh = cv2.boundingRect(changed)
-        roi = changed[by:by + bh, bx:bx + bw]
+        return self._largest_blob(changed[by:by + bh, bx:bx + bw], bx, by)
+
+    def _largest_blob(self, roi: np.ndarray, bx: int, by: int) -> Change:
+        """The :class:`Change` of the changed map ``roi`` (its box's top-left at ``bx, by``)."""
         n, _labels, stats, _centroids = cv2.connectedComponentsWithStats(roi, connectivity=8)
         if n <= 1:
             return Change(changed=False, area_px=0, bbox=None)

@@ -158,7 +158,7 @@ class StaticWatch:
     def update(self, t: float, view: np.ndarray) -> bool:
         # compared with the first view of the stillness, not the previous one, so a slow fade
         # (small steps between frames) still counts as change
-        if self._last is None or self.detector.compare(self._last, view, self.mask).changed:
+        if self._last is None or self.detector.differs(self._last, view, self.mask):
             self.static_since = t
             self._last = view
         assert self.static_since is not None

@@ -36,7 +36,7 @@ from tapbot.monitors.glitch import (
     rest_as_before,
 )
 from tapbot.monitors.sampler import as_sample
-from tapbot.runner.background import REBOOT_DARK_S, is_dark
+from tapbot.runner.background import DARK_LEVEL, REBOOT_DARK_S, is_dark
 from tapbot.runner.interrupts import CrashSeen, FlowAbandoned, RebootSeen
 from tapbot.runner.observer import View
 from tapbot.vision.masks import fill_swept, tool_outline_screen_px
@@ -47,6 +47,7 @@ TOOL_POLYGONS_KEPT = 512  # tips whose tool polygons are kept (_tool_view_polygo
 #: A change that jumped fewer glitch-grid points than this is not judged by whether it came
 #: back (:meth:`TouchMixin._came_back`): too few to tell from a flicker of noise.
 MIN_JUMPED_POINTS = 8
+_BGR_TO_GRAY = np.array([0.114, 0.587, 0.299])  # OpenCV's weights (BGR order)
 
 
 def tool_shape(rig) -> ToolGeometry:
@@ -194,9 +195,11 @@ class TouchMixin:
             hit = self._await(changed, t_from, deadline - t_from, every_frame=every_frame)
             if hit is None:
                 return None
-            views = (hit, self._view_when(hit.t + self.observer.frame_period_s))
-            dark = any(is_dark(v) for v in views)
-            if not dark and not any(self._colour_bars(v) for v in views):
+            dark = is_dark(hit)
+            bars = not dark and self._colour_bars(hit)
+            if not dark and not bars:  # the frame after, at the glitch grid (no whole view)
+                dark, bars = self._dark_or_bars_after(hit)
+            if not dark and not bars:
                 if back_to is None:
                     return hit
                 t_back = self._came_back(hit, back_to[0], back_to[1])
@@ -258,6 +261,26 @@ class TouchMixin:
         xi = np.clip(np.round(x).astype(np.int64), 0, w - 1)
         yi = np.clip(np.round(y).astype(np.int64), 0, h - 1)
         return mask[yi, xi] == 0
+
+    def _dark_or_bars_after(self, hit: View) -> tuple[bool, bool]:
+        """Whether the frame after ``hit`` is dark (mean gray at the glitch grid below
+        ``DARK_LEVEL``, as :func:`is_dark` judges a view) or shows colour bars, read at the
+        grid's points only."""
+        t_next = hit.t + self.observer.frame_period_s
+        if t_next > self.clock.now():
+            self.clock.sleep(t_next - self.clock.now())
+        got = self.rig.camera.pixels(hit.t, t_next, self.glitch_sampler.points(
+            self.rig.camera.size_px))
+        if not got:
+            return False, False
+        sample = as_sample(got[-1].values)
+        if sample.shape[1] == 3:
+            gray = float((sample @ _BGR_TO_GRAY).mean())
+        else:
+            gray = float(sample.mean())
+        if gray < DARK_LEVEL:
+            return True, False
+        return False, colour_bars(sample, self.glitch_sampler.rows)
 
     def _view_when(self, t: float) -> View:
         """The view at ``t``, waiting on the rig clock until it is captured."""

@@ -105,7 +105,10 @@ _NOISE_BANK = 8
 _CACHE = 32
 _FRAME_CACHE = 24  # recent frames, like a real camera's ring buffer (~0.4 s at 60 fps)
 _MAX_TOOL_SAMPLES = 16
-_TOOL_SPRITES = 64  # tool shapes drawn and kept (travel: one per cell; a press: its heights)
+#: Tool shapes drawn and kept (travel: one per cell; a press: its heights). A soak's working
+#: set is ~450 (64 drew every shape ~10 times over); ~110 KB each, more where whole frames are
+#: drawn (their derived arrays).
+_TOOL_SPRITES = 512
 _TOOL_LAYERS = 8  # blurred tool drawings kept for whole frames
 _SCENES = 4  # whole frames before noise kept (a still scene is drawn once)
 _NOISY = 16  # whole frames after noise kept by (scene, noise entry): a still scene's repeats

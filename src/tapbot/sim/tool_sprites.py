@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -88,30 +89,38 @@ def shape_pose(shape: ShapeKey, x: float, y: float) -> ToolPose:
 class ToolSprite:
     """One shape drawn once: its box's top-left (dx, dy) relative to the anchor, and its
     drawing ``colour_cover``: colour drawn over black (premultiplied by coverage) and coverage
-    as a fourth channel. Derived: ``colour``, ``cover`` and ``keep`` = 255 - coverage (three
-    channels, as the image is)."""
+    as a fourth channel. Derived on first use (the twin's copy, which renders points only,
+    never needs them: a kept sprite costs a third): ``colour``, ``cover`` and ``keep`` = 255 -
+    coverage (three channels, as the image is)."""
 
     dx: int
     dy: int
     colour_cover: np.ndarray
-    colour: np.ndarray = field(init=False)
-    cover: np.ndarray = field(init=False)
-    keep: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
-        both = self.colour_cover
-        colour = cv2.cvtColor(both, cv2.COLOR_BGRA2BGR)
-        cover = cv2.extractChannel(both, 3)
-        keep = cv2.cvtColor(255 - cover, cv2.COLOR_GRAY2BGR)
-        for name, a in (("colour_cover", both), ("colour", colour), ("cover", cover),
-                        ("keep", keep)):
-            a.setflags(write=False)
-            object.__setattr__(self, name, a)
+        self.colour_cover.setflags(write=False)
+
+    @cached_property
+    def colour(self) -> np.ndarray:
+        return _read_only(cv2.cvtColor(self.colour_cover, cv2.COLOR_BGRA2BGR))
+
+    @cached_property
+    def cover(self) -> np.ndarray:
+        return _read_only(cv2.extractChannel(self.colour_cover, 3))
+
+    @cached_property
+    def keep(self) -> np.ndarray:
+        return _read_only(cv2.cvtColor(255 - self.cover, cv2.COLOR_GRAY2BGR))
 
     @property
     def size(self) -> tuple[int, int]:
         """(width, height) of the sprite's box."""
-        return self.cover.shape[1], self.cover.shape[0]
+        return self.colour_cover.shape[1], self.colour_cover.shape[0]
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    a.setflags(write=False)
+    return a
 
 
 def _boxes(key: ToolKey, sprites: Mapping[ShapeKey, ToolSprite]
@@ -187,8 +196,9 @@ def tool_at_points(key: ToolKey, sprites: Mapping[ShapeKey, ToolSprite], ys: np.
     py, px = ys[hit], xs[hit]
     if len(placed) == 1:
         sprite, sx, sy, _ = placed[0]
-        ly, lx = py - sy, px - sx
-        return hit, sprite.colour[ly, lx], sprite.keep[ly, lx]
+        both = sprite.colour_cover[py - sy, px - sx]  # (the copy keeps no derived arrays)
+        keep = np.repeat((255 - both[:, 3])[:, None], 3, axis=1)
+        return hit, np.ascontiguousarray(both[:, :3]), keep
     n = sum(count for *_, count in placed)
     m = len(hit)
     acc = np.zeros(4 * m)  # per point: colour and coverage summed (exact integers)

@@ -39,14 +39,12 @@ from tapbot.monitors.sampler import as_sample
 from tapbot.runner.background import DARK_LEVEL, REBOOT_DARK_S, is_dark
 from tapbot.runner.interrupts import CrashSeen, FlowAbandoned, RebootSeen
 from tapbot.runner.observer import View
+from tapbot.runner.watch import MIN_JUMPED_POINTS  # (also: too few to judge a change back)
 from tapbot.vision.masks import fill_swept, tool_outline_screen_px
 
 logger = logging.getLogger(__name__)
 
 TOOL_POLYGONS_KEPT = 512  # tips whose tool polygons are kept (_tool_view_polygons)
-#: A change that jumped fewer glitch-grid points than this is not judged by whether it came
-#: back (:meth:`TouchMixin._came_back`): too few to tell from a flicker of noise.
-MIN_JUMPED_POINTS = 8
 _BGR_TO_GRAY = np.array([0.114, 0.587, 0.299])  # OpenCV's weights (BGR order)
 
 

@@ -10,10 +10,25 @@ from collections.abc import Callable
 import numpy as np
 
 from tapbot.monitors import AnimationWatch
+from tapbot.monitors.glitch import JUMP_LEVEL, change_level
+from tapbot.monitors.sampler import as_sample
 from tapbot.runner.interrupts import FlowAbandoned
 from tapbot.runner.observer import COARSE_STRIDE, View
 
 logger = logging.getLogger(__name__)
+
+
+#: A frame moved when at least this many glitch-grid points changed by ``JUMP_LEVEL`` or more
+#: from the frame looked at before (far more than a change too small for a view to see): no
+#: view is needed to tell (:meth:`WatchMixin._still_after`); fewer are not judged by the grid.
+MIN_JUMPED_POINTS = 8
+
+
+def _grid_moved(a: np.ndarray, b: np.ndarray, seen: np.ndarray) -> bool:
+    """Whether ``MIN_JUMPED_POINTS`` or more of the ``seen`` points of two grid samples
+    changed by ``JUMP_LEVEL``."""
+    level = change_level(as_sample(b)[seen], as_sample(a)[seen])
+    return int(np.count_nonzero(level >= JUMP_LEVEL)) >= MIN_JUMPED_POINTS
 
 
 class WatchMixin:
@@ -76,23 +91,37 @@ class WatchMixin:
 
     def _still_after(self, t_from: float, mask: np.ndarray, interval_s: float,
                      timeout_s: float, chunk_s: float = 0.1) -> float | None:
-        """Views ``interval_s`` apart from ``t_from``, as they arrive (``chunk_s`` at a time),
-        until none has changed for ``settle_quiet_s``: the capture time of the last change
-        (the view at ``t_from`` if none did); None if it kept changing for ``timeout_s``.
-        The last view looked at is kept (:attr:`_still_view`): the screen as it settled."""
-        last = self.observer.view_at(t_from)
-        t_last_change = last.t
-        t_scan = last.t
+        """Frames ``interval_s`` apart from ``t_from``, as they arrive (``chunk_s`` at a
+        time), until none has changed for ``settle_quiet_s``: the capture time of the last
+        change (the frame at ``t_from`` if none did); None if it kept changing for
+        ``timeout_s``. A frame is first looked at through the glitch grid (outside ``mask``):
+        a clear change there (:meth:`_grid_moved`) needs no view; otherwise its view is
+        compared with the frame before's. The last view looked at is kept
+        (:attr:`_still_view`): the screen as it settled."""
+        last: View | None = self.observer.view_at(t_from)
+        assert last is not None
+        t_last_change = t_scan = last.t
+        points = self.glitch_sampler.points(self.rig.camera.size_px)
+        seen = self._grid_outside(mask)
+        before = self.rig.camera.pixels(last.t - self.observer.frame_period_s / 2, last.t,
+                                        points)
+        prev = before[-1] if before else None
         while True:
             self.clock.sleep(chunk_s)
-            for view in self.observer.views(t_scan, self.clock.now(), interval_s):
-                if self.detector.differs(last.image, view.image, mask):
-                    t_last_change = view.t
-                last, t_scan = view, view.t
-                self._still_view = view
-                if view.t - t_last_change >= self.thresholds.settle_quiet_s:
+            for sample in self.rig.camera.pixels(t_scan, self.clock.now(), points, interval_s):
+                if prev is not None and _grid_moved(prev.values, sample.values, seen):
+                    t_last_change, last = sample.t, None
+                else:
+                    view = self.observer.view_at(sample.t)  # (the frame captured then)
+                    if last is None:
+                        last = self.observer.view_at(prev.t) if prev is not None else None
+                    if last is None or self.detector.differs(last.image, view.image, mask):
+                        t_last_change = view.t
+                    last = self._still_view = view
+                prev, t_scan = sample, sample.t
+                if sample.t - t_last_change >= self.thresholds.settle_quiet_s:
                     return t_last_change
-                if view.t - t_from >= timeout_s:
+                if sample.t - t_from >= timeout_s:
                     return None
 
     def _wait(self, seconds: float) -> None:

@@ -33,5 +33,11 @@ class AnimationWatch:
             self.last_change_t = t
         return moved
 
+    def moved(self, t: float) -> None:
+        """The screen changed at ``t``, as seen without a view (a cheaper look told): the
+        next view fed is compared with the view of the frame before it, which the caller
+        feeds first (:meth:`feed` of a watch without a last view takes it as a start)."""
+        self.last_view, self.last_change_t = None, t
+
     def static_s(self, t: float) -> float:
         return 0.0 if self.last_change_t is None else t - self.last_change_t

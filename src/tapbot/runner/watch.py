@@ -135,13 +135,23 @@ class WatchMixin:
         watch = AnimationWatch(self.detector, mask=self._status_mask)
         t_scan = self.clock.now() - interval_s
         t_end = self.clock.now() + seconds
+        points = self.glitch_sampler.points(self.rig.camera.size_px)
+        seen = self._grid_outside(self._status_mask)
+        prev = None
         while True:
             self.clock.sleep(min(1.0, max(0.0, t_end - self.clock.now())) or interval_s)
-            for view in self.observer.views(t_scan, self.clock.now(), interval_s):
-                watch.feed(view.t, view.image)
-                t_scan = view.t
-                if watch.static_s(view.t) >= self.thresholds.frozen_frame_s:
-                    return self._follow_frozen_animation(watch, view.t)
+            for sample in self.rig.camera.pixels(t_scan, self.clock.now(), points, interval_s):
+                # a clear change at the glitch grid needs no view (a playing video: none)
+                if prev is not None and _grid_moved(prev.values, sample.values, seen):
+                    watch.moved(sample.t)
+                else:
+                    if watch.last_view is None and prev is not None:
+                        watch.feed(prev.t, self.observer.view_at(prev.t).image)
+                    view = self.observer.view_at(sample.t)
+                    watch.feed(view.t, view.image)
+                prev, t_scan = sample, sample.t
+                if watch.static_s(sample.t) >= self.thresholds.frozen_frame_s:
+                    return self._follow_frozen_animation(watch, sample.t)
             self._scan_background()
             if self.clock.now() >= t_end - 1e-9:
                 # seen moving until its last change

@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 MIN_JUMPED_POINTS = 8
 
 
-def _grid_moved(a: np.ndarray, b: np.ndarray, seen: np.ndarray) -> bool:
+def grid_moved(a: np.ndarray, b: np.ndarray, seen: np.ndarray) -> bool:
     """Whether ``MIN_JUMPED_POINTS`` or more of the ``seen`` points of two grid samples
     changed by ``JUMP_LEVEL``."""
     level = change_level(as_sample(b)[seen], as_sample(a)[seen])
@@ -109,7 +109,7 @@ class WatchMixin:
         while True:
             self.clock.sleep(chunk_s)
             for sample in self.rig.camera.pixels(t_scan, self.clock.now(), points, interval_s):
-                if prev is not None and _grid_moved(prev.values, sample.values, seen):
+                if prev is not None and grid_moved(prev.values, sample.values, seen):
                     t_last_change, last = sample.t, None
                 else:
                     view = self.observer.view_at(sample.t)  # (the frame captured then)
@@ -142,7 +142,7 @@ class WatchMixin:
             self.clock.sleep(min(1.0, max(0.0, t_end - self.clock.now())) or interval_s)
             for sample in self.rig.camera.pixels(t_scan, self.clock.now(), points, interval_s):
                 # a clear change at the glitch grid needs no view (a playing video: none)
-                if prev is not None and _grid_moved(prev.values, sample.values, seen):
+                if prev is not None and grid_moved(prev.values, sample.values, seen):
                     watch.moved(sample.t)
                 else:
                     if watch.last_view is None and prev is not None:

@@ -95,7 +95,7 @@ class WatchMixin:
         time), until none has changed for ``settle_quiet_s``: the capture time of the last
         change (the frame at ``t_from`` if none did); None if it kept changing for
         ``timeout_s``. A frame is first looked at through the glitch grid (outside ``mask``):
-        a clear change there (:meth:`_grid_moved`) needs no view; otherwise its view is
+        a clear change there (:func:`grid_moved`) needs no view; otherwise its view is
         compared with the frame before's. The last view looked at is kept
         (:attr:`_still_view`): the screen as it settled."""
         last: View | None = self.observer.view_at(t_from)

@@ -94,33 +94,48 @@ class WatchMixin:
         """Frames ``interval_s`` apart from ``t_from``, as they arrive (``chunk_s`` at a
         time), until none has changed for ``settle_quiet_s``: the capture time of the last
         change (the frame at ``t_from`` if none did); None if it kept changing for
-        ``timeout_s``. A frame is first looked at through the glitch grid (outside ``mask``):
-        a clear change there (:func:`grid_moved`) needs no view; otherwise its view is
-        compared with the frame before's. The last view looked at is kept
-        (:attr:`_still_view`): the screen as it settled."""
-        last: View | None = self.observer.view_at(t_from)
-        assert last is not None
-        t_last_change = t_scan = last.t
+        ``timeout_s``.
+
+        Each frame is looked at through the glitch grid (outside ``mask``): a clear change
+        there (:func:`grid_moved`) is a change, and needs no view. Once the grid has seen
+        none for ``settle_quiet_s``, the view then is compared with the view at the last
+        change: the same, the screen settled (a change too small for the grid that came and
+        went in between is not seen); different, the views in between are compared one
+        with the next, and the last that differs from the one before is the last change.
+        The view the screen settled on is kept (:attr:`_still_view`)."""
+        quiet = self.thresholds.settle_quiet_s
         points = self.glitch_sampler.points(self.rig.camera.size_px)
         seen = self._grid_outside(mask)
-        before = self.rig.camera.pixels(last.t - self.observer.frame_period_s / 2, last.t,
+        first = self.observer.view_at(t_from)
+        before = self.rig.camera.pixels(first.t - self.observer.frame_period_s / 2, first.t,
                                         points)
         prev = before[-1] if before else None
+        t_change = t_scan = first.t
+        at_change: View | None = first  # the view at the last change (None: not looked at)
+        since: list[float] = []  # the frames since, where the grid saw no change
         while True:
             self.clock.sleep(chunk_s)
             for sample in self.rig.camera.pixels(t_scan, self.clock.now(), points, interval_s):
+                t_scan = sample.t
                 if prev is not None and grid_moved(prev.values, sample.values, seen):
-                    t_last_change, last = sample.t, None
+                    t_change, at_change, since = sample.t, None, []
+                elif sample.t - t_change >= quiet - 1e-9:
+                    if at_change is None:
+                        at_change = self.observer.view_at(t_change)
+                    view = self.observer.view_at(sample.t)
+                    if self.detector.differs(at_change.image, view.image, mask):
+                        # a change the grid missed: the last of the views in between
+                        seq = [at_change, *(self.observer.view_at(t) for t in since), view]
+                        i = max(k for k in range(1, len(seq))
+                                if self.detector.differs(seq[k - 1].image, seq[k].image, mask))
+                        t_change, at_change = seq[i].t, seq[i]
+                        since = [v.t for v in seq[i + 1:]]
+                    if sample.t - t_change >= quiet - 1e-9:
+                        self._still_view = view
+                        return t_change
                 else:
-                    view = self.observer.view_at(sample.t)  # (the frame captured then)
-                    if last is None:
-                        last = self.observer.view_at(prev.t) if prev is not None else None
-                    if last is None or self.detector.differs(last.image, view.image, mask):
-                        t_last_change = view.t
-                    last = self._still_view = view
-                prev, t_scan = sample, sample.t
-                if sample.t - t_last_change >= self.thresholds.settle_quiet_s:
-                    return t_last_change
+                    since.append(sample.t)
+                prev = sample
                 if sample.t - t_from >= timeout_s:
                     return None
 

@@ -35,14 +35,16 @@ class WatchMixin:
     """Settle, watch and await on the rig clock (mixed into :class:`~tapbot.runner.Runner`)."""
 
     def _await(self, predicate: Callable[[np.ndarray], bool], t_from: float,
-               timeout_s: float, chunk_s: float = 0.1, every_frame: bool = False
+               timeout_s: float, chunk_s: float = 0.1, every_frame: bool = False,
+               first_moved: Callable[[float, float], float | None] | None = None
                ) -> View | None:
         """The first view after ``t_from`` for which ``predicate`` holds, within ``timeout_s``.
 
         Waits on the rig clock in small chunks, as frames arrive. Looks at every few frames and
         bisects before the first hit (:meth:`Observer.first_change`): a change that stays is
         found exactly; ``every_frame`` looks at each, for one that may come and go between
-        them (a key's preview).
+        them (a key's preview). ``first_moved``: a cheaper look at frames that may name the
+        first changed one (:meth:`Observer.first_change`, :meth:`_grid_first_moved`).
         """
         deadline = t_from + timeout_s
         t_scan = t_from
@@ -51,12 +53,28 @@ class WatchMixin:
             self.clock.sleep(target - self.clock.now())
             until = min(self.clock.now(), deadline)
             hit = self.observer.first_change(t_scan, until, predicate,
-                                             1 if every_frame else COARSE_STRIDE)
+                                             1 if every_frame else COARSE_STRIDE, first_moved)
             if hit is not None:
                 return hit
             if until >= deadline - 1e-9:
                 return None
             t_scan = until
+
+    def _grid_first_moved(self, ref: View, mask: np.ndarray | None
+                          ) -> Callable[[float, float], float | None]:
+        """For :meth:`_await`: the first frame in ``(t0, t1]`` whose glitch grid, outside
+        ``mask``, clearly moved (:func:`grid_moved`) from ``ref``'s frame."""
+        points = self.glitch_sampler.points(self.rig.camera.size_px)
+        seen = self._grid_outside(mask)
+        base = ref.frame.image[points]
+
+        def first_moved(t0: float, t1: float) -> float | None:
+            for sample in self.rig.camera.pixels(t0, t1, points):
+                if grid_moved(base, sample.values, seen):
+                    return sample.t
+            return None
+
+        return first_moved
 
     def _await_still(self, mask: np.ndarray, t_from: float, timeout_s: float) -> float | None:
         """When the screen stopped moving after ``t_from`` (a pause), judged on every frame:
@@ -124,12 +142,15 @@ class WatchMixin:
                         at_change = self.observer.view_at(t_change)
                     view = self.observer.view_at(sample.t)
                     if self.detector.differs(at_change.image, view.image, mask):
-                        # a change the grid missed: the last of the views in between
+                        # a change the grid missed: the last of the views in between that
+                        # differs from the one before (none: a creep too slow to see from
+                        # one look to the next, which does not keep the screen unsettled)
                         seq = [at_change, *(self.observer.view_at(t) for t in since), view]
-                        i = max(k for k in range(1, len(seq))
-                                if self.detector.differs(seq[k - 1].image, seq[k].image, mask))
-                        t_change, at_change = seq[i].t, seq[i]
-                        since = [v.t for v in seq[i + 1:]]
+                        i = max((k for k in range(1, len(seq)) if self.detector.differs(
+                            seq[k - 1].image, seq[k].image, mask)), default=0)
+                        if i:
+                            t_change, at_change = seq[i].t, seq[i]
+                            since = [v.t for v in seq[i + 1:]]
                     if sample.t - t_change >= quiet - 1e-9:
                         self._still_view = view
                         return t_change

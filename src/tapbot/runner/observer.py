@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,13 +96,17 @@ class Observer:
         got = self.views(t - half, t + half)
         return got[-1] if got else None
 
-    def first_change(self, t_from: float, t_to: float, changed, stride: int = COARSE_STRIDE
+    def first_change(self, t_from: float, t_to: float, changed, stride: int = COARSE_STRIDE,
+                     first_moved: Callable[[float, float], float | None] | None = None
                      ) -> View | None:
         """The first view in ``(t_from, t_to]`` for which ``changed(view)`` holds.
 
         Looks at every ``stride``-th frame counted back from the interval's last frame, then
         bisects the gap before the first changed one, fetching only the frames it looks at: a
         response that stays changed is found exactly while only a few frames are rectified.
+        ``first_moved(t0, t1)``, if given, is a cheaper look (the glitch grid) at the frames in
+        ``(t0, t1]``: the capture time of the first one it sees clearly changed, tried before
+        the bisection (see :meth:`_bisect`).
         """
         period = self.frame_period_s
         last = self.views(max(t_from, t_to - period), t_to)
@@ -116,15 +121,33 @@ class Observer:
             if view is None:
                 continue
             if changed(view.image):
-                return self._bisect(prev_t, view, changed)
+                return self._bisect(prev_t, view, changed, first_moved)
             prev_t = view.t
         return None
 
-    def _bisect(self, t_unchanged: float, view: View, changed) -> View:
+    def _bisect(self, t_unchanged: float, view: View, changed,
+                first_moved: Callable[[float, float], float | None] | None = None) -> View:
         """The first changed view among the frames strictly between ``t_unchanged`` (where
         nothing had changed yet) and ``view`` (changed), or ``view``; a response stays changed,
-        so bisection finds it, fetching only the frames it looks at."""
+        so bisection finds it, fetching only the frames it looks at.
+
+        With ``first_moved``, the frame it names is tried first: changed, with the frame
+        before it unchanged, it is the answer (two views); otherwise the bisection goes on
+        before or after it."""
         period = self.frame_period_s
+        if first_moved is not None and view.t - t_unchanged > 1.5 * period:
+            t_moved = first_moved(t_unchanged, view.t)
+            seen = None if t_moved is None else \
+                view if abs(t_moved - view.t) < period / 2 else self.frame_near(t_moved)
+            if seen is not None:
+                if not changed(seen.image):
+                    t_unchanged = seen.t  # the grid saw what the view does not: after it
+                else:
+                    before = self.frame_near(seen.t - period) \
+                        if seen.t - period > t_unchanged + period / 2 else None
+                    if before is None or not changed(before.image):
+                        return seen
+                    view = before
         n = max(0, math.ceil((view.t - t_unchanged) / period - 1e-6) - 1)
         seen: dict[int, View | None] = {}
 

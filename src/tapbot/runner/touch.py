@@ -15,6 +15,7 @@ phone, or a dead zone, hit by a scroll)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import cv2
 import numpy as np
@@ -160,12 +161,14 @@ class TouchMixin:
         moving = min(wait, t_lifted - t_down)
         undone: list[View] = []  # changes that came back (see _await_answer)
         hit = self._await_answer(watch.changed, t_down, moving, every_frame,
-                                 (ref, watch.mask, undone) if check_back else None)
+                                 (ref, watch.mask, undone) if check_back else None,
+                                 self._grid_first_moved(ref, watch.mask))
         if hit is None and moving < wait:
             rest = self._animated_mask(step, self._tool_at(stroke.start, stroke.points[-1][1]))
             after = ResponseWatch(watch.ref, rest, self.detector, t_down)
             hit = self._await_answer(after.changed, t_down + moving, wait - moving, every_frame,
-                                     (ref, rest, undone) if check_back else None)
+                                     (ref, rest, undone) if check_back else None,
+                                     self._grid_first_moved(ref, rest))
         if hit is None and undone:
             # nothing else came: the change that came back was the answer, undone (an app
             # that opened and closed at once: the exit and crash monitors tell, maybe before
@@ -177,7 +180,8 @@ class TouchMixin:
 
     def _await_answer(self, changed, t_from: float, timeout_s: float,
                       every_frame: bool = False,
-                      back_to: tuple[View, np.ndarray | None, list[View]] | None = None
+                      back_to: tuple[View, np.ndarray | None, list[View]] | None = None,
+                      first_moved: Callable[[float, float], float | None] | None = None
                       ) -> View | None:
         """:meth:`_await` a change, passing over changes that are no answer: the screen going
         dark and staying dark for ``REBOOT_DARK_S`` is a reboot (raises, as the background
@@ -190,7 +194,8 @@ class TouchMixin:
         list: the caller takes the first as the answer if no other comes)."""
         deadline = t_from + timeout_s
         while True:
-            hit = self._await(changed, t_from, deadline - t_from, every_frame=every_frame)
+            hit = self._await(changed, t_from, deadline - t_from, every_frame=every_frame,
+                              first_moved=first_moved)
             if hit is None:
                 return None
             dark = is_dark(hit)

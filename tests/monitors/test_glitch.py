@@ -378,3 +378,25 @@ def test_a_card_that_shows_as_a_band_and_grows_past_it_is_no_glitch():
     grown2[12:21] = (245, 245, 245)
     frames = noisy([home] * 6 + [strip, card, grown] + [grown2] * 8)
     assert feed(GlitchWatch(0.25, rows=ROWS), frames) == []
+
+
+def _fading_clip(k: int) -> np.ndarray:
+    """A flat picture in rows 8-31 that brightens and darkens by 30 (0-765) every frame."""
+    p = k % 20
+    v = 40 + 10 * (p if p < 10 else 20 - p)
+    img = page(0.0)
+    img[8:32] = (v, v + 5, v + 10)
+    return img
+
+
+def test_a_flickering_tear_over_a_video_whose_second_end_is_smaller_is_a_glitch():
+    # torn, back, torn, back over a brightening picture: each end is smaller than the jump
+    # before it by twice the picture's own change, and the second band (the picture under it
+    # changed) is fainter: its end is under 0.8 of the first jump, yet it undoes its own
+    frames = [_fading_clip(k) for k in range(60)]
+    for k, off in ((21, 100), (22, 100), (24, 93), (25, 93)):
+        frames[k] = frames[k].copy()
+        frames[k][14:21] = np.clip(frames[k][14:21] + off, 0, 255)
+    (seen,) = feed(GlitchWatch(0.25, rows=ROWS), noisy(frames))
+    assert abs(seen.t_start - (10.0 + 21 * DT)) < 1e-9
+    assert feed(GlitchWatch(0.25, rows=ROWS), noisy([_fading_clip(k) for k in range(60)])) == []

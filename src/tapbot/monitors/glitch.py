@@ -28,7 +28,9 @@ frames and would slip between them. This one looks at every frame through a grid
   before it (a scroll starting goes on), nor the rows right beside it (a card growing past
   it), unless as it ended its points were back to what they were before it (a band over a
   still screen, the next screen coming right after it). A band that is torn again right
-  after it came back (a flickering tear) waits for its next end. A tap near the band as it
+  after it came back (a flickering tear) waits for its next end: one that undoes that jump
+  (``UNDO_FRAC``), however it compares with the first (the picture under it moved on and
+  changed its contrast). A tap near the band as it
   began, or a response found then whose touch went near it (or that came long after any
   touch: a thaw), explains it (for the band test as for this one: the runner may take a
   glitch for the response to a key pressed far from it).
@@ -106,6 +108,11 @@ END_FRAC = 0.6
 END_K = 0.8
 #: ... and at most END_OUTSIDE of the rest of the screen jumped (JUMP_LEVEL) as it ended;
 END_OUTSIDE = 0.3
+#: ... a band torn again right after it came back (a flickering tear) ends when its points
+#: undo at least UNDO_FRAC of that jump (signed, colour by colour: a band comes back, a block
+#: sliding through moves on), whatever its size against the first (the picture under the
+#: band may have changed its contrast meanwhile: a video);
+UNDO_FRAC = 0.5
 #: ... in between, the band's rows strayed from the straight path the screen took from before
 #: the band to after it: STRAY_FRAC of the surged points off it by BAND_LEVEL, while the rows
 #: two beyond the band (on one side at least) strayed (on average) at most 1 / STRAY_RATIO as
@@ -219,6 +226,19 @@ def _swept(calm: np.ndarray, lo: int, hi: int, changed: np.ndarray) -> bool:
     return bool(rest.any()) and float(changed[rest].mean()) > SWEEP_FRAC
 
 
+def _step(sample: np.ndarray, prev: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """How ``points`` changed from ``prev`` to ``sample``, per channel (signed, float32)."""
+    return (sample[points] - prev[points]).astype(np.float32)
+
+
+def _undone(jump: np.ndarray, step: np.ndarray) -> float:
+    """How much of ``jump`` (per point and channel, :func:`_step`) ``step`` undid: its
+    projection on ``-jump`` over ``jump``'s length (1: exactly back; 0: a change across it, a
+    content sliding on; below 0: further the same way)."""
+    size = float(np.vdot(jump, jump))
+    return -float(np.vdot(jump, step)) / size if size > 0 else 0.0
+
+
 @dataclass
 class _Jump:
     before: np.ndarray  # the frame before the jump
@@ -250,6 +270,7 @@ class _Tear:
     pre_rows: np.ndarray  # per row: the most it changed on either of the two frames before
     post: np.ndarray | None = None
     t_post: float = 0.0
+    again: np.ndarray | None = None  # torn again (it flickers): how its points jumped then
 
 
 class GlitchWatch:
@@ -606,14 +627,20 @@ class GlitchWatch:
                 if t - tear.t0 > self.glitch_max_s or rate < END_K * tear.rate or \
                         float((level[tear.points] >= BAND_LEVEL).mean()) < END_FRAC:
                     continue
-                tear.post, tear.t_last = None, t  # torn again (a band that flickers)
+                # torn again (a band that flickers): its next end must undo this jump
+                tear.post, tear.t_last = None, t
+                tear.again = _step(sample, prev, tear.points)
                 busy[rows] = True
                 kept.append(tear)
                 continue
             busy[rows] = True
+            # it ends as it began: as much again (a band that came back once and flickers:
+            # undoing its last jump; the picture under it may have changed its contrast)
+            like = END_K * tear.rate if tear.again is None else 0.0
             again = float((level[tear.points] >= BAND_LEVEL).mean()) >= END_FRAC and \
-                float(rates[rows].mean()) >= max(SURGE_K * tear.pre_rate, SURGE_LEVEL,
-                                                 END_K * tear.rate)
+                float(rates[rows].mean()) >= max(SURGE_K * tear.pre_rate, SURGE_LEVEL, like)
+            if again and tear.again is not None:
+                again = _undone(tear.again, _step(sample, prev, tear.points)) >= UNDO_FRAC
             if again:
                 outside = np.ones(sample.shape[0], bool)
                 outside[tear.lo * n:(tear.hi + 1) * n] = False

@@ -400,3 +400,25 @@ def test_a_flickering_tear_over_a_video_whose_second_end_is_smaller_is_a_glitch(
     (seen,) = feed(GlitchWatch(0.25, rows=ROWS), noisy(frames))
     assert abs(seen.t_start - (10.0 + 21 * DT)) < 1e-9
     assert feed(GlitchWatch(0.25, rows=ROWS), noisy([_fading_clip(k) for k in range(60)])) == []
+
+
+def test_a_band_after_the_tap_near_it_was_up_that_the_runner_took_for_its_answer_is_a_glitch():
+    # an icon tapped at rows 10-11; 100 ms after the finger lifted a tear comes over them and
+    # goes two frames later, as the app the tap opened slides in from the bottom: the runner
+    # took the tear for the answer (the screen did not come back: the app came in meanwhile)
+    base = screen()
+    app = screen((30, 120, 60))
+    frames = [base] * 10 + [tear(base, 9, 16)] * 2
+    frames += [np.concatenate([base[:ROWS - h], app[:h]]) for h in (6, 12, 20, 30, 40, 48)]
+    frames += [app] * 8
+    watch = GlitchWatch(0.25, rows=ROWS)
+    watch.touched(10.0 + 1 * DT, 10.0 + 4 * DT, rows=(10, 11))
+    watch.responded(10.0 + 10 * DT)
+    (seen,) = feed(watch, noisy(frames))
+    assert abs(seen.t_start - (10.0 + 10 * DT)) < 1e-9
+    # the same band while the finger was down (a pressed row's highlight) is the tap's doing
+    frames = [base] * 3 + [tear(base, 9, 16)] * 2 + frames[12:]
+    watch = GlitchWatch(0.25, rows=ROWS)
+    watch.touched(10.0 + 2 * DT, 10.0 + 4 * DT, rows=(10, 11))
+    watch.responded(10.0 + 3 * DT)
+    assert feed(watch, noisy(frames)) == []

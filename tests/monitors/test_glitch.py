@@ -422,3 +422,21 @@ def test_a_band_after_the_tap_near_it_was_up_that_the_runner_took_for_its_answer
     watch.touched(10.0 + 2 * DT, 10.0 + 4 * DT, rows=(10, 11))
     watch.responded(10.0 + 3 * DT)
     assert feed(watch, noisy(frames)) == []
+
+
+def test_an_app_whose_edge_shows_as_a_band_and_then_its_body_stays_is_no_glitch():
+    # an app slides up over a dark screen, above the navigation bar (rows 44-47): its lit
+    # edge shows first over three rows and rises on while its lighter body fills them and
+    # stays: the rows change as much again, but further the same way, not back
+    home = screen((40, 50, 110))
+    edge, body = (120, 105, 95), (170, 165, 150)
+    frames = [home] * 6
+    for top in (41, 34, 26, 17, 8, 0):
+        img = home.copy()
+        img[top:top + 3] = edge
+        img[top + 3:44] = body
+        frames.append(img)
+    frames += [frames[-1]] * 8
+    watch = GlitchWatch(0.25, rows=ROWS)
+    watch.touched(10.0 + 1 * DT, 10.0 + 2 * DT, rows=(3, 4))  # the app's icon, far above
+    assert feed(watch, noisy(frames)) == []

@@ -19,8 +19,10 @@ frames and would slip between them. This one looks at every frame through a grid
   a scroll): at least ``TEAR_ROWS`` adjacent rows *surge*, each changing ``SURGE_K`` times
   what it changed on the two frames before; the band ends when its rows change about as much
   again, SURGE_K times the pace before of the rows that surged by themselves (a row the band
-  reaches over may have spiked on its own: a video's bar), within ``glitch_max_s``, the
-  screen not sweeping meanwhile and most of the rest of it not changing then; in
+  reaches over may have spiked on its own: a video's bar), within ``glitch_max_s``, undoing at
+  least ``UNDO_FRAC`` of their jump colour by colour (a band comes back; an app's edge rising
+  on past them does not: its body goes further the same way, and such a change drops the
+  band), the screen not sweeping meanwhile and most of the rest of it not changing then; in
   between, its rows strayed from the straight path the screen took from the frame before the
   band to the frame after it, where the rows two beyond it did not stray as far (a scroll or a
   video strays off a straight path too, but everywhere alike); and the frame after, its rows
@@ -110,11 +112,13 @@ END_FRAC = 0.6
 END_K = 0.8
 #: ... and at most END_OUTSIDE of the rest of the screen jumped (JUMP_LEVEL) as it ended;
 END_OUTSIDE = 0.3
-#: ... a band torn again right after it came back (a flickering tear) ends when its points
-#: undo at least UNDO_FRAC of that jump (signed, colour by colour: a band comes back, a block
-#: sliding through moves on), whatever its size against the first (the picture under the
-#: band may have changed its contrast meanwhile: a video);
-UNDO_FRAC = 0.5
+#: ... and its points' change then undid at least UNDO_FRAC of their jump into the band
+#: (signed, colour by colour: a band comes back, less than exactly where the content under it
+#: moves on; a block sliding through, an app's edge sliding in, moves on or further the same
+#: way). A band torn again right after it came back (a flickering tear) ends when its points
+#: undo that jump so, whatever its size against the first (the picture under it may have
+#: changed its contrast meanwhile: a video);
+UNDO_FRAC = 0.3
 #: ... in between, the band's rows strayed from the straight path the screen took from before
 #: the band to after it: STRAY_FRAC of the surged points off it by BAND_LEVEL, while the rows
 #: two beyond the band (on one side at least) strayed (on average) at most 1 / STRAY_RATIO as
@@ -644,8 +648,8 @@ class GlitchWatch:
             like = 0.0 if tear.flickered else END_K * tear.rate
             again = float((level[tear.points] >= BAND_LEVEL).mean()) >= END_FRAC and \
                 float(rates[rows].mean()) >= max(SURGE_K * tear.pre_rate, SURGE_LEVEL, like)
-            if again and tear.flickered:
-                again = _undone(tear.jump, _step(sample, prev, tear.points)) >= UNDO_FRAC
+            if again and _undone(tear.jump, _step(sample, prev, tear.points)) < UNDO_FRAC:
+                continue  # its rows changed as much again but on, not back: moving content
             if again:
                 outside = np.ones(sample.shape[0], bool)
                 outside[tear.lo * n:(tear.hi + 1) * n] = False

@@ -82,9 +82,9 @@ class RecordingWatch(GlitchWatch):
         self.calls.append(("touched", t_down, t_up, rows))
         super().touched(t_down, t_up, rows)
 
-    def responded(self, t: float) -> None:
-        self.calls.append(("responded", t))
-        super().responded(t)
+    def responded(self, t: float, anywhere: bool = False) -> None:
+        self.calls.append(("responded", t, anywhere))
+        super().responded(t, anywhere)
 
     def feed_many(self, ts, samples: np.ndarray) -> list[GlitchSighting]:
         ts = [float(t) for t in ts]
@@ -172,7 +172,7 @@ def run_watch(meta: dict[str, Any], samples: np.ndarray, window_s: float | None 
         elif call[0] == "touched":
             watch.touched(*call[1:])
         else:
-            watch.responded(call[1])
+            watch.responded(*call[1:])
     return out
 
 

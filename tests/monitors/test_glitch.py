@@ -378,3 +378,65 @@ def test_a_card_that_shows_as_a_band_and_grows_past_it_is_no_glitch():
     grown2[12:21] = (245, 245, 245)
     frames = noisy([home] * 6 + [strip, card, grown] + [grown2] * 8)
     assert feed(GlitchWatch(0.25, rows=ROWS), frames) == []
+
+
+def _fading_clip(k: int) -> np.ndarray:
+    """A flat picture in rows 8-31 that brightens and darkens by 30 (0-765) every frame."""
+    p = k % 20
+    v = 40 + 10 * (p if p < 10 else 20 - p)
+    img = page(0.0)
+    img[8:32] = (v, v + 5, v + 10)
+    return img
+
+
+def test_a_flickering_tear_over_a_video_whose_second_end_is_smaller_is_a_glitch():
+    # torn, back, torn, back over a brightening picture: each end is smaller than the jump
+    # before it by twice the picture's own change, and the second band (the picture under it
+    # changed) is fainter: its end is under 0.8 of the first jump, yet it undoes its own
+    frames = [_fading_clip(k) for k in range(60)]
+    for k, off in ((21, 100), (22, 100), (24, 93), (25, 93)):
+        frames[k] = frames[k].copy()
+        frames[k][14:21] = np.clip(frames[k][14:21] + off, 0, 255)
+    (seen,) = feed(GlitchWatch(0.25, rows=ROWS), noisy(frames))
+    assert abs(seen.t_start - (10.0 + 21 * DT)) < 1e-9
+    assert feed(GlitchWatch(0.25, rows=ROWS), noisy([_fading_clip(k) for k in range(60)])) == []
+
+
+def test_a_band_after_the_tap_near_it_was_up_that_the_runner_took_for_its_answer_is_a_glitch():
+    # an icon tapped at rows 10-11; 100 ms after the finger lifted a tear comes over them and
+    # goes two frames later, as the app the tap opened slides in from the bottom: the runner
+    # took the tear for the answer (the screen did not come back: the app came in meanwhile)
+    base = screen()
+    app = screen((30, 120, 60))
+    frames = [base] * 10 + [tear(base, 9, 16)] * 2
+    frames += [np.concatenate([base[:ROWS - h], app[:h]]) for h in (6, 12, 20, 30, 40, 48)]
+    frames += [app] * 8
+    watch = GlitchWatch(0.25, rows=ROWS)
+    watch.touched(10.0 + 1 * DT, 10.0 + 4 * DT, rows=(10, 11))
+    watch.responded(10.0 + 10 * DT)
+    (seen,) = feed(watch, noisy(frames))
+    assert abs(seen.t_start - (10.0 + 10 * DT)) < 1e-9
+    # the same band while the finger was down (a pressed row's highlight) is the tap's doing
+    frames = [base] * 3 + [tear(base, 9, 16)] * 2 + frames[12:]
+    watch = GlitchWatch(0.25, rows=ROWS)
+    watch.touched(10.0 + 2 * DT, 10.0 + 4 * DT, rows=(10, 11))
+    watch.responded(10.0 + 3 * DT)
+    assert feed(watch, noisy(frames)) == []
+
+
+def test_an_app_whose_edge_shows_as_a_band_and_then_its_body_stays_is_no_glitch():
+    # an app slides up over a dark screen, above the navigation bar (rows 44-47): its lit
+    # edge shows first over three rows and rises on while its lighter body fills them and
+    # stays: the rows change as much again, but further the same way, not back
+    home = screen((40, 50, 110))
+    edge, body = (120, 105, 95), (170, 165, 150)
+    frames = [home] * 6
+    for top in (41, 34, 26, 17, 8, 0):
+        img = home.copy()
+        img[top:top + 3] = edge
+        img[top + 3:44] = body
+        frames.append(img)
+    frames += [frames[-1]] * 8
+    watch = GlitchWatch(0.25, rows=ROWS)
+    watch.touched(10.0 + 1 * DT, 10.0 + 2 * DT, rows=(3, 4))  # the app's icon, far above
+    assert feed(watch, noisy(frames)) == []

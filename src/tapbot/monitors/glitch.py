@@ -15,23 +15,29 @@ frames and would slip between them. This one looks at every frame through a grid
   sliding through moves on to them), whatever the rest of the screen does (a video) as long
   as it does not *sweep*: most of the rows calm before the band changing on one frame while
   it is away is a transition (a screen sliding in and out again, a page opening over it);
-* **a tear** (a band of rows showing other content over a screen that already moves: a
-  video, a scroll): at least ``TEAR_ROWS`` adjacent rows *surge*, each changing ``SURGE_K``
-  times what it changed on the two frames before; the band ends when its rows change about
-  as much again, SURGE_K times the pace before of the rows that surged by themselves (a row
-  the band reaches over may have spiked on its own: a video's bar), within ``glitch_max_s``,
-  the screen not sweeping meanwhile and most of the rest of it not changing then; in
+* **a tear** (a band of rows showing other content over a screen that already moves: a video,
+  a scroll): at least ``TEAR_ROWS`` adjacent rows *surge*, each changing ``SURGE_K`` times
+  what it changed on the two frames before; the band ends when its rows change about as much
+  again, SURGE_K times the pace before of the rows that surged by themselves (a row the band
+  reaches over may have spiked on its own: a video's bar), within ``glitch_max_s``, undoing at
+  least ``UNDO_FRAC`` of their jump colour by colour (a band comes back; an app's edge rising
+  on past them does not: its body goes further the same way, and such a change drops the
+  band), the screen not sweeping meanwhile and most of the rest of it not changing then; in
   between, its rows strayed from the straight path the screen took from the frame before the
-  band to the frame after it, where the rows two beyond it did not stray as far (a scroll or
-  a video strays off a straight path too, but everywhere alike); and the frame after, its
-  rows (its typical row, its edges back: a video's bar may cross it) move no faster than
-  before it (a scroll starting goes on), nor the rows right beside it (a card growing past
-  it), unless as it ended its points were back to what they were before it (a band over a
-  still screen, the next screen coming right after it). A band that is torn again right
-  after it came back (a flickering tear) waits for its next end. A tap near the band as it
-  began, or a response found then whose touch went near it (or that came long after any
-  touch: a thaw), explains it (for the band test as for this one: the runner may take a
-  glitch for the response to a key pressed far from it).
+  band to the frame after it, where the rows two beyond it did not stray as far (a scroll or a
+  video strays off a straight path too, but everywhere alike); and the frame after, its rows
+  (its typical row, its edges back: a video's bar may cross it) move no faster than before it
+  (a scroll starting goes on), nor the rows right beside it (a card growing past it), unless
+  as it ended its points were back to what they were before it (a band over a still screen,
+  the next screen coming right after it). A band that is torn again right after it came back
+  (a flickering tear) waits for its next end: one that undoes that jump (``UNDO_FRAC``),
+  however it compares with the first (the picture under it moved on and changed its contrast).
+  A tap near the band as it began, or a response found then whose touch went near it (or that
+  came long after any touch: a thaw), explains it (for the band test as for this one: the
+  runner may take a glitch for the response to a key pressed far from it); a band back to
+  exactly what it was, only if it began by the time the finger was up (a pressed row's
+  highlight: one that comes and goes after it is a glitch the runner took for the answer as
+  the app it opened began to slide in).
 
 A real change (a screen opening, a scroll, a response) jumps but does not come back; motion
 comes back bit by bit; the finger and arm cover few points and never a whole row. A change
@@ -106,6 +112,13 @@ END_FRAC = 0.6
 END_K = 0.8
 #: ... and at most END_OUTSIDE of the rest of the screen jumped (JUMP_LEVEL) as it ended;
 END_OUTSIDE = 0.3
+#: ... and its points' change then undid at least UNDO_FRAC of their jump into the band
+#: (signed, colour by colour: a band comes back, less than exactly where the content under it
+#: moves on; a block sliding through, an app's edge sliding in, moves on or further the same
+#: way). A band torn again right after it came back (a flickering tear) ends when its points
+#: undo that jump so, whatever its size against the first (the picture under it may have
+#: changed its contrast meanwhile: a video);
+UNDO_FRAC = 0.3
 #: ... in between, the band's rows strayed from the straight path the screen took from before
 #: the band to after it: STRAY_FRAC of the surged points off it by BAND_LEVEL, while the rows
 #: two beyond the band (on one side at least) strayed (on average) at most 1 / STRAY_RATIO as
@@ -219,6 +232,19 @@ def _swept(calm: np.ndarray, lo: int, hi: int, changed: np.ndarray) -> bool:
     return bool(rest.any()) and float(changed[rest].mean()) > SWEEP_FRAC
 
 
+def _step(sample: np.ndarray, prev: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """How ``points`` changed from ``prev`` to ``sample``, per channel (signed, float32)."""
+    return (sample[points] - prev[points]).astype(np.float32)
+
+
+def _undone(jump: np.ndarray, step: np.ndarray) -> float:
+    """How much of ``jump`` (per point and channel, :func:`_step`) ``step`` undid: its
+    projection on ``-jump`` over ``jump``'s length (1: exactly back; 0: a change across it, a
+    content sliding on; below 0: further the same way)."""
+    size = float(np.vdot(jump, jump))
+    return -float(np.vdot(jump, step)) / size if size > 0 else 0.0
+
+
 @dataclass
 class _Jump:
     before: np.ndarray  # the frame before the jump
@@ -248,8 +274,10 @@ class _Tear:
     t_last: float
     calm: np.ndarray  # per row: calm on the frame before it (see SWEEP_FRAC)
     pre_rows: np.ndarray  # per row: the most it changed on either of the two frames before
+    jump: np.ndarray  # how its points jumped into it (per channel; torn again: then)
     post: np.ndarray | None = None
     t_post: float = 0.0
+    flickered: bool = False  # it came back once and was torn again
 
 
 class GlitchWatch:
@@ -447,12 +475,14 @@ class GlitchWatch:
         return any(t0 <= t_down <= t1 and self._near(lo, hi, rows)
                    for t_down, _, lo, hi in self._touches)
 
-    def _is_response(self, t: float, rows: tuple[int, int] | None = None) -> bool:
+    def _is_response(self, t: float, rows: tuple[int, int] | None = None,
+                     back: bool = False) -> bool:
         """Whether a change starting at ``t`` (over grid ``rows``) is a touch's doing: the
         start of a response the runner found (for a band, ``rows`` given: to a touch that
-        went near it, or long after any touch: a thaw), or within TOUCH_EFFECT_S of a touch
-        (near ``rows``) it found none for."""
-        if self._found_response(t, rows):
+        went near it, or long after any touch: a thaw; ``back``, see
+        :meth:`_found_response`), or within TOUCH_EFFECT_S of a touch (near ``rows``) it
+        found none for."""
+        if self._found_response(t, rows, back):
             return True
         return any(t_down <= t <= t_up + TOUCH_EFFECT_S and self._near(lo, hi, rows)
                    and not any(t_down <= r <= t for r in self._responses)
@@ -549,7 +579,7 @@ class GlitchWatch:
             while b < self.rows and recent[b]:
                 b += 1
             band = (a, b - 1)
-            if any(self._is_response(x, band) for x in t0s) or \
+            if any(self._is_response(x, band, back=True) for x in t0s) or \
                     self._touched_between(t0, t, band):
                 continue
             beside = np.r_[changed[max(0, a - 2):a], changed[b:b + 2]]
@@ -606,14 +636,20 @@ class GlitchWatch:
                 if t - tear.t0 > self.glitch_max_s or rate < END_K * tear.rate or \
                         float((level[tear.points] >= BAND_LEVEL).mean()) < END_FRAC:
                     continue
-                tear.post, tear.t_last = None, t  # torn again (a band that flickers)
+                # torn again (a band that flickers): its next end must undo this jump
+                tear.post, tear.t_last, tear.flickered = None, t, True
+                tear.jump = _step(sample, prev, tear.points)
                 busy[rows] = True
                 kept.append(tear)
                 continue
             busy[rows] = True
+            # it ends as it began, undoing its jump: as much again (but a band that came
+            # back once and flickers: the picture under it may have changed its contrast)
+            like = 0.0 if tear.flickered else END_K * tear.rate
             again = float((level[tear.points] >= BAND_LEVEL).mean()) >= END_FRAC and \
-                float(rates[rows].mean()) >= max(SURGE_K * tear.pre_rate, SURGE_LEVEL,
-                                                 END_K * tear.rate)
+                float(rates[rows].mean()) >= max(SURGE_K * tear.pre_rate, SURGE_LEVEL, like)
+            if again and _undone(tear.jump, _step(sample, prev, tear.points)) < UNDO_FRAC:
+                continue  # its rows changed as much again but on, not back: moving content
             if again:
                 outside = np.ones(sample.shape[0], bool)
                 outside[tear.lo * n:(tear.hi + 1) * n] = False
@@ -655,7 +691,8 @@ class GlitchWatch:
                 pre = before[rows][up[rows]] if up[rows].any() else before[rows]
                 kept.append(_Tear(int(lo), int(end - 1), t, self._t_prev, prev, sample, pts,
                                   float(pre.mean()), float(rates[rows].mean()), t,
-                                  self._rows_changed < CALM_ROW, before.copy()))
+                                  self._rows_changed < CALM_ROW, before.copy(),
+                                  _step(sample, prev, pts)))
         self._tears = kept[-MAX_OPEN:]
         self._row_rate = np.stack([self._row_rate[1], rates])
         return sighting
@@ -703,21 +740,29 @@ class GlitchWatch:
                 late = TOUCH_EFFECT_S  # a tap with no response found: it may be this
             if t_down <= tear.t0 <= t_up + late and self._near(lo, hi, band):
                 return True
-        return self._found_response(tear.t0, band)
+        return self._found_response(tear.t0, band, self._came_back(tear))
 
-    def _found_response(self, t: float, rows: tuple[int, int] | None = None) -> bool:
+    def _found_response(self, t: float, rows: tuple[int, int] | None = None,
+                        back: bool = False) -> bool:
         """Whether a change starting at ``t`` is the start of a response the runner found;
         for a band over grid ``rows``, only if the touch it answered went near the band (the
-        runner may take a glitch for the response to a key press far from it), if the runner
-        made sure it was no glitch (:meth:`responded`'s ``anywhere``), or if it
-        was found more than TOUCH_EFFECT_S after the last touch was up (a frozen screen
-        thawing: no touch's doing, wherever it is)."""
+        runner may take a glitch for the response to a key press far from it) and, for a
+        band ``back`` to exactly what it was, the band began by RESPONSE_SPREAD_S after that
+        touch was up (a pressed row's highlight goes as the finger lifts; one that comes and
+        goes after it is a glitch the runner took for the answer, as the app it opened began
+        to slide in: its own test of an answer that came back wants the rest of the screen as
+        before), if the runner made sure it was no glitch (:meth:`responded`'s
+        ``anywhere``), or if it was found more than TOUCH_EFFECT_S after the last touch was
+        up (a frozen screen thawing: no touch's doing, wherever it is)."""
         for r in self._responses:
             if r - 1e-6 <= t <= r + RESPONSE_SPREAD_S:
                 if rows is None or r in self._anywhere:
                     return True
                 touches = [x for x in self._touches if x[0] <= r]
-                if not touches or self._near(touches[-1][2], touches[-1][3], rows):
+                if not touches:
+                    return True
+                if self._near(touches[-1][2], touches[-1][3], rows) and \
+                        not (back and t > touches[-1][1] + RESPONSE_SPREAD_S):
                     return True
                 if r > touches[-1][1] + TOUCH_EFFECT_S:
                     return True

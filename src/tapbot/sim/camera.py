@@ -106,8 +106,7 @@ _CACHE = 32
 _FRAME_CACHE = 24  # recent frames, like a real camera's ring buffer (~0.4 s at 60 fps)
 _MAX_TOOL_SAMPLES = 16
 #: Tool shapes drawn and kept (travel: one per cell; a press: its heights). A soak's working
-#: set is ~450 (64 drew every shape ~10 times over); ~110 KB each, more where whole frames are
-#: drawn (their derived arrays).
+#: set is ~450 (64 drew every shape ~10 times over); ~110 KB each (~55 MB in all).
 _TOOL_SPRITES = 512
 _TOOL_LAYERS = 8  # blurred tool drawings kept for whole frames
 _SCENES = 4  # whole frames before noise kept (a still scene is drawn once)

@@ -31,7 +31,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cached_property
 
 import cv2
 import numpy as np
@@ -89,9 +88,8 @@ def shape_pose(shape: ShapeKey, x: float, y: float) -> ToolPose:
 class ToolSprite:
     """One shape drawn once: its box's top-left (dx, dy) relative to the anchor, and its
     drawing ``colour_cover``: colour drawn over black (premultiplied by coverage) and coverage
-    as a fourth channel. Derived on first use (the twin's copy, which renders points only,
-    never needs them: a kept sprite costs a third): ``colour``, ``cover`` and ``keep`` = 255 -
-    coverage (three channels, as the image is)."""
+    as a fourth channel. Nothing else is kept (a soak keeps hundreds of sprites): a drawing
+    takes the colour and ``keep`` = 255 - coverage of the part it needs."""
 
     dx: int
     dy: int
@@ -100,27 +98,10 @@ class ToolSprite:
     def __post_init__(self) -> None:
         self.colour_cover.setflags(write=False)
 
-    @cached_property
-    def colour(self) -> np.ndarray:
-        return _read_only(cv2.cvtColor(self.colour_cover, cv2.COLOR_BGRA2BGR))
-
-    @cached_property
-    def cover(self) -> np.ndarray:
-        return _read_only(cv2.extractChannel(self.colour_cover, 3))
-
-    @cached_property
-    def keep(self) -> np.ndarray:
-        return _read_only(cv2.cvtColor(255 - self.cover, cv2.COLOR_GRAY2BGR))
-
     @property
     def size(self) -> tuple[int, int]:
         """(width, height) of the sprite's box."""
         return self.colour_cover.shape[1], self.colour_cover.shape[0]
-
-
-def _read_only(a: np.ndarray) -> np.ndarray:
-    a.setflags(write=False)
-    return a
 
 
 def _boxes(key: ToolKey, sprites: Mapping[ShapeKey, ToolSprite]
@@ -153,8 +134,12 @@ def tool_layer(key: ToolKey, sprites: Mapping[ShapeKey, ToolSprite],
         return None
     if len(placed) == 1:  # the average of one placement n times is that placement
         sprite, sx, sy, _ = placed[0]
-        box = (slice(y0 - sy, y1 - sy), slice(x0 - sx, x1 - sx))
-        return x0, y0, sprite.colour[box], sprite.keep[box]
+        part = sprite.colour_cover[y0 - sy:y1 - sy, x0 - sx:x1 - sx]
+        colour = cv2.cvtColor(part, cv2.COLOR_BGRA2BGR)
+        keep = cv2.cvtColor(255 - cv2.extractChannel(part, 3), cv2.COLOR_GRAY2BGR)
+        colour.setflags(write=False)
+        keep.setflags(write=False)
+        return x0, y0, colour, keep
     n = sum(count for *_, count in placed)
     h, w = y1 - y0, x1 - x0
     colour = np.zeros((h, w, 3), np.uint16)  # at most 16 instants * 255: no overflow
@@ -165,14 +150,14 @@ def tool_layer(key: ToolKey, sprites: Mapping[ShapeKey, ToolSprite],
         bx1, by1 = min(x1, sx + sw), min(y1, sy + sh)
         if bx1 <= bx0 or by1 <= by0:
             continue
-        src = (slice(by0 - sy, by1 - sy), slice(bx0 - sx, bx1 - sx))
+        src = sprite.colour_cover[by0 - sy:by1 - sy, bx0 - sx:bx1 - sx]
         dst = (slice(by0 - y0, by1 - y0), slice(bx0 - x0, bx1 - x0))
         if count == 1:
-            colour[dst] += sprite.colour[src]
-            cover[dst] += sprite.cover[src]
+            colour[dst] += src[..., :3]
+            cover[dst] += src[..., 3]
         else:
-            colour[dst] += sprite.colour[src] * np.uint16(count)
-            cover[dst] += sprite.cover[src] * np.uint16(count)
+            colour[dst] += src[..., :3] * np.uint16(count)
+            cover[dst] += src[..., 3] * np.uint16(count)
     colour += n // 2
     colour //= n
     keep1 = (n * 255 + n // 2 - cover.astype(np.int32)) // n
@@ -196,7 +181,7 @@ def tool_at_points(key: ToolKey, sprites: Mapping[ShapeKey, ToolSprite], ys: np.
     py, px = ys[hit], xs[hit]
     if len(placed) == 1:
         sprite, sx, sy, _ = placed[0]
-        both = sprite.colour_cover[py - sy, px - sx]  # (the copy keeps no derived arrays)
+        both = sprite.colour_cover[py - sy, px - sx]
         keep = np.repeat((255 - both[:, 3])[:, None], 3, axis=1)
         return hit, np.ascontiguousarray(both[:, :3]), keep
     n = sum(count for *_, count in placed)

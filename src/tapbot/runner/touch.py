@@ -106,6 +106,8 @@ class TouchMixin:
         came_from = self._tip_px()  # where the tool travels to the touch from
         _, t_down, _ = self._perform(stroke, step.kind)
         t_lifted = self.clock.now()  # the stroke is done and the finger up: the tool is still
+        logger.debug("%s/%s: %s down at %.3f s, lifted by %.3f s", self._flow, self._step,
+                     step.kind, t_down, t_lifted)
         self._last_touch = (t_down, None)
         if self._off_target is not None:
             return self._abandon_off_target()
@@ -304,6 +306,8 @@ class TouchMixin:
         explains it), then the settle time."""
         self.glitch_watch.responded(t_hit)
         latency = watch.latency_s(t_hit)
+        logger.debug("%s/%s: answered at %.3f s (latency %.0f ms)", self._flow, self._step,
+                     t_hit, latency * 1000)
         self._last_touch = (t_down, latency)
         self._emit(Measurement(run_id=self.run_id, t=self.clock.now(), name="response_latency",
                                value=latency, unit="s", t_start=t_down, flow=self._flow,

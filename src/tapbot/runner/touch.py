@@ -162,12 +162,12 @@ class TouchMixin:
         t_down = watch.t_touch
         moving = min(wait, t_lifted - t_down)
         undone: list[View] = []  # changes that came back (see _await_answer)
-        hit = self._await_answer(watch.changed, t_down, moving, every_frame,
+        hit = self._await_answer(watch, t_down, moving, every_frame,
                                  (ref, watch.mask, undone) if check_back else None)
         if hit is None and moving < wait:
             rest = self._animated_mask(step, self._tool_at(stroke.start, stroke.points[-1][1]))
             after = ResponseWatch(watch.ref, rest, self.detector, t_down)
-            hit = self._await_answer(after.changed, t_down + moving, wait - moving, every_frame,
+            hit = self._await_answer(after, t_down + moving, wait - moving, every_frame,
                                      (ref, rest, undone) if check_back else None)
         if hit is None and undone:
             # nothing else came: the change that came back was the answer, undone (an app
@@ -178,26 +178,28 @@ class TouchMixin:
             return undone[0]
         return hit
 
-    def _await_answer(self, changed, t_from: float, timeout_s: float,
+    def _await_answer(self, watch: ResponseWatch, t_from: float, timeout_s: float,
                       every_frame: bool = False,
                       back_to: tuple[View, np.ndarray | None, list[View]] | None = None
                       ) -> View | None:
-        """:meth:`_await` a change, passing over changes that are no answer: the screen going
-        dark and staying dark for ``REBOOT_DARK_S`` is a reboot (raises, as the background
-        scan does, from the first frame that darkened); a dark frame or colour bars gone
-        ``glitch_max_s`` later are a glitch (the glitch watch reports it), and the wait goes
-        on after them. (The first frame of either may be a blend with the screen before: the
-        frame after it is looked at too.) With ``back_to`` (the view before the touch, where
-        the tool and animations are, and a list), any other change that comes back to it
-        within ``glitch_max_s`` (:meth:`_came_back`) is taken for a glitch too (added to the
-        list: the caller takes the first as the answer if no other comes)."""
+        """:meth:`_await` a change from ``watch``'s view, passing over changes that are no
+        answer: the screen going dark (outside ``watch``'s mask: the tool over the glass does
+        not go dark with it) and staying dark for ``REBOOT_DARK_S`` is a reboot (raises, as
+        the background scan does, from the first frame that darkened); a dark frame or colour
+        bars gone ``glitch_max_s`` later are a glitch (the glitch watch reports it), and the
+        wait goes on after them. (The first frame of either may be a blend with the screen
+        before: the frame after it is looked at too.) With ``back_to`` (the view before the
+        touch, where the tool and animations are, and a list), any other change that comes
+        back to it within ``glitch_max_s`` (:meth:`_came_back`) is taken for a glitch too
+        (added to the list: the caller takes the first as the answer if no other comes)."""
         deadline = t_from + timeout_s
         while True:
-            hit = self._await(changed, t_from, deadline - t_from, every_frame=every_frame)
+            hit = self._await(watch.changed, t_from, deadline - t_from,
+                              every_frame=every_frame)
             if hit is None:
                 return None
             views = (hit, self._view_when(hit.t + self.observer.frame_period_s))
-            dark = any(is_dark(v) for v in views)
+            dark = any(is_dark(v, watch.mask) for v in views)
             if not dark and not any(self._colour_bars(v) for v in views):
                 if back_to is None:
                     return hit
@@ -213,7 +215,7 @@ class TouchMixin:
                 continue
             later = self._view_when(
                 hit.t + (REBOOT_DARK_S if dark else self.thresholds.glitch_max_s))
-            if dark and is_dark(later):
+            if dark and is_dark(later, watch.mask):
                 self._t_background = max(self._t_background, later.t)
                 raise RebootSeen(hit.t, hit)
             if not dark and self._colour_bars(later):

@@ -2,6 +2,7 @@
 
     python bench/detection_score.py [--duration 3h] [--seed 1] [--faults all|none]
                                     [--rate KIND=PER_HOUR ...] [--out FOLDER] [--misses]
+                                    [--trace T [--trace-window S]]
 
 Runs a soak of ``tapbot demo``'s mix (every library flow) on the twin with every fault kind
 injected at a rate per hour (``--faults all``; the default rates give >= 10 of each kind in
@@ -16,20 +17,30 @@ landed in (invisible to any black-box rig) and the bench says how many.
 With ``--out`` the documents and the truth are kept in ``FOLDER/bench-detection`` (score it
 again with ``tapbot twin score bench-detection --runs-dir FOLDER``). The issue 5 target:
 recall >= 0.95 and precision >= 0.95 for every kind, and zero incidents on a healthy phone.
+
+With ``--trace T`` a long run can be diagnosed around one moment without logging all of it:
+the ``tapbot.runner`` loggers log at DEBUG, but only the records logged while the rig clock
+is within ``--trace-window`` seconds (default 5) of simulated time ``T`` are printed (each
+with the simulated time it was logged at; warnings and errors are printed whenever they
+come). After the run, the twin's ground truth in that window is printed: the touches, the
+responses and the fault windows (the bench is a scorer: it may read the truth; the runner
+never does).
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import resource
 import shutil
+import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
 
 from tapbot.cli.durations import parse_duration
 from tapbot.cli.twin import DOCUMENTS_FILE, miss_lines, save_truth
-from tapbot.core.clock import wall_perf
+from tapbot.core.clock import Clock, wall_perf
 from tapbot.core.documents import Dispatcher
 from tapbot.flows import Plan
 from tapbot.flows.library import demo_mix
@@ -37,6 +48,7 @@ from tapbot.rig import build_rig
 from tapbot.runner import Runner, RunSummary
 from tapbot.sim.faults import FAULT_KINDS
 from tapbot.sim.score import ScoreReport, fmt_ratio, score_run
+from tapbot.sim.truth import GroundTruth
 from tapbot.store import Artifacts, JsonlWriter, read_documents
 
 #: Faults per simulated hour with ``--faults all``: >= 10 of each kind in 3 h (a slowdown
@@ -48,6 +60,8 @@ DEFAULT_RATES["slowdown"] = 4.5
 #: is not in the mix (tests/runner/test_pose_drift.py scores it; ``--rate bump=N`` to try).
 DEFAULT_RATES["bump"] = 0.0
 RUN_ID = "bench-detection"
+#: The loggers ``--trace`` turns to DEBUG (the runner's modules log under it).
+TRACED_LOGGER = "tapbot.runner"
 
 
 def _fmt_ms(v: float | None) -> str:
@@ -83,6 +97,63 @@ def print_score(report: ScoreReport) -> None:
           f"measurements ({report.latency_unmatched} without a truth response)")
 
 
+class SimTimeWindow(logging.Filter):
+    """Passes the records logged while ``clock`` (the rig's) reads within ``[t0, t1]``, and
+    every warning or worse; stamps each passed record with ``sim_t``, the clock's reading."""
+
+    def __init__(self, clock: Clock, t0: float, t1: float) -> None:
+        super().__init__()
+        self.clock = clock
+        self.t0 = t0
+        self.t1 = t1
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        now = self.clock.now()
+        record.sim_t = now
+        return self.t0 <= now <= self.t1 or record.levelno >= logging.WARNING
+
+
+def trace_runner(clock: Clock, t: float, window_s: float) -> logging.Handler:
+    """DEBUG logging of the runner, printed (to stdout) only within ``window_s`` of ``t`` on
+    ``clock`` (see :class:`SimTimeWindow`); returns the handler (remove it when done)."""
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("[sim %(sim_t)10.3f] %(levelname)-5s %(name)s: "
+                                           "%(message)s"))
+    handler.addFilter(SimTimeWindow(clock, t - window_s, t + window_s))
+    logger = logging.getLogger(TRACED_LOGGER)
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(handler)
+    return handler
+
+
+def truth_lines(truth: GroundTruth, t0: float, t1: float) -> list[str]:
+    """The twin's ground truth in ``[t0, t1]``, one line per event in time order: touches
+    (by touch-down), responses (by when they showed) and faults (those whose window overlaps
+    it)."""
+    lines: list[tuple[float, str]] = []
+    for touch in truth.touches:
+        if t0 <= touch.t_down <= t1:
+            up = "-" if touch.t_up is None else f"{touch.t_up:.3f}"
+            flags = (" handled" if touch.handled else " NOT handled") + \
+                (" ghost" if touch.ghost else "")
+            lines.append((touch.t_down, f"touch     down {touch.t_down:.3f} up {up} at "
+                                        f"({touch.x_px:.0f}, {touch.y_px:.0f}) px "
+                                        f"{touch.target}{flags}"))
+    for r in truth.responses:
+        if t0 <= r.t_visible <= t1 or t0 <= r.t_touch <= t1:
+            lines.append((r.t_visible, f"response  to the touch at {r.t_touch:.3f}: ready "
+                                       f"{r.t_ready:.3f}, visible {r.t_visible:.3f} "
+                                       f"(latency {r.latency_s * 1000:.0f} ms) {r.app} "
+                                       f"{r.what}"))
+    for f in truth.faults_between(t0, t1):
+        end = "open" if f.t_end is None else f"{f.t_end:.3f}"
+        details = ", ".join(f"{k}={v}" for k, v in sorted(f.details.items())
+                            if isinstance(v, str | int | float))
+        lines.append((f.t_start, f"fault     {f.kind} {f.t_start:.3f}-{end} in {f.app}"
+                                 + (f" ({details})" if details else "")))
+    return [f"[sim {t:10.3f}] truth {text}" for t, text in sorted(lines)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", default="3h")
@@ -93,12 +164,19 @@ def main() -> None:
                         help="keep documents and truth in OUT/bench-detection")
     parser.add_argument("--misses", action="store_true",
                         help="list every missed fault and false incident, with its step")
+    parser.add_argument("--trace", type=float, default=None, metavar="T",
+                        help="log the runner at DEBUG around simulated time T (s), and print "
+                             "the twin's ground truth there")
+    parser.add_argument("--trace-window", type=float, default=5.0, metavar="S",
+                        help="with --trace: how many simulated seconds either side of T")
     args = parser.parse_args()
     duration_s = parse_duration(args.duration)
     rates = parse_rates(args.rate) if args.faults == "all" else {}
     rig = build_rig(None, seed=args.seed, overrides={"device": {"faults": {"per_hour": rates}}})
     plan = Plan.from_mix(demo_mix(), name="bench-detection", seed=args.seed,
                          duration_s=duration_s)
+    tracer = None if args.trace is None else \
+        trace_runner(rig.clock, args.trace, args.trace_window)
     with tempfile.TemporaryDirectory() as tmp:
         run_dir = (args.out or Path(tmp)) / RUN_ID
         if run_dir.exists():  # the bench's own output of an earlier run
@@ -114,6 +192,8 @@ def main() -> None:
         stop = runner.run_plan(plan)
         wall = wall_perf() - t0
         cpu = resource.getrusage(resource.RUSAGE_SELF).ru_utime - cpu0
+        if tracer is not None:
+            logging.getLogger(TRACED_LOGGER).removeHandler(tracer)
         writer.close()
         assert rig.truth is not None
         save_truth(rig.truth, run_dir)
@@ -132,6 +212,11 @@ def main() -> None:
             f"{k}={n}" for k, n in sorted(report.unobserved.items())))
     if args.misses:
         for line in miss_lines(report):
+            print(line)
+    if args.trace is not None:
+        print(f"ground truth within {args.trace_window:g} s of {args.trace:g} s:")
+        for line in truth_lines(rig.truth, args.trace - args.trace_window,
+                                args.trace + args.trace_window):
             print(line)
     print(f"cpu {cpu:.1f} s, wall {wall:.1f} s")
 

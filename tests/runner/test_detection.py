@@ -14,6 +14,7 @@ from tapbot.flows.library import library_flow
 from tapbot.rig import build_rig
 from tapbot.runner import Runner
 from tapbot.runner.background import BackgroundMixin
+from tapbot.sim.faults import FAULT_GAP_S
 from tapbot.sim.score import score_run
 
 COUNTER = "---\n- tapOn: {point: \"12.5%, 20%\"}\n" + "- tapOn: {point: \"50%, 62%\"}\n" * 3 \
@@ -253,6 +254,43 @@ def test_typing_and_calling_on_a_healthy_twin_times_every_key_and_toggle_and_is_
         for t in touches:
             measured, true = _key_latency(rig, docs, t)
             assert 0 <= measured - true < period + 1e-6, (what, t)
+
+
+def _dial_on_a_call_left_running() -> tuple[float, float]:
+    """A freeze swallows mute (seed 4's call flow): the call is never hung up and goes on in
+    the background, so the next iterations' Dialer opens on the in-call screen, where "dial
+    2" touches nothing (its answer never comes; the phone answers home). Returns the first
+    such touch a fault may follow (faults keep ``gap_s`` apart), and when the freeze began."""
+    _, t_mute, _ = _call_answered_at()
+    at = t_mute - 0.2
+    rig, _, _ = soak([{"kind": "freeze", "at_s": at, "duration_s": 3.03}],
+                     [library_flow("call")], 30.0)
+    (freeze,) = rig.truth.faults
+    dial = next(t.t_down for t in rig.truth.touches
+                if t.target == "none" and t.t_down > freeze.t_end + FAULT_GAP_S)
+    return dial, at
+
+
+@pytest.mark.parametrize("after_s", [0.3, 1.67])
+def test_a_reboot_while_a_dial_key_waits_for_its_answer_is_a_reboot_not_the_answer(after_s):
+    """Seed 1's false stall at 10608 s: "dial 2" touched the in-call screen of a call left
+    running (nothing answers it) and the phone restarted 1.67 s later. With the tool standing
+    over the middle of the screen, the dark screen's mean gray counted the tool: the reboot's
+    first frames were taken for the key's answer (a 1.68 s stall). The reboot is the reboot,
+    from its first dark frame, and the key has no answer: no latency, no stall."""
+    t_dial, at = _dial_on_a_call_left_running()
+    rig, docs, _ = soak([{"kind": "freeze", "at_s": at, "duration_s": 3.03},
+                         {"kind": "reboot", "at_s": t_dial + after_s}],
+                        [library_flow("call")], t_dial + 10.0)
+    _, reboot = rig.truth.faults
+    assert reboot.kind == "reboot" and reboot.t_start == pytest.approx(t_dial + after_s)
+    assert [t.target for t in rig.truth.touches if t.t_down == t_dial] == ["none"]
+    assert [r for r in rig.truth.responses if r.t_touch == t_dial] == []
+    assert [i.incident for i in incidents(docs)] == ["freeze", "reboot"]
+    found = incidents(docs, "reboot")[0]
+    assert 0 <= found.t_onset - reboot.t_start <= 2 / rig.camera.fps + 1e-6
+    assert not [m for m in docs if isinstance(m, Measurement) and m.name == "response_latency"
+                and abs(m.t_start - t_dial) < 1e-6]
 
 
 #: The library's browse flow with Maestro's plain scrolls, which expect nothing (a scroll at

@@ -34,8 +34,15 @@ POSE_RECHECK_S = 0.2  # between the checks that confirm a move of the phone
 CRASH_AFTERMATH_S = 2.0  # a process death this soon after a handled crash is that crash
 
 
-def is_dark(view: View) -> bool:
-    """Whether ``view`` shows the screen off (mean gray below :data:`DARK_LEVEL`)."""
+def is_dark(view: View, mask: np.ndarray | None = None) -> bool:
+    """Whether ``view`` shows the screen off: its mean gray below :data:`DARK_LEVEL`, outside
+    ``mask`` (view px, nonzero where the view is not the screen's own: the robot's tool
+    standing over the glass, which a screen that goes off does not darken; the whole view
+    when None, or when the mask covers it all)."""
+    if mask is not None:
+        shown = cv2.bitwise_not(mask)
+        if cv2.countNonZero(shown):
+            return cv2.mean(view.image, mask=shown)[0] < DARK_LEVEL
     return cv2.mean(view.image)[0] < DARK_LEVEL  # (numpy's mean of a uint8 image: 6x slower)
 
 
@@ -69,7 +76,7 @@ class BackgroundMixin:
                 self._t_background = view.t
                 self._classify(sighting)
                 raise CrashSeen(sighting, view)
-            if is_dark(view):
+            if is_dark(view, self._tool_mask):
                 if self._dark_since is None:
                     self._dark_since = view.t
                 elif view.t - self._dark_since >= REBOOT_DARK_S:

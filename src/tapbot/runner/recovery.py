@@ -61,7 +61,7 @@ class RecoveryMixin:
                 except TapbotError:
                     continue
             view = self.observer.view_at(self.clock.now())
-            if not is_dark(view):
+            if not is_dark(view, self._tool_mask):
                 break
         self._settle(timeout_s=10.0)
         self._incident("reboot", reboot.onset, self.clock.now(),

@@ -401,6 +401,8 @@ class Runner(StepsMixin, LocateMixin, TouchMixin, WatchMixin, BackgroundMixin, R
     def _top_step(self, flow: Flow, iteration: int, index: int, step: Step) -> bool:
         self._step = step.describe()
         t_start = self.clock.now()
+        logger.debug("%s/%s: step %d of iteration %d begins", flow.name, self._step, index + 1,
+                     iteration)
         status, message = "ok", ""
         try:
             self._scan_background()

@@ -106,6 +106,8 @@ class TouchMixin:
         came_from = self._tip_px()  # where the tool travels to the touch from
         _, t_down, _ = self._perform(stroke, step.kind)
         t_lifted = self.clock.now()  # the stroke is done and the finger up: the tool is still
+        logger.debug("%s/%s: %s down at %.3f s, lifted by %.3f s", self._flow, self._step,
+                     step.kind, t_down, t_lifted)
         self._last_touch = (t_down, None)
         if self._off_target is not None:
             return self._abandon_off_target()
@@ -160,13 +162,13 @@ class TouchMixin:
         t_down = watch.t_touch
         moving = min(wait, t_lifted - t_down)
         undone: list[View] = []  # changes that came back (see _await_answer)
-        hit = self._await_answer(watch.changed, t_down, moving, every_frame,
+        hit = self._await_answer(watch, t_down, moving, every_frame,
                                  (ref, watch.mask, undone) if check_back else None,
                                  self._grid_first_moved(ref, watch.mask))
         if hit is None and moving < wait:
             rest = self._animated_mask(step, self._tool_at(stroke.start, stroke.points[-1][1]))
             after = ResponseWatch(watch.ref, rest, self.detector, t_down)
-            hit = self._await_answer(after.changed, t_down + moving, wait - moving, every_frame,
+            hit = self._await_answer(after, t_down + moving, wait - moving, every_frame,
                                      (ref, rest, undone) if check_back else None,
                                      self._grid_first_moved(ref, rest))
         if hit is None and undone:
@@ -178,30 +180,31 @@ class TouchMixin:
             return undone[0]
         return hit
 
-    def _await_answer(self, changed, t_from: float, timeout_s: float,
+    def _await_answer(self, watch: ResponseWatch, t_from: float, timeout_s: float,
                       every_frame: bool = False,
                       back_to: tuple[View, np.ndarray | None, list[View]] | None = None,
                       first_moved: Callable[[float, float], float | None] | None = None
                       ) -> View | None:
-        """:meth:`_await` a change, passing over changes that are no answer: the screen going
-        dark and staying dark for ``REBOOT_DARK_S`` is a reboot (raises, as the background
-        scan does, from the first frame that darkened); a dark frame or colour bars gone
-        ``glitch_max_s`` later are a glitch (the glitch watch reports it), and the wait goes
-        on after them. (The first frame of either may be a blend with the screen before: the
-        frame after it is looked at too.) With ``back_to`` (the view before the touch, where
-        the tool and animations are, and a list), any other change that comes back to it
-        within ``glitch_max_s`` (:meth:`_came_back`) is taken for a glitch too (added to the
-        list: the caller takes the first as the answer if no other comes)."""
+        """:meth:`_await` a change from ``watch``'s view, passing over changes that are no
+        answer: the screen going dark (outside ``watch``'s mask: the tool over the glass does
+        not go dark with it) and staying dark for ``REBOOT_DARK_S`` is a reboot (raises, as
+        the background scan does, from the first frame that darkened); a dark frame or colour
+        bars gone ``glitch_max_s`` later are a glitch (the glitch watch reports it), and the
+        wait goes on after them. (The first frame of either may be a blend with the screen
+        before: the frame after it is looked at too.) With ``back_to`` (the view before the
+        touch, where the tool and animations are, and a list), any other change that comes
+        back to it within ``glitch_max_s`` (:meth:`_came_back`) is taken for a glitch too
+        (added to the list: the caller takes the first as the answer if no other comes)."""
         deadline = t_from + timeout_s
         while True:
-            hit = self._await(changed, t_from, deadline - t_from, every_frame=every_frame,
-                              first_moved=first_moved)
+            hit = self._await(watch.changed, t_from, deadline - t_from,
+                              every_frame=every_frame, first_moved=first_moved)
             if hit is None:
                 return None
-            dark = is_dark(hit)
+            dark = is_dark(hit, watch.mask)
             bars = not dark and self._colour_bars(hit)
             if not dark and not bars:  # the frame after, at the glitch grid (no whole view)
-                dark, bars = self._dark_or_bars_after(hit)
+                dark, bars = self._dark_or_bars_after(hit, watch.mask)
             if not dark and not bars:
                 if back_to is None:
                     return hit
@@ -217,7 +220,7 @@ class TouchMixin:
                 continue
             later = self._view_when(
                 hit.t + (REBOOT_DARK_S if dark else self.thresholds.glitch_max_s))
-            if dark and is_dark(later):
+            if dark and is_dark(later, watch.mask):
                 self._t_background = max(self._t_background, later.t)
                 raise RebootSeen(hit.t, hit)
             if not dark and self._colour_bars(later):
@@ -265,9 +268,10 @@ class TouchMixin:
         yi = np.clip(np.round(y).astype(np.int64), 0, h - 1)
         return mask[yi, xi] == 0
 
-    def _dark_or_bars_after(self, hit: View) -> tuple[bool, bool]:
-        """Whether the frame after ``hit`` is dark (mean gray at the glitch grid below
-        ``DARK_LEVEL``, as :func:`is_dark` judges a view) or shows colour bars, read at the
+    def _dark_or_bars_after(self, hit: View, mask: np.ndarray | None) -> tuple[bool, bool]:
+        """Whether the frame after ``hit`` is dark (mean gray at the glitch grid's points
+        outside ``mask`` below ``DARK_LEVEL``, as :func:`is_dark` judges a view: the tool
+        over the glass does not go dark with the screen) or shows colour bars, read at the
         grid's points only."""
         t_next = hit.t + self.observer.frame_period_s
         if t_next > self.clock.now():
@@ -277,10 +281,11 @@ class TouchMixin:
         if not got:
             return False, False
         sample = as_sample(got[-1].values)
-        if sample.shape[1] == 3:
-            gray = float((sample @ _BGR_TO_GRAY).mean())
-        else:
-            gray = float(sample.mean())
+        shown = self._grid_outside(mask)
+        if not shown.any():
+            shown[:] = True
+        gray = float(((sample @ _BGR_TO_GRAY) if sample.shape[1] == 3
+                      else sample[:, 0])[shown].mean())
         if gray < DARK_LEVEL:
             return True, False
         return False, colour_bars(sample, self.glitch_sampler.rows)
@@ -330,6 +335,8 @@ class TouchMixin:
         explains it), then the settle time."""
         self.glitch_watch.responded(t_hit)
         latency = watch.latency_s(t_hit)
+        logger.debug("%s/%s: answered at %.3f s (latency %.0f ms)", self._flow, self._step,
+                     t_hit, latency * 1000)
         self._last_touch = (t_down, latency)
         self._emit(Measurement(run_id=self.run_id, t=self.clock.now(), name="response_latency",
                                value=latency, unit="s", t_start=t_down, flow=self._flow,

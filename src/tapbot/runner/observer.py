@@ -137,16 +137,16 @@ class Observer:
         period = self.frame_period_s
         if first_moved is not None and view.t - t_unchanged > 1.5 * period:
             t_moved = first_moved(t_unchanged, view.t)
-            seen = None if t_moved is None else \
+            moved = None if t_moved is None else \
                 view if abs(t_moved - view.t) < period / 2 else self.frame_near(t_moved)
-            if seen is not None:
-                if not changed(seen.image):
-                    t_unchanged = seen.t  # the grid saw what the view does not: after it
+            if moved is not None:
+                if not changed(moved.image):
+                    t_unchanged = moved.t  # the grid saw what the view does not: after it
                 else:
-                    before = self.frame_near(seen.t - period) \
-                        if seen.t - period > t_unchanged + period / 2 else None
+                    before = self.frame_near(moved.t - period) \
+                        if moved.t - period > t_unchanged + period / 2 else None
                     if before is None or not changed(before.image):
-                        return seen
+                        return moved
                     view = before
         n = max(0, math.ceil((view.t - t_unchanged) / period - 1e-6) - 1)
         seen: dict[int, View | None] = {}

@@ -41,12 +41,12 @@ from tapbot.runner.background import DARK_LEVEL, REBOOT_DARK_S, is_dark
 from tapbot.runner.interrupts import CrashSeen, FlowAbandoned, RebootSeen
 from tapbot.runner.observer import View
 from tapbot.runner.watch import MIN_JUMPED_POINTS  # (also: too few to judge a change back)
+from tapbot.vision import to_gray
 from tapbot.vision.masks import fill_swept, tool_outline_screen_px
 
 logger = logging.getLogger(__name__)
 
 TOOL_POLYGONS_KEPT = 512  # tips whose tool polygons are kept (_tool_view_polygons)
-_BGR_TO_GRAY = np.array([0.114, 0.587, 0.299])  # OpenCV's weights (BGR order)
 
 
 def tool_shape(rig) -> ToolGeometry:
@@ -280,15 +280,15 @@ class TouchMixin:
             self.rig.camera.size_px))
         if not got:
             return False, False
-        sample = as_sample(got[-1].values)
+        values = got[-1].values
         shown = self._grid_outside(mask)
         if not shown.any():
             shown[:] = True
-        gray = float(((sample @ _BGR_TO_GRAY) if sample.shape[1] == 3
-                      else sample[:, 0])[shown].mean())
-        if gray < DARK_LEVEL:
+        # the points as a one-column image, made gray as the views are
+        gray = to_gray(values.reshape(len(values), 1, -1)).ravel()
+        if float(gray[shown].mean()) < DARK_LEVEL:
             return True, False
-        return False, colour_bars(sample, self.glitch_sampler.rows)
+        return False, colour_bars(as_sample(values), self.glitch_sampler.rows)
 
     def _view_when(self, t: float) -> View:
         """The view at ``t``, waiting on the rig clock until it is captured."""

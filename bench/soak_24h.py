@@ -66,8 +66,12 @@ class HourlyMemory:
         if not self.samples or hour > self.samples[-1][0]:
             self.samples.append((hour, rss_mb()))
             pid = self._copy_pid()
-            if pid is not None:
-                self.copy_samples.append((hour, rss_mb(pid)))
+            copy = rss_mb(pid) if pid is not None else None
+            if copy is not None:
+                self.copy_samples.append((hour, copy))
+            # as it goes: a day-long run that is stopped early still tells its memory
+            print(f"hour {hour}: rss {self.samples[-1][1]:.0f} MB"
+                  + (f", copy {copy:.0f} MB" if copy is not None else ""), flush=True)
 
 
 def main() -> None:

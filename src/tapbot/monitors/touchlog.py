@@ -99,6 +99,8 @@ class TouchLog:
         """
         judged = [e for e in self._pending if e.t < settled_before]
         self._pending = [e for e in self._pending if e.t >= settled_before]
+        if not judged:  # (most scans: matching every kept touch is then wasted)
+            return []
         explained = {id(self.reported_down(t_down, start, t_up)) for t_down, t_up, start
                      in self._touches}
         out = []

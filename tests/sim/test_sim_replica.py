@@ -181,3 +181,47 @@ def test_a_soak_gives_the_same_documents_with_and_without_the_copy(copy_at_once,
         without = _soak(Path(b), worker=False)
     assert len(with_copy) > 200
     assert with_copy == without
+
+
+class _Sent:
+    """A stand-in for the child's end of the pipe: keeps what it is sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple] = []
+
+    def send(self, msg: tuple) -> None:
+        self.sent.append(msg)
+
+
+def test_the_copy_serves_frames_it_rendered_ahead_to_a_request_on_the_same_grid_of_frames(
+        make_rig, monkeypatch: pytest.MonkeyPatch) -> None:
+    # every frame (1/60 s apart at 60 fps) and no thinning (0 s) are one grid of frames: a
+    # request of either kind is served from what the copy rendered ahead for the other
+    rig = make_rig()
+    camera = rig.camera
+    points = _grid(camera)
+    conn = _Sent()
+    child = replica._Child(camera, conn)  # (in this process: only its bookkeeping is tested)
+    rig.clock.sleep(0.1)
+    child._pixels(rig.clock.now(), 0.0, rig.clock.now(), points, 1 / 60)
+    _drive(rig, 2)
+    while child._render_ahead():
+        pass
+    ahead = dict(child.ready)
+    assert len(ahead) > 20
+    rendered: list[tuple[float, float]] = []
+    here = camera.pixels_here
+
+    def counting(since, until, pts, min_interval_s=0.0):
+        rendered.append((since, until))
+        return here(since, until, pts, min_interval_s)
+
+    monkeypatch.setattr(camera, "pixels_here", counting)
+    ks = sorted(ahead)[-10:]
+    child._pixels(rig.clock.now(), camera.frame_time(ks[0] - 1), camera.frame_time(ks[-1]),
+                  None, 0.0)
+    assert rendered == []
+    _, _, served, values = conn.sent[-1]
+    assert served == ks
+    for i, k in enumerate(ks):
+        np.testing.assert_array_equal(values[i], ahead[k][1])

@@ -305,9 +305,9 @@ class _Child:
         if points is not None:
             self.points = points
             self.ready.clear()
-        if interval != self.interval:
-            self.interval = interval
-            self.ready.clear()
+        if cam.thinning_stride(interval) != cam.thinning_stride(self.interval):
+            self.ready.clear()  # (another grid of frames: what is ready is not on it)
+        self.interval = interval
         assert self.points is not None
         frames = cam.frame_indices(since, until, interval)
         ks = list(frames)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import cv2
@@ -44,9 +45,9 @@ class DialogBox:
         return self.x + self.w / 2.0, self.y + self.h / 2.0
 
 
-def _percentile_u8(view: np.ndarray, q: float) -> float:
-    """The ``q``-th percentile of a uint8 image from its histogram (far faster than sorting)."""
-    hist = cv2.calcHist([view], [0], None, [256], [0, 256]).ravel()
+def _percentile_of_hist(hist: np.ndarray, q: float) -> float:
+    """The ``q``-th percentile of a uint8 image from its 256-bin histogram (far faster than
+    sorting)."""
     cum = np.cumsum(hist)
     return float(np.searchsorted(cum, q / 100.0 * cum[-1]))
 
@@ -70,12 +71,21 @@ def find_dialog(view: np.ndarray) -> DialogBox | None:
     h_view, w_view = view.shape
     if h_view < 16 or w_view < 16:
         return None
-    peak = _percentile_u8(view, 99.5)
+    hist = cv2.calcHist([view], [0], None, [256], [0, 256]).ravel()
+    peak = _percentile_of_hist(hist, 99.5)
     if peak < MIN_PEAK:
         return None
     level = max(MIN_PEAK * BRIGHT_OF_PEAK, BRIGHT_OF_PEAK * peak)
-    bright = np.where(view >= level, np.uint8(255), np.uint8(0))
-    total_bright = int(np.count_nonzero(bright))
+    first_bright = math.ceil(level)  # (a uint8 pixel is >= level from this value on)
+    total_bright = int(hist[first_bright:].sum())
+    area = h_view * w_view
+    # a card holds MIN_SOLIDITY of its box, and all but MAX_BRIGHT_OUTSIDE of the rest of the
+    # view is dark: too few or too many bright pixels in all and no box can pass the tests
+    # below (most views: an app's light background, or a dark screen)
+    if total_bright < MIN_SOLIDITY * MIN_WIDTH * MIN_HEIGHT * area or total_bright > (
+            MAX_WIDTH * MAX_HEIGHT * (1 - MAX_BRIGHT_OUTSIDE) + MAX_BRIGHT_OUTSIDE) * area:
+        return None
+    _, bright = cv2.threshold(view, first_bright - 1, 255, cv2.THRESH_BINARY)
     contours, _ = cv2.findContours(bright, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
 
     best: DialogBox | None = None

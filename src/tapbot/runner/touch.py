@@ -355,11 +355,14 @@ class TouchMixin:
         if silent is not None and latency >= self.thresholds.frozen_frame_s:
             # a late answer (slower than a frozen frame) after touches that changed nothing
             self._silent_freeze(silent, watch, t_down, t_hit)
-        if budget is not None and latency > budget and \
-                not self.slowdown_watch.explains(key, latency):
-            message = self._incident("stall", t_down, t_hit,
-                                     f"response took {latency * 1000:.0f} ms, over the "
-                                     f"{budget * 1000:.0f} ms budget")
+        # home answered late: whether it was home's answer is known once the screen settles
+        # (a display coming back from a freeze that swallowed the press is not)
+        home_late = isinstance(step, PressKey) and step.key == "home" and \
+            self._launcher_ref is not None and latency >= self.thresholds.frozen_frame_s
+        stall = budget is not None and latency > budget and \
+            not self.slowdown_watch.explains(key, latency)
+        if stall and not home_late:
+            message = self._stall(t_down, t_hit, latency, budget)
         settled = None
         if step.settle:  # from the answer on (the look at whether it came back went past it)
             t_settled = self._settle(t_from=t_hit)
@@ -368,8 +371,34 @@ class TouchMixin:
                 self._emit(Measurement(run_id=self.run_id, t=self.clock.now(),
                                        name="settle_time", value=t_settled - t_down, unit="s",
                                        t_start=t_down, flow=self._flow, step=self._step))
+        if home_late:
+            self._went_home(t_down, t_hit, settled)
+            if stall:
+                message = self._stall(t_down, t_hit, latency, budget)
         self._note_screen(step, settled)  # once settled: a screen still opening is not judged
         return message
+
+    def _stall(self, t_down: float, t_hit: float, latency: float, budget: float | None) -> str:
+        return self._incident("stall", t_down, t_hit,
+                              f"response took {latency * 1000:.0f} ms, over the "
+                              f"{(budget or 0.0) * 1000:.0f} ms budget")
+
+    def _went_home(self, t_down: float, t_hit: float, settled: View | None) -> None:
+        """After home answered late (at ``t_hit``, to the press at ``t_down``): the screen as
+        it settled (``settled``; else now) must be the launcher. If it is not, the change was
+        the display coming back from a freeze that swallowed the press (home, which a phone
+        that answers always answers with the launcher, went unanswered until then): a freeze
+        (raises; back to the launcher, the flow abandoned)."""
+        view = settled if settled is not None else self.observer.view_at(self.clock.now())
+        if self._shows_launcher(view):
+            return
+        logger.debug("%s/%s: the change at %.3f s was not the launcher: home was swallowed",
+                     self._flow, self._step, t_hit)
+        self._incident("freeze", t_down, t_hit,
+                       f"no response to home for {t_hit - t_down:.2f} s (the screen then "
+                       "changed, but not to the launcher: the display came back)")
+        self._recover_home()
+        raise FlowAbandoned("frozen")
 
     def _note_silence(self, stroke: Stroke, t_down: float, came_from: PointPx) -> None:
         """After a touch that expects nothing (a scroll that may be at the end): whether it

@@ -144,7 +144,7 @@ class RecoveryMixin:
                 self._incident("freeze", t_down, self.clock.now(),
                                f"home was not answered for {self.clock.now() - t_down:.2f} s")
                 return
-            hit = self._home_probe(home)
+            hit, _ = self._home_probe(home)
             if hit is not None:
                 self.glitch_watch.responded(hit.t)
                 self._incident("freeze", t_down, hit.t,

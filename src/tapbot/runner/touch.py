@@ -131,7 +131,7 @@ class TouchMixin:
             # still (an animation that never stops is probed)
             t_hit = self._await_still(mask, t_down, wait)
             if t_hit is None or t_hit <= t_down:
-                return self._unanswered(step, stroke, watch, t_down)
+                return self._unanswered(step, stroke, watch, t_down, t_down + wait)
             return self._answered(step, watch, t_down, t_hit, budget)
         # the first change (also for a "pause" of a screen that was not moving: its pause sign,
         # or the player starting when it had been paused; a frozen phone shows none: probed)
@@ -141,7 +141,8 @@ class TouchMixin:
         hit = self._await_response(step, stroke, watch, ref, t_lifted, wait, every_frame=key,
                                    check_back=in_place)
         if hit is None:
-            return self._unanswered(step, stroke, watch, t_down, every_frame=key)
+            return self._unanswered(step, stroke, watch, t_down, t_down + wait,
+                                    every_frame=key)
         self._no_dialog_in(hit)
         if step.expect == "still":
             self._paused_still(mask, t_down, hit.t)
@@ -457,15 +458,16 @@ class TouchMixin:
             self._scan_log(hit)
 
     def _unanswered(self, step, stroke: Stroke, watch: ResponseWatch, t_down: float,
-                    every_frame: bool = False) -> str:
-        """No response within the wait: explain the silence if the rig can, else probe
-        (``every_frame``: the touch's answer may show only for a moment, a key's preview)."""
+                    t_waited: float, every_frame: bool = False) -> str:
+        """No response within the wait (which ended at ``t_waited``): explain the silence if
+        the rig can, else probe (``every_frame``: the touch's answer may show only for a
+        moment, a key's preview)."""
         self._scan_background()  # a crash dialog, a reboot or a ghost touch explains it
         self._check_felt(stroke, t_down, scanned=True)
         if isinstance(step, PressKey) and step.key in ("home", "back") and self._on_launcher():
             self._in_app = False
             return ""  # home (or back) on the home screen changes nothing
-        return self._probe_freeze(stroke, step.kind, watch, t_down, every_frame)
+        return self._probe_freeze(stroke, step.kind, watch, t_down, t_waited, every_frame)
 
     def _check_felt(self, stroke: Stroke, t_down: float, scanned: bool = False) -> None:
         """A touch the phone's digitizer did not report (device link) is an
@@ -523,27 +525,30 @@ class TouchMixin:
         self._in_app_since = view.t
 
     def _probe_freeze(self, stroke: Stroke, gesture: str, watch: ResponseWatch,
-                      onset: float, every_frame: bool = False) -> str:
+                      onset: float, t_waited: float, every_frame: bool = False) -> str:
         """No response: probe until the phone answers, timing how long it was frozen; then
         back to the launcher (what the probes did is not what the flow meant).
 
         Away from the launcher the probe is the home key, which a phone that answers always
         answers with the launcher: answered at once, the phone was not frozen, the flow's
         touch simply changed nothing (the app was not where the flow expected it) and the
-        iteration is abandoned. A change that is not the launcher is the display coming back
-        (the end of a freeze); probing goes on. On the launcher (where home changes nothing)
-        the probe is the flow's own touch (``every_frame``: its answer may show only for a
-        moment, a key's preview).
+        iteration is abandoned; unless the screen changed after the touch's wait (ended
+        ``t_waited``) and before the probe touched: the touch was answered, or the display
+        came back, only then (:meth:`_answer_before_probe`), a freeze from the touch. A
+        change that is not the launcher is the display coming back (the end of a freeze);
+        probing goes on. On the launcher (where home changes nothing) the probe is the flow's
+        own touch (``every_frame``: its answer may show only for a moment, a key's preview).
         """
         home = self._stroke(PressKey(key="home"))
         first = True
         t_alive: float | None = None  # when the display came back, if before an answer
+        came_from = self._tip_px()  # where the tool stood through the wait
         while self.clock.now() - onset < self.thresholds.max_freeze_s:
             if self._stop_requested:
                 break
             by_home = self._in_app or not self._on_launcher()
             if by_home:
-                hit = self._home_probe(home)
+                hit, t_probe = self._home_probe(home)
             else:
                 _, t_down, _ = self._perform(stroke, f"{gesture}-probe")
             if self._off_target is not None:
@@ -561,6 +566,9 @@ class TouchMixin:
                         self._scan_background()
                         continue
                 if first and by_home:
+                    late = self._answer_before_probe(watch, t_waited, came_from, home, t_probe)
+                    if late is not None:
+                        self._answered_after_wait(onset, late)
                     self._in_app = False
                     logger.info("%s/%s: the touch changed nothing; the phone answered home",
                                 self._flow, self._step)
@@ -577,17 +585,59 @@ class TouchMixin:
         self._recover_home()
         raise FlowAbandoned("unresponsive")
 
-    def _home_probe(self, home: Stroke) -> View | None:
+    def _answer_before_probe(self, watch: ResponseWatch, t_waited: float, came_from: PointPx,
+                             home: Stroke, t_probe: float) -> View | None:
+        """The touch's answer (or the display coming back) after its wait, which ended at
+        ``t_waited``, and before the home probe touched at ``t_probe``: the first view in
+        between that differs from the touch's reference (``watch``) outside its mask, the
+        status bar and the tool's travel from ``came_from`` to the home key, and stays
+        (passed over as in the wait: a dark frame or colour bars that go, a change that
+        comes back; :meth:`_await_answer`). None when there is none, or when the screen at
+        the wait's end did not show the reference: it was moving then (a video a pause did
+        not stop), so a change after it says nothing."""
+        if t_probe <= t_waited or watch.mask is None:
+            return None
+        if watch.changed(self.observer.view_at(t_waited).image):
+            return None
+        # the tool leaving for the home key is no change of the screen (_note_silence's mask)
+        mask = fill_swept(watch.mask.copy(), [self._tool_view_polygons(came_from),
+                                              self._tool_view_polygons(home.start)])
+        ref = self.observer.view_at(watch.t_touch)
+        gap = ResponseWatch(watch.ref, mask, self.detector, watch.t_touch)
+        # frames captured before the probe's touch-down only: home's answer comes after it
+        span = t_probe - t_waited - 0.5 * self.observer.frame_period_s
+        if span <= 0:
+            return None
+        return self._await_answer(gap, t_waited, span, back_to=(ref, mask, []),
+                                  first_moved=self._grid_first_moved(ref, mask))
+
+    def _answered_after_wait(self, onset: float, late: View) -> None:
+        """The screen changed at ``late`` after the touch at ``onset`` went unanswered for its
+        whole wait (``stall_max_s`` or the budget, if longer), though the phone then answered
+        home at once: no input was answered from the touch until then, a freeze as long as a
+        probe's (raises). A crash dialog is a crash, not the answer."""
+        self._no_dialog_in(late)
+        self.glitch_watch.responded(late.t)  # the display coming back is no glitch
+        logger.debug("%s/%s: the screen changed at %.3f s, after the touch's wait and before "
+                     "the probe", self._flow, self._step, late.t)
+        self._incident("freeze", onset, late.t,
+                       f"no response to touch for {late.t - onset:.2f} s (the screen changed "
+                       "only after the touch's wait, before the probe)")
+        self._recover_home()
+        raise FlowAbandoned("frozen")
+
+    def _home_probe(self, home: Stroke) -> tuple[View | None, float]:
         """Press home and wait ``unresponsive_after`` for the screen to change from how it was
         as the finger reached the key (not as it left): the first changed view, or None
-        (also when the touch landed off target: ``_off_target``)."""
+        (also when the touch landed off target: ``_off_target``); and the press's
+        touch-down."""
         _, t_down, _ = self._perform(home, "home-probe")
         if self._off_target is not None:
-            return None
+            return None, t_down
         ref = self.observer.view_at(t_down)
         changed = ResponseWatch(ref.image, self._finger_mask(home), self.detector,
                                 t_down).changed
-        return self._await(changed, t_down, self.thresholds.unresponsive_after_s)
+        return self._await(changed, t_down, self.thresholds.unresponsive_after_s), t_down
 
     @property
     def _tool_mask(self) -> np.ndarray:

@@ -148,7 +148,10 @@ AFTER_PAD = 8.0
 ABNORMAL_FRAC = 0.75
 BLACK_LEVEL = 16
 BARS_COLOURS = 4
-#: A jump this soon after a response's first frame is still that response (blended frames).
+#: A jump this soon after a response's first frame is still that response (blended frames);
+#: so is one a frame before it (at most this long before): the runner dates a response by its
+#: first frame that clearly moved (many points by JUMP_LEVEL), and a faint start (an app of
+#: about the launcher's colours sliding in) may show a frame earlier at BAND_LEVEL.
 RESPONSE_SPREAD_S = 0.05
 #: A change starting this soon after a touch the runner found no response to (it looked for
 #: none, or the touch landed off target) may be that touch's response (a screen sliding in).
@@ -306,6 +309,7 @@ class GlitchWatch:
         """Forget the past (after a gap in the frames)."""
         self._prev: np.ndarray | None = None
         self._t_prev = -np.inf
+        self._frame_dt = 0.0  # the last interval between frames
         self._prev_frac = 0.0
         self._prev_abnormal = True
         self._run: tuple[float, float] | None = None  # abnormal frames: first, last
@@ -421,6 +425,7 @@ class GlitchWatch:
         if prev is None:
             self._prev_abnormal = self._is_abnormal(sample)
             return None
+        self._frame_dt = t - self._t_prev
         if level is None:
             level = change_level(sample, prev)
         jumped = level >= JUMP_LEVEL
@@ -778,9 +783,11 @@ class GlitchWatch:
         to slide in: its own test of an answer that came back wants the rest of the screen as
         before), if the runner made sure it was no glitch (:meth:`responded`'s
         ``anywhere``), or if it was found more than TOUCH_EFFECT_S after the last touch was
-        up (a frozen screen thawing: no touch's doing, wherever it is)."""
+        up (a frozen screen thawing: no touch's doing, wherever it is). A change starting a
+        frame before the response is its start too (RESPONSE_SPREAD_S)."""
+        lead = min(self._frame_dt, RESPONSE_SPREAD_S) + 1e-6
         for r in self._responses:
-            if r - 1e-6 <= t <= r + RESPONSE_SPREAD_S:
+            if r - lead <= t <= r + RESPONSE_SPREAD_S:
                 if rows is None or r in self._anywhere:
                     return True
                 touches = [x for x in self._touches if x[0] <= r]

@@ -1,9 +1,15 @@
 """The glitch watch on hand-made grid samples: what comes and goes is a glitch, what stays or
-moves on is not, and a touch's own response is not."""
+moves on is not, and a touch's own response is not; and on what the twin's camera sees as an
+app opens."""
 
 import numpy as np
+import pytest
 
 from tapbot.monitors.glitch import GlitchWatch
+from tapbot.monitors.sampler import FrameSampler
+from tapbot.rig import build_rig
+from tapbot.runner.watch import grid_moved
+from tapbot.sim.apps import layout
 
 ROWS, COLS = 48, 24
 DT = 1 / 60
@@ -440,3 +446,49 @@ def test_an_app_whose_edge_shows_as_a_band_and_then_its_body_stays_is_no_glitch(
     watch = GlitchWatch(0.25, rows=ROWS)
     watch.touched(10.0 + 1 * DT, 10.0 + 2 * DT, rows=(3, 4))  # the app's icon, far above
     assert feed(watch, noisy(frames)) == []
+
+
+def _twin_app_closed_as_it_opens(app: str, close_at_s: float) -> list:
+    """The sightings of a watch fed the glitch grid of every twin camera frame (seed 1) as
+    ``app``'s launcher icon is tapped at 1 s and a close fault shuts the app at
+    ``close_at_s``, while it still slides in: it slides back down from where it stands. The
+    watch is told of the tap and of its answer as the runner tells it: the first frame whose
+    grid clearly moved from the one before the tap (:func:`~tapbot.runner.watch.grid_moved`),
+    made sure of (``anywhere``: nothing else answered the tap)."""
+    fault = {"kind": "close", "at_s": close_at_s - 1.0, "app": app}  # waits for the app
+    rig = build_rig(None, seed=1, overrides={"device": {"faults": {"schedule": [fault]}}})
+    phone, clock = rig.camera.world.phone, rig.clock
+    w, h = rig.device.screen_px
+    x, y = layout.icon_center(layout.LAUNCHER_APPS.index(app))
+    clock.sleep(1.0 - clock.now())
+    phone.touch_down(1.0, x * w, y * h)
+    clock.sleep(0.06)
+    phone.touch_up(1.06, x * w, y * h)
+    clock.sleep(1.5)
+    phone.update(clock.now())
+    (closed,) = [f for f in rig.truth.faults if f.kind == "close"]
+    assert abs(closed.t_start - close_at_s) < 1e-6  # it closed as it slid in (open_s: 0.3)
+    sampler = FrameSampler(rig.calibration, rig.device.screen_px)
+    got = rig.camera.pixels(0.5, clock.now(), sampler.points(rig.camera.size_px))
+    ts = [s.t for s in got]
+    samples = np.stack([s.values for s in got]).astype(np.int16)
+    before = samples[int(np.searchsorted(ts, 1.0)) - 1]
+    seen = np.ones(samples.shape[1], bool)
+    t_answer = next(t for t, s in zip(ts, samples, strict=True)
+                    if t > 1.0 and grid_moved(before, s, seen))
+    watch = GlitchWatch(0.25, rows=sampler.rows)
+    watch.touched(1.0, 1.06, sampler.rows_between(y * h, y * h))
+    watch.responded(t_answer, anywhere=True)
+    return watch.feed_many(ts, samples)
+
+
+@pytest.mark.parametrize(("app", "close_at_s"), [("Music", 1.3), ("Game", 1.35), ("Music", 1.27)])
+def test_an_app_that_slides_in_and_back_out_as_a_fault_closes_it_is_no_glitch(app, close_at_s):
+    # the twin's apps slide up from the bottom, eased out: after a few frames only the rows
+    # at their top edge change, one run at a time, over a calm screen; closed then, the app
+    # slides back down and those rows come back to the launcher, a few at a time, as bands
+    # do. Each jumped as the edge came and the edge moved on past it the frame after; the
+    # answer the runner found (the app's first frame that clearly moved) came a frame after
+    # the first faint rows. Closed at once (1.27 s), the app shows six rows and goes: no edge
+    # moved on, but those rows began a frame before that answer, which made sure of it
+    assert _twin_app_closed_as_it_opens(app, close_at_s) == []

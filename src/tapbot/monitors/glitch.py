@@ -15,6 +15,10 @@ frames and would slip between them. This one looks at every frame through a grid
   sliding through moves on to them), whatever the rest of the screen does (a video) as long
   as it does not *sweep*: most of the rows calm before the band changing on one frame while
   it is away is a transition (a screen sliding in and out again, a page opening over it);
+  nor may the rows beside it change whole the frame after it jumped: that is an app's edge
+  sliding on (its slide eases out, so its last frames move only the rows at its edge, over a
+  calm screen), and an app closed as it opens slides back, its rows coming back a few at a
+  time;
 * **a tear** (a band of rows showing other content over a screen that already moves: a video,
   a scroll): at least ``TEAR_ROWS`` adjacent rows *surge*, each changing ``SURGE_K`` times
   what it changed on the two frames before; the band ends when its rows change about as much
@@ -89,6 +93,11 @@ BAND_SPREAD_S = 0.04
 CALM_ROW = 0.3
 #: ... while the rest of the screen (outside the rows that jumped whole) hardly changed;
 OUTSIDE_FRAC = 0.1
+#: ... and, the frame after they jumped, none of the SWEPT_ROWS rows beside them changed whole:
+#: an app sliding in (eased out: its last frames move only a few rows at its edge, the rest of
+#: the screen calm) has its edge move on to them; if it then slides back (closed as it opened,
+#: or home right after), the rows come back and look like a band that came and went.
+SWEPT_ROWS = 2
 #: ... and, while the band (or a tear's) was away, at most SWEEP_FRAC of the points of the
 #: other rows calm before it changed (BAND_LEVEL, as the band's own) on any one frame: a
 #: screen sliding in and out again, or a page opening over it, sweeps the screen; a glitch
@@ -139,7 +148,10 @@ AFTER_PAD = 8.0
 ABNORMAL_FRAC = 0.75
 BLACK_LEVEL = 16
 BARS_COLOURS = 4
-#: A jump this soon after a response's first frame is still that response (blended frames).
+#: A jump this soon after a response's first frame is still that response (blended frames);
+#: so is one a frame before it (at most this long before): the runner dates a response by its
+#: first frame that clearly moved (many points by JUMP_LEVEL), and a faint start (an app of
+#: about the launcher's colours sliding in) may show a frame earlier at BAND_LEVEL.
 RESPONSE_SPREAD_S = 0.05
 #: A change starting this soon after a touch the runner found no response to (it looked for
 #: none, or the touch landed off target) may be that touch's response (a screen sliding in).
@@ -297,6 +309,7 @@ class GlitchWatch:
         """Forget the past (after a gap in the frames)."""
         self._prev: np.ndarray | None = None
         self._t_prev = -np.inf
+        self._frame_dt = 0.0  # the last interval between frames
         self._prev_frac = 0.0
         self._prev_abnormal = True
         self._run: tuple[float, float] | None = None  # abnormal frames: first, last
@@ -309,6 +322,7 @@ class GlitchWatch:
         self._rows_changed = np.ones(self.rows)  # how much each row changed the frame before
         self._rows_back = np.full(self.rows, np.nan)  # when each row came back (and jumped)
         self._rows_back_t0 = np.full(self.rows, np.nan)
+        self._rows_swept = np.zeros(self.rows, bool)  # open rows an edge swept on past
         self._quiet_until = -np.inf
         self._row_rate = np.full((2, self.rows), np.inf)  # rows' mean change, 2 frames before
         self._tears: list[_Tear] = []
@@ -411,6 +425,7 @@ class GlitchWatch:
         if prev is None:
             self._prev_abnormal = self._is_abnormal(sample)
             return None
+        self._frame_dt = t - self._t_prev
         if level is None:
             level = change_level(sample, prev)
         jumped = level >= JUMP_LEVEL
@@ -542,6 +557,7 @@ class GlitchWatch:
             self._rows_t[came | expired] = np.nan
             still = ~np.isnan(self._rows_t)
             np.maximum(size, np.where(still[:, None], moved, 0), out=size)
+            self._sweeping_on(still & (self._rows_t == self._t_prev), changed >= BAND_FRAC)
             if came.any():
                 sighting = self._band_sighting(t, changed)
                 if sighting is not None:
@@ -561,7 +577,19 @@ class GlitchWatch:
             self._rows_before[points] = prev[points]
             self._rows_size[points] = level[points]  # type: ignore[index]
             self._rows_t[new] = t
+            self._rows_swept[new] = False
         return None
+
+    def _sweeping_on(self, fresh: np.ndarray, whole: np.ndarray) -> None:
+        """Mark as swept the ``fresh`` rows (open, they jumped on the frame before) of each run
+        of them with one of the SWEPT_ROWS rows on either side changed ``whole`` on this frame:
+        the leading edge of a screen sliding in that moved on, not a band."""
+        if not fresh.any():
+            return
+        edges = np.flatnonzero(np.diff(np.r_[0, fresh.astype(np.int8), 0]))
+        for lo, end in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
+            if whole[max(0, lo - SWEPT_ROWS):lo].any() or whole[end:end + SWEPT_ROWS].any():
+                self._rows_swept[lo:end] = True
 
     def _band_sighting(self, t: float, changed: np.ndarray) -> GlitchSighting | None:
         recent = self._rows_back >= t - BAND_SPREAD_S
@@ -585,6 +613,8 @@ class GlitchWatch:
             beside = np.r_[changed[max(0, a - 2):a], changed[b:b + 2]]
             if (beside >= CALM_ROW).any():
                 continue  # the rows beside it changed too: a bar sliding on, not a band
+            if self._rows_swept[a:b].any():
+                continue  # an app's edge that slid on as it came, and back as it went
             self._rows_back[recent] = np.nan
             return GlitchSighting(t0, max(t0, self._t_prev), BAND_ROWS / self.rows,
                                   "band came back")
@@ -753,9 +783,11 @@ class GlitchWatch:
         to slide in: its own test of an answer that came back wants the rest of the screen as
         before), if the runner made sure it was no glitch (:meth:`responded`'s
         ``anywhere``), or if it was found more than TOUCH_EFFECT_S after the last touch was
-        up (a frozen screen thawing: no touch's doing, wherever it is)."""
+        up (a frozen screen thawing: no touch's doing, wherever it is). A change starting a
+        frame before the response is its start too (RESPONSE_SPREAD_S)."""
+        lead = min(self._frame_dt, RESPONSE_SPREAD_S) + 1e-6
         for r in self._responses:
-            if r - 1e-6 <= t <= r + RESPONSE_SPREAD_S:
+            if r - lead <= t <= r + RESPONSE_SPREAD_S:
                 if rows is None or r in self._anywhere:
                     return True
                 touches = [x for x in self._touches if x[0] <= r]

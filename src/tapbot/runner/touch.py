@@ -380,6 +380,8 @@ class TouchMixin:
         return message
 
     def _stall(self, t_down: float, t_hit: float, latency: float, budget: float | None) -> str:
+        """A ``stall`` incident: the response at ``t_hit`` came ``latency`` after the touch,
+        over ``budget`` (set whenever a stall is judged)."""
         return self._incident("stall", t_down, t_hit,
                               f"response took {latency * 1000:.0f} ms, over the "
                               f"{(budget or 0.0) * 1000:.0f} ms budget")

@@ -19,6 +19,8 @@ logger = logging.getLogger(__name__)
 #: How long recovery presses home on a phone that does not answer it before leaving the
 #: phone to the next touch's probe.
 HOME_PROBE_MAX_S = 15.0
+#: More presses of home when the screen settles elsewhere than the launcher after one.
+RECOVER_HOME_TRIES = 3
 
 
 class RecoveryMixin:
@@ -121,8 +123,26 @@ class RecoveryMixin:
                 else:
                     self._home_unanswered(stroke, t_down)
             self._settle()
+            self._home_again(stroke)
         except TapbotError:
             logger.exception("recovery to the launcher failed")
+
+    def _home_again(self, home: Stroke) -> None:
+        """The screen settled after home but is not the launcher: the press was felt elsewhere
+        (the digitizer's touches drifting: above the navigation bar it lands on the app) or
+        not taken. Press home again, up to ``RECOVER_HOME_TRIES`` times, each settled: the
+        next flow starts from the launcher, as it assumes, or is started knowingly from
+        elsewhere (said in the log)."""
+        for _ in range(RECOVER_HOME_TRIES):
+            if self._launcher_ref is None or self._on_launcher():
+                return
+            logger.info("%s/%s: not on the launcher after home; pressing home again",
+                        self._flow, self._step)
+            self._perform(home, "recover-home")
+            self._settle()
+        if self._launcher_ref is not None and not self._on_launcher():
+            logger.warning("%s/%s: still not on the launcher after %d more presses of home",
+                           self._flow, self._step, RECOVER_HOME_TRIES)
 
     def _home_unanswered(self, home: Stroke, t_down: float) -> None:
         """Home got no answer within ``stall_max`` away from the launcher: a phone that answers

@@ -141,7 +141,8 @@ class RecoveryMixin:
             self._perform(home, "recover-home")
             self._settle()
         if self._launcher_ref is not None and not self._on_launcher():
-            logger.warning("%s/%s: still not on the launcher after %d more presses of home",
+            # (info: during a touch drift this repeats at every recovery; the drift is an incident)
+            logger.info("%s/%s: still not on the launcher after %d more presses of home",
                            self._flow, self._step, RECOVER_HOME_TRIES)
 
     def _home_unanswered(self, home: Stroke, t_down: float) -> None:

@@ -117,9 +117,7 @@ class RecoveryMixin:
                 if hit is not None:
                     self.glitch_watch.responded(hit.t)
                     if hit.t - t_down > budget:
-                        self._incident("stall", t_down, hit.t,
-                                       f"response took {(hit.t - t_down) * 1000:.0f} ms, over "
-                                       f"the {budget * 1000:.0f} ms budget")
+                        self._stall(t_down, hit.t, budget)
                 else:
                     self._home_unanswered(stroke, t_down)
             self._settle()
@@ -143,7 +141,7 @@ class RecoveryMixin:
         if self._launcher_ref is not None and not self._on_launcher():
             # (info: during a touch drift this repeats at every recovery; the drift is an incident)
             logger.info("%s/%s: still not on the launcher after %d more presses of home",
-                           self._flow, self._step, RECOVER_HOME_TRIES)
+                        self._flow, self._step, RECOVER_HOME_TRIES)
 
     def _home_unanswered(self, home: Stroke, t_down: float) -> None:
         """Home got no answer within ``stall_max`` away from the launcher: a phone that answers

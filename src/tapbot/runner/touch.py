@@ -360,10 +360,10 @@ class TouchMixin:
         # (a display coming back from a freeze that swallowed the press is not)
         home_late = isinstance(step, PressKey) and step.key == "home" and \
             self._launcher_ref is not None and latency >= self.thresholds.frozen_frame_s
-        stall = budget is not None and latency > budget and \
-            not self.slowdown_watch.explains(key, latency)
-        if stall and not home_late:
-            message = self._stall(t_down, t_hit, latency, budget)
+        over = budget if budget is not None and latency > budget and \
+            not self.slowdown_watch.explains(key, latency) else None  # a stall's budget
+        if over is not None and not home_late:
+            message = self._stall(t_down, t_hit, over)
         settled = None
         if step.settle:  # from the answer on (the look at whether it came back went past it)
             t_settled = self._settle(t_from=t_hit)
@@ -374,17 +374,17 @@ class TouchMixin:
                                        t_start=t_down, flow=self._flow, step=self._step))
         if home_late:
             self._went_home(t_down, t_hit, settled)
-            if stall:
-                message = self._stall(t_down, t_hit, latency, budget)
+            if over is not None:
+                message = self._stall(t_down, t_hit, over)
         self._note_screen(step, settled)  # once settled: a screen still opening is not judged
         return message
 
-    def _stall(self, t_down: float, t_hit: float, latency: float, budget: float | None) -> str:
-        """A ``stall`` incident: the response at ``t_hit`` came ``latency`` after the touch,
-        over ``budget`` (set whenever a stall is judged)."""
+    def _stall(self, t_down: float, t_hit: float, budget: float) -> str:
+        """A ``stall`` incident: the response at ``t_hit`` to the touch at ``t_down`` came
+        later than ``budget``."""
         return self._incident("stall", t_down, t_hit,
-                              f"response took {latency * 1000:.0f} ms, over the "
-                              f"{(budget or 0.0) * 1000:.0f} ms budget")
+                              f"response took {(t_hit - t_down) * 1000:.0f} ms, over the "
+                              f"{budget * 1000:.0f} ms budget")
 
     def _went_home(self, t_down: float, t_hit: float, settled: View | None) -> None:
         """After home answered late (at ``t_hit``, to the press at ``t_down``): the screen as

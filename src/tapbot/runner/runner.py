@@ -314,6 +314,8 @@ class Runner(StepsMixin, LocateMixin, TouchMixin, WatchMixin, BackgroundMixin, R
             try:
                 rig.close()
             finally:
+                if self.artifacts is not None:
+                    self.artifacts.close()  # every evidence image on disk before the end
                 stop = self._stop_doc(reason)
                 self._emit(stop)
                 if self.machine.state != RunState.FAULTED:

@@ -62,6 +62,21 @@ def test_list_names_each_missed_fault_and_false_incident(tmp_path) -> None:
                      "false freeze 90.00 s (- / -): frozen"]
 
 
+def test_several_runs_are_scored_together_and_listed_each_under_its_name(tmp_path) -> None:
+    _write_run(tmp_path / "r1")
+    _write_run(tmp_path / "r2")
+    res = CliRunner().invoke(app, ["twin", "score", "r1", "r2", "--runs-dir", str(tmp_path),
+                                   "--list"], terminal_width=200)
+    assert res.exit_code == 0, res.output
+    assert "2 runs together (r1, r2)" in res.output
+    assert _cells(res.output, "freeze") == ["freeze", "2", "4", "2", "2", "1.00", "0.50",
+                                            "1000", "1000"]
+    assert _cells(res.output, "simulated time") == ["simulated time", "1.00 h"]
+    names = [line for line in res.output.splitlines() if line in ("r1:", "r2:")]
+    assert names == ["r1:", "r2:"]
+    assert sum(line.startswith("missed crash") for line in res.output.splitlines()) == 2
+
+
 def test_a_run_folder_path_works_too(tmp_path) -> None:
     _write_run(tmp_path / "r1")
     res = CliRunner().invoke(app, ["twin", "score", str(tmp_path / "r1"), "--runs-dir",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tapbot.core.documents import Incident, Measurement, RunStart, RunStop, StepDoc
-from tapbot.sim.score import score_run
+from tapbot.sim.score import pool, score_run
 from tapbot.sim.truth import GroundTruth, TruthFault, TruthResponse, TruthTouch
 
 TRUTH = GroundTruth(
@@ -129,3 +129,28 @@ def test_a_dead_zone_no_robot_touch_landed_in_is_not_scored() -> None:
     assert report.unobserved == {"dead_zone": 2}
     found = score_run(_run([("unresponsive-touch", 50.0, 51.0)]), truth)
     assert found.kinds["dead_zone"].recall == 1.0 and found.false_incidents == 0
+
+
+def test_pooled_runs_score_all_their_faults_and_incidents_together() -> None:
+    # run a: every fault found, one false freeze; run b (2 h): the first freeze missed
+    a = score_run(_run([*PERFECT, ("freeze", 600.0, 601.0)]), TRUTH)
+    b = score_run(_run([i for i in PERFECT if i[1] != 100.5], duration_s=7200.0), TRUTH)
+    pooled = pool([a, b])
+    freeze = pooled.kinds["freeze"]
+    # 4 freezes in the truths, 3 found; 4 freeze incidents (a's 3, b's 1), 3 of them right
+    assert (freeze.truth, freeze.detected, freeze.incidents, freeze.correct) == (4, 3, 4, 3)
+    assert freeze.recall == pytest.approx(0.75) and freeze.precision == pytest.approx(0.75)
+    assert pooled.kinds["crash"].recall == 1.0 and pooled.kinds["close"].truth == 2
+    assert pooled.duration_s == 10800.0
+    assert pooled.false_per_hour == pytest.approx(1 / 3)
+    # onset errors of both runs: a's 0.5, 0.3 (freeze), b's 0.3
+    assert sorted(freeze.onset_errors_s) == pytest.approx([0.3, 0.3, 0.5])
+    assert len(pooled.latency_errors_s) == 6
+    assert pooled.missed == [] and pooled.false_alarms == []  # they stay with each run
+
+
+def test_pooling_nothing_or_different_tolerances_is_refused() -> None:
+    with pytest.raises(ValueError, match="no reports"):
+        pool([])
+    with pytest.raises(ValueError, match="tolerances"):
+        pool([score_run(_run(PERFECT), TRUTH), score_run(_run(PERFECT), TRUTH, 1.0)])

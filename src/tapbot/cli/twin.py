@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from tapbot.core.errors import StoreError
-from tapbot.sim.score import DEFAULT_TOLERANCE_S, ScoreReport, fmt_ratio, score_run
+from tapbot.sim.score import DEFAULT_TOLERANCE_S, ScoreReport, fmt_ratio, pool, score_run
 from tapbot.sim.truth import GroundTruth
 from tapbot.store import read_documents
 
@@ -68,7 +68,9 @@ def load_truth(run_dir: Path) -> GroundTruth:
 
 @app.command("score")
 def score(
-    run: Annotated[str, typer.Argument(help="run id under --runs-dir, or a run folder")],
+    runs: Annotated[list[str], typer.Argument(
+        help="run id under --runs-dir, or a run folder; several are scored together "
+             "(seeds of one soak: recall and precision over all their faults)")],
     runs_dir: Annotated[Path, typer.Option(help="folder of run folders")] = Path("runs"),
     tolerance: Annotated[float, typer.Option(
         min=0.0, help="seconds a fault's window is widened when matching incidents")
@@ -76,13 +78,20 @@ def score(
     list_: Annotated[bool, typer.Option(
         "--list", help="also list every missed fault and every false incident")] = False,
 ) -> None:
-    """Compare a twin run's incidents and measurements with the twin's ground truth."""
-    run_dir = resolve_run(run, runs_dir)
-    truth = load_truth(run_dir)
-    report = score_run(read_documents(run_dir / DOCUMENTS_FILE), truth, tolerance)
-    print_report(report, run_dir.name)
+    """Compare twin runs' incidents and measurements with the twin's ground truth."""
+    run_dirs = [resolve_run(run, runs_dir) for run in runs]  # every name checked first
+    reports = [score_run(read_documents(d / DOCUMENTS_FILE), load_truth(d), tolerance)
+               for d in run_dirs]
+    if len(reports) == 1:
+        print_report(reports[0], run_dirs[0].name)
+    else:
+        print_report(pool(reports), f"{len(reports)} runs together ("
+                     + ", ".join(d.name for d in run_dirs) + ")")
     if list_:
-        print_misses(report)
+        for run_dir, report in zip(run_dirs, reports, strict=True):
+            if len(reports) > 1:
+                console.print(f"{run_dir.name}:", markup=False, highlight=False)
+            print_misses(report)
 
 
 def _num(v: float | None) -> str:

@@ -36,7 +36,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -259,6 +259,38 @@ def score_run(documents: Iterable[BaseModel], truth: GroundTruth,
                        missed=[f for i, f in enumerate(faults) if i not in matches],
                        false_alarms=false_alarms, steps=sorted(steps),
                        unobserved=dict(unobserved))
+
+
+def pool(reports: Sequence[ScoreReport]) -> ScoreReport:
+    """Several runs' scores as one (seeds of one soak, say): per kind, the truth faults,
+    incidents, detections and onset errors of every run together, so recall and precision are
+    of all their faults and incidents; the durations add up. Which faults were missed and
+    which incidents were false stays with each run's own report (their times and steps are
+    the run's): the pooled report lists none."""
+    if not reports:
+        raise ValueError("pool: no reports")
+    tolerances = {r.tolerance_s for r in reports}
+    if len(tolerances) > 1:
+        raise ValueError(f"pool: the runs were scored with different tolerances {tolerances}")
+    kinds: dict[str, KindScore] = {}
+    unobserved: dict[str, int] = defaultdict(int)
+    for r in reports:
+        for k in r.kinds.values():
+            into = kinds.setdefault(k.kind, KindScore(k.kind))
+            into.truth += k.truth
+            into.incidents += k.incidents
+            into.detected += k.detected
+            into.correct += k.correct
+            into.duplicates += k.duplicates
+            into.onset_errors_s.extend(k.onset_errors_s)
+        for kind, n in r.unobserved.items():
+            unobserved[kind] += n
+    return ScoreReport(
+        duration_s=sum(r.duration_s for r in reports), kinds=dict(sorted(kinds.items())),
+        latency_errors_s=[e for r in reports for e in r.latency_errors_s],
+        latency_unmatched=sum(r.latency_unmatched for r in reports),
+        responses_unmeasured=sum(r.responses_unmeasured for r in reports),
+        tolerance_s=tolerances.pop(), unobserved=dict(unobserved))
 
 
 def fmt_ratio(v: float | None) -> str:

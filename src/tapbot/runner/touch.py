@@ -189,10 +189,12 @@ class TouchMixin:
         """:meth:`_await` a change from ``watch``'s view, passing over changes that are no
         answer: the screen going dark (outside ``watch``'s mask: the tool over the glass does
         not go dark with it) and staying dark for ``REBOOT_DARK_S`` is a reboot (raises, as
-        the background scan does, from the first frame that darkened); a dark frame or colour
-        bars gone ``glitch_max_s`` later are a glitch (the glitch watch reports it), and the
-        wait goes on after them. (The first frame of either may be a blend with the screen
-        before: the frame after it is looked at too.) With ``back_to`` (the view before the
+        the background scan does, from the first frame that darkened), unless a crash/ANR
+        dialog shows then (it dims the screen behind it: raises :class:`CrashSeen`, dated by
+        that first frame); a dark frame or colour bars gone ``glitch_max_s`` later are a
+        glitch (the glitch watch reports it), and the wait goes on after them. (The first
+        frame of either may be a blend with the screen before: the frame after it is looked
+        at too.) With ``back_to`` (the view before the
         touch, where the tool and animations are, and a list), any other change that comes
         back to it within ``glitch_max_s`` (:meth:`_came_back`) is taken for a glitch too
         (added to the list: the caller takes the first as the answer if no other comes)."""
@@ -222,6 +224,13 @@ class TouchMixin:
             later = self._view_when(
                 hit.t + (REBOOT_DARK_S if dark else self.thresholds.glitch_max_s))
             if dark and is_dark(later, watch.mask):
+                # a dialog dims the screen behind it (dark by its mean over a dark app):
+                # a screen showing one is on, as the background scan judges (dialog first)
+                sighting = look_for_crash(hit.t, later.image)
+                if sighting is not None:
+                    self._t_background = max(self._t_background, later.t)
+                    self._classify(sighting)
+                    raise CrashSeen(sighting, later)
                 self._t_background = max(self._t_background, later.t)
                 raise RebootSeen(hit.t, hit)
             if not dark and self._colour_bars(later):

@@ -21,9 +21,11 @@ frames and would slip between them. This one looks at every frame through a grid
   time;
 * **a tear** (a band of rows showing other content over a screen that already moves: a video,
   a scroll): at least ``TEAR_ROWS`` adjacent rows *surge*, each changing ``SURGE_K`` times
-  what it changed on the two frames before; the band ends when its rows change about as much
-  again, SURGE_K times the pace before of the rows that surged by themselves (a row the band
-  reaches over may have spiked on its own: a video's bar), within ``glitch_max_s``, undoing at
+  what it changed on the two frames before (``STEADY_K`` times, over a pace that held steady:
+  a video's picture drifting through its colours does not double its own change in a frame);
+  the band ends when its rows change about as much again, as many times the pace before of the
+  rows that surged by themselves (a row the band reaches over may have spiked on its own: a
+  video's bar), within ``glitch_max_s``, undoing at
   least ``UNDO_FRAC`` of their jump colour by colour (a band comes back; an app's edge rising
   on past them does not: its body goes further the same way, and such a change drops the
   band), the screen not sweeping meanwhile and most of the rest of it not changing then; in
@@ -113,6 +115,16 @@ TEAR_ROWS = 3
 SURGE_K = 2.5
 SURGE_LEVEL = 20.0
 SURGE_FRAC = 0.5
+#: ... or STEADY_K times, for a row whose change held steady over the STEADY_FRAMES frames
+#: before (the most at most STEADY_RATIO times the least): SURGE_K leaves room for a pace that
+#: wanders from frame to frame (a scroll: what passes a row varies); content moving at a
+#: steady pace (a video's picture drifting through its colours) is predictable, and its own
+#: motion does not double its change in one frame. A tear over such content adds a change of
+#: its own about the pace's size (the band's colours scrambled over a flat picture), which
+#: SURGE_K cannot tell from a wandering pace.
+STEADY_K = 2.0
+STEADY_FRAMES = 3
+STEADY_RATIO = 1.3
 #: ... the band reaches over the rows beside it that changed at least WIDEN_K times as much
 #: as its rows on average (a video's own spike in one of them);
 WIDEN_K = 0.5
@@ -251,6 +263,14 @@ def _swept(calm: np.ndarray, lo: int, hi: int, changed: np.ndarray) -> bool:
     return bool(rest.any()) and float(changed[rest].mean()) > SWEEP_FRAC
 
 
+def _paces(hist: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """From rows' mean change on the STEADY_FRAMES frames before (``hist``, oldest first,
+    over any further axes): the most each changed on either of the two frames before, and
+    whether its change held steady over them all (see STEADY_K)."""
+    lo, hi = hist.min(axis=0), hist.max(axis=0)
+    return np.maximum(hist[-1], hist[-2]), hi <= STEADY_RATIO * lo
+
+
 def _step(sample: np.ndarray, prev: np.ndarray, points: np.ndarray) -> np.ndarray:
     """How ``points`` changed from ``prev`` to ``sample``, per channel (signed, float32)."""
     return (sample[points] - prev[points]).astype(np.float32)
@@ -294,6 +314,7 @@ class _Tear:
     calm: np.ndarray  # per row: calm on the frame before it (see SWEEP_FRAC)
     pre_rows: np.ndarray  # per row: the most it changed on either of the two frames before
     jump: np.ndarray  # how its points jumped into it (per channel; torn again: then)
+    k: float = SURGE_K  # how many times their pace before its rows changed (a steady pace's)
     post: np.ndarray | None = None
     t_post: float = 0.0
     flickered: bool = False  # it came back once and was torn again
@@ -331,7 +352,8 @@ class GlitchWatch:
         self._rows_back_t0 = np.full(self.rows, np.nan)
         self._rows_swept = np.zeros(self.rows, bool)  # open rows an edge swept on past
         self._quiet_until = -np.inf
-        self._row_rate = np.full((2, self.rows), np.inf)  # rows' mean change, 2 frames before
+        # rows' mean change on the STEADY_FRAMES frames before (the last is the frame before)
+        self._row_rate = np.full((STEADY_FRAMES, self.rows), np.inf)
         self._tears: list[_Tear] = []
 
     def touched(self, t_down: float, t_up: float, rows: tuple[int, int] | None = None
@@ -385,8 +407,10 @@ class GlitchWatch:
         fracs = (levels >= JUMP_LEVEL).mean(axis=1)
         changed = (levels >= BAND_LEVEL).reshape(len(levels), self.rows, -1).mean(axis=2)
         rates = levels.reshape(len(levels), self.rows, -1).mean(axis=2)
-        hist = np.concatenate([self._row_rate, rates])  # hist[k + 2] is frame k's
-        surged = self._surged(rates, changed, np.maximum(hist[:-2], hist[1:-1]))
+        h = STEADY_FRAMES
+        hist = np.concatenate([self._row_rate, rates])  # hist[k + h] is frame k's
+        surged = self._surged(rates, changed,
+                              *_paces(np.stack([hist[d:d + len(rates)] for d in range(h)])))
         quiet = (fracs < JUMP_FRAC) & ~(changed >= BAND_FRAC).any(axis=1) & \
             ~surged.any(axis=1)
         # abnormal frames (black, bars): judged at once for the frames that jumped
@@ -406,7 +430,7 @@ class GlitchWatch:
                 j = int(next_loud[i]) - 1
                 self._prev_frac = float(fracs[j])
                 self._rows_changed = changed[j]
-                self._row_rate = hist[j + 1:j + 3].copy()
+                self._row_rate = hist[j + 1:j + 1 + h].copy()
                 self._prev = samples[start + j]
                 self._t_prev = ts[start + j]
                 i = j + 1
@@ -628,12 +652,14 @@ class GlitchWatch:
         return None
 
     # -- a tear: a band that surged over whatever the screen did, and came back ------------
-    def _surged(self, rates: np.ndarray, changed: np.ndarray, before: np.ndarray
-                ) -> np.ndarray:
+    def _surged(self, rates: np.ndarray, changed: np.ndarray, before: np.ndarray,
+                steady: np.ndarray) -> np.ndarray:
         """Per frame (rows of ``rates``, each row's mean change; ``changed``, the fraction of
         its points changed by BAND_LEVEL; ``before``, the most it changed on either of the two
-        frames before): the rows in a run of TEAR_ROWS or more adjacent ones that surged."""
-        up = (rates >= SURGE_K * before) & (rates >= SURGE_LEVEL) & (changed >= SURGE_FRAC)
+        frames before; ``steady``, whether its pace held steady, :func:`_paces`): the rows in a
+        run of TEAR_ROWS or more adjacent ones that surged."""
+        up = (rates >= np.where(steady, STEADY_K, SURGE_K) * before) & \
+            (rates >= SURGE_LEVEL) & (changed >= SURGE_FRAC)
         if self.rows < TEAR_ROWS:
             return np.zeros_like(up)
         m = self.rows - TEAR_ROWS + 1
@@ -648,7 +674,7 @@ class GlitchWatch:
         n = sample.shape[0] // self.rows
         rates = level.reshape(self.rows, n).mean(axis=1)
         changed = (level >= BAND_LEVEL).reshape(self.rows, n).mean(axis=1)
-        before = self._row_rate.max(axis=0)
+        before, steady = _paces(self._row_rate)
         sighting = None
         kept: list[_Tear] = []
         busy = np.zeros(self.rows, bool)
@@ -684,7 +710,7 @@ class GlitchWatch:
             # back once and flickers: the picture under it may have changed its contrast)
             like = 0.0 if tear.flickered else END_K * tear.rate
             again = fraction(level[tear.points] >= BAND_LEVEL) >= END_FRAC and \
-                float(rates[rows].mean()) >= max(SURGE_K * tear.pre_rate, SURGE_LEVEL, like)
+                float(rates[rows].mean()) >= max(tear.k * tear.pre_rate, SURGE_LEVEL, like)
             if again and _undone(tear.jump, _step(sample, prev, tear.points)) < UNDO_FRAC:
                 continue  # its rows changed as much again but on, not back: moving content
             if again:
@@ -702,7 +728,7 @@ class GlitchWatch:
                 tear.t_last = t
                 kept.append(tear)
             # else: too long, or the screen swept by meanwhile (a transition): not a glitch
-        up = self._surged(rates[None], changed[None], before[None])[0] & ~busy
+        up = self._surged(rates[None], changed[None], before[None], steady[None])[0] & ~busy
         if up.any():
             edges = np.flatnonzero(np.diff(np.r_[0, up.astype(np.int8), 0]))
             runs: list[tuple[int, int]] = []
@@ -725,13 +751,16 @@ class GlitchWatch:
                 pts = pts[level[pts] >= BAND_LEVEL]
                 # its pace before: that of the rows that surged (a row it reached over may
                 # have had a spike of its own: a video's bar passing)
-                pre = before[rows][up[rows]] if up[rows].any() else before[rows]
+                own = up[rows] if up[rows].any() else np.ones(end - lo, bool)
+                pre = before[rows][own]
+                # it ends as it began: a change as much above that pace as its start needed
+                k = STEADY_K if steady[rows][own].all() else SURGE_K
                 kept.append(_Tear(int(lo), int(end - 1), t, self._t_prev, prev, sample, pts,
                                   float(pre.mean()), float(rates[rows].mean()), t,
                                   self._rows_changed < CALM_ROW, before.copy(),
-                                  _step(sample, prev, pts)))
+                                  _step(sample, prev, pts), k))
         self._tears = kept[-MAX_OPEN:]
-        self._row_rate = np.stack([self._row_rate[1], rates])
+        self._row_rate = np.concatenate([self._row_rate[1:], rates[None]])
         return sighting
 
     def _strayed(self, tear: _Tear) -> bool:

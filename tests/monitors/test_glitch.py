@@ -530,3 +530,19 @@ def test_a_faint_tear_over_a_video_drifting_at_a_steady_pace_is_a_glitch():
     frames = [_drifting_clip(k) for k in range(20)] + [_drifting_clip(20 + 3 * k)
                                                        for k in range(7)]
     assert feed(GlitchWatch(0.25, rows=ROWS), noisy(frames)) == []
+
+
+
+
+
+def test_a_video_that_plays_on_after_a_freeze_through_the_colours_it_froze_at_is_no_glitch():
+    # the picture froze at a colour near its path (the twin's hue steps do not land on the
+    # same colours twice), and plays on: within a quarter second it cycles back past that
+    # colour, the screen back for a frame or two near what it was, but still moving
+    frozen = _drifting_clip(0)
+    frozen[8:32] = (196, 90, 90)
+    frames = [frozen] * 10 + [_drifting_clip(24 + k) for k in range(20)]
+    assert feed(GlitchWatch(0.25, rows=ROWS), noisy(frames)) == []
+    # the same screen coming back and staying: a glitch
+    frames = [frozen] * 10 + [_drifting_clip(24)] * 8 + [frozen] * 10
+    assert len(feed(GlitchWatch(0.25, rows=ROWS), noisy(frames))) == 1

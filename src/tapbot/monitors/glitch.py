@@ -9,7 +9,8 @@ frames and would slip between them. This one looks at every frame through a grid
 * **the screen came back**: many points (``JUMP_FRAC`` of the grid) jumped away from a calm
   screen and, within ``glitch_max_s``, came back all at once to within half their excursion
   and ``BACK_CAP`` (an animation under the glitch moves on a little meanwhile) and stayed
-  back, while the rest of the screen stayed as it was;
+  back, and still (a video playing on after a freeze passes back through the colours it had,
+  and moves on), while the rest of the screen stayed as it was;
 * **a band came back**: at least ``BAND_ROWS`` adjacent grid rows, calm until then, jumped
   across (nearly) their whole width and came back, the rows beside them staying calm (a bar
   sliding through moves on to them), whatever the rest of the screen does (a video) as long
@@ -465,7 +466,8 @@ class GlitchWatch:
         tear = self._tear_step(t, sample, prev, level)
         sighting = (self._abnormal_frames(t, sample, frac >= JUMP_FRAC, abnormal)
                     or self._bands(t, sample, prev, level) or tear
-                    or (self._screen_returns(t, sample) if self._open or self._back else None))
+                    or (self._screen_returns(t, sample, prev) if self._open or self._back
+                        else None))
         if sighting is not None:
             self._open.clear()
             self._back = None
@@ -534,7 +536,8 @@ class GlitchWatch:
                    and not any(t_down <= r <= t for r in self._responses)
                    for t_down, t_up, lo, hi in self._touches)
 
-    def _screen_returns(self, t: float, sample: np.ndarray) -> GlitchSighting | None:
+    def _screen_returns(self, t: float, sample: np.ndarray, prev: np.ndarray
+                        ) -> GlitchSighting | None:
         confirm, self._back = self._back, None
         still_open = []
         for jump in self._open:
@@ -542,7 +545,13 @@ class GlitchWatch:
             moved = moved_all[jump.jumped]
             back = back_fraction(moved, jump.size)
             if confirm is jump:
-                if back >= RETURN_FRAC and not jump.response and \
+                # back and still, as it was before it jumped (its points changing less than
+                # SURGE_LEVEL on average: noise): content that goes on moving only passed
+                # back through the colours it had (a video whose picture cycles through its
+                # hues, playing on after a freeze)
+                still = float(change_level(sample[jump.jumped], prev[jump.jumped]).mean()) \
+                    < SURGE_LEVEL
+                if back >= RETURN_FRAC and still and not jump.response and \
                         not self._touched_between(jump.t, t):
                     return GlitchSighting(jump.t, jump.t_last, jump.frac, "screen came back")
                 continue  # moved on (a scroll), a touch's response, or undone by a touch

@@ -534,6 +534,23 @@ def test_a_faint_tear_over_a_video_drifting_at_a_steady_pace_is_a_glitch():
 
 
 
+def test_a_tear_over_a_scroll_while_the_finger_swipes_over_it_is_a_glitch():
+    # the robot swipes the list (its finger over rows 4-43 from frame 0 to 30); the page it
+    # moves is motion, and a band that comes back in the middle of the swipe is no effect
+    # of it
+    frames = scroll([0.3] * 30)
+    for k in (15, 16):
+        frames[k] = tear(frames[k], 20, 26)
+    watch = GlitchWatch(0.25, rows=ROWS)
+    watch.touched(10.0, 10.0 + 30 * DT, rows=(4, 43))
+    (seen,) = feed(watch, noisy(frames))
+    assert abs(seen.t_start - (10.0 + 15 * DT)) < 1e-9
+    # a band as the finger goes down (a pressed row's highlight, gone as the page moves) is
+    # the swipe's doing
+    watch = GlitchWatch(0.25, rows=ROWS)
+    watch.touched(10.0 + 14 * DT, 10.0 + 40 * DT, rows=(4, 43))
+    assert feed(watch, noisy(frames)) == []
+
 
 def test_a_video_that_plays_on_after_a_freeze_through_the_colours_it_froze_at_is_no_glitch():
     # the picture froze at a colour near its path (the twin's hue steps do not land on the

@@ -39,7 +39,8 @@ frames and would slip between them. This one looks at every frame through a grid
   the next screen coming right after it). A band that is torn again right after it came back
   (a flickering tear) waits for its next end: one that undoes that jump (``UNDO_FRAC``),
   however it compares with the first (the picture under it moved on and changed its contrast).
-  A tap near the band as it began, or a response found then whose touch went near it (or that
+  A tap near the band as it began (a swipe: as it went down or lifted; while it moves, its
+  effect is the page it moves), or a response found then whose touch went near it (or that
   came long after any touch: a thaw), explains it (for the band test as for this one: the
   runner may take a glitch for the response to a key pressed far from it); a band back to
   exactly what it was, only if it began by the time the finger was up (a pressed row's
@@ -801,18 +802,22 @@ class GlitchWatch:
         return bool(len(moved)) and fraction(moved < BAND_BACK_CAP) >= BAND_BACK
 
     def _tear_excused(self, tear: _Tear, t: float) -> bool:
-        """A touch near the band while it began or before it ended, or a response found
-        as it began whose touch went near it."""
+        """A touch near the band while it began (a swipe: as it went down or lifted) or
+        before it ended, or a response found as it began whose touch went near it."""
         band = (tear.lo, tear.hi)
         if self._touched_between(tear.t0, t, band):
             return True
         for t_down, t_up, lo, hi in self._touches:
-            # a tap's effect (a pressed row's highlight) may come a while after it; a swipe's
-            # (the page it moves) comes while the finger moves
+            # a tap's effect (a pressed row's highlight) may come a while after it
             late = RESPONSE_SPREAD_S
             if t_up - t_down <= TAP_S and not any(t_down <= r <= tear.t0
                                                   for r in self._responses):
                 late = TOUCH_EFFECT_S  # a tap with no response found: it may be this
+            if t_up - t_down > TAP_S and t_down + TAP_S < tear.t0 < t_up:
+                # a swipe's effect while the finger moves is the page it moves: motion, which
+                # this test tells from a band that comes back (a pressed row's highlight
+                # shows as it goes down, and goes as the page starts to move)
+                continue
             if t_down <= tear.t0 <= t_up + late and self._near(lo, hi, band):
                 return True
         return self._found_response(tear.t0, band, self._came_back(tear))

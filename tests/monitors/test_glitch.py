@@ -533,6 +533,17 @@ def test_a_faint_tear_over_a_video_drifting_at_a_steady_pace_is_a_glitch():
 
 
 
+def test_a_tear_over_a_fast_scroll_whose_rows_change_whole_at_once_is_a_glitch():
+    # a fast scroll: each row's change jumps as lines of text cross its points, so the band
+    # is no surge over the most its rows changed on the frames before; but before only parts
+    # of each row changed, and the band changes them all at once
+    frames = scroll([1.5] * 30)
+    for k in (15, 16):
+        frames[k] = tear(frames[k], 14, 20)
+    (seen,) = feed(GlitchWatch(0.25, rows=ROWS), noisy(frames))
+    assert abs(seen.t_start - (10.0 + 15 * DT)) < 1e-9
+    assert feed(GlitchWatch(0.25, rows=ROWS), noisy(scroll([1.5] * 30))) == []
+
 
 def test_a_tear_over_a_scroll_while_the_finger_swipes_over_it_is_a_glitch():
     # the robot swipes the list (its finger over rows 4-43 from frame 0 to 30); the page it

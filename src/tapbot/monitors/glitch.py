@@ -23,7 +23,9 @@ frames and would slip between them. This one looks at every frame through a grid
 * **a tear** (a band of rows showing other content over a screen that already moves: a video,
   a scroll): at least ``TEAR_ROWS`` adjacent rows *surge*, each changing ``SURGE_K`` times
   what it changed on the two frames before (``STEADY_K`` times, over a pace that held steady:
-  a video's picture drifting through its colours does not double its own change in a frame);
+  a video's picture drifting through its colours does not double its own change in a frame),
+  or changing whole together where before only parts of them changed (``PART_FRAC``: a fast
+  scroll changes a row where edges cross its points, its pace jumping as text passes);
   the band ends when its rows change about as much again, as many times the pace before of the
   rows that surged by themselves (a row the band reaches over may have spiked on its own: a
   video's bar), within ``glitch_max_s``, undoing at
@@ -127,6 +129,11 @@ SURGE_FRAC = 0.5
 STEADY_K = 2.0
 STEADY_FRAMES = 3
 STEADY_RATIO = 1.3
+#: ... or it changed whole (BAND_FRAC of its points, by SURGE_LEVEL on average) where on each
+#: of the two frames before at most PART_FRAC of its points changed: a scroll changes a row
+#: where edges pass its points, a few of them at a time, its pace jumping as a line of text
+#: crosses it; a band of other content changes them all at once.
+PART_FRAC = 0.5
 #: ... the band reaches over the rows beside it that changed at least WIDEN_K times as much
 #: as its rows on average (a video's own spike in one of them);
 WIDEN_K = 0.5
@@ -356,6 +363,7 @@ class GlitchWatch:
         self._quiet_until = -np.inf
         # rows' mean change on the STEADY_FRAMES frames before (the last is the frame before)
         self._row_rate = np.full((STEADY_FRAMES, self.rows), np.inf)
+        self._row_part = np.ones((2, self.rows))  # rows' fraction changed, 2 frames before
         self._tears: list[_Tear] = []
 
     def touched(self, t_down: float, t_up: float, rows: tuple[int, int] | None = None
@@ -411,8 +419,10 @@ class GlitchWatch:
         rates = levels.reshape(len(levels), self.rows, -1).mean(axis=2)
         h = STEADY_FRAMES
         hist = np.concatenate([self._row_rate, rates])  # hist[k + h] is frame k's
+        parts = np.concatenate([self._row_part, changed])  # parts[k + 2] is frame k's
         surged = self._surged(rates, changed,
-                              *_paces(np.stack([hist[d:d + len(rates)] for d in range(h)])))
+                              *_paces(np.stack([hist[d:d + len(rates)] for d in range(h)])),
+                              np.maximum(parts[:-2], parts[1:-1]))
         quiet = (fracs < JUMP_FRAC) & ~(changed >= BAND_FRAC).any(axis=1) & \
             ~surged.any(axis=1)
         # abnormal frames (black, bars): judged at once for the frames that jumped
@@ -433,6 +443,7 @@ class GlitchWatch:
                 self._prev_frac = float(fracs[j])
                 self._rows_changed = changed[j]
                 self._row_rate = hist[j + 1:j + 1 + h].copy()
+                self._row_part = parts[j + 1:j + 3].copy()
                 self._prev = samples[start + j]
                 self._t_prev = ts[start + j]
                 i = j + 1
@@ -663,11 +674,12 @@ class GlitchWatch:
 
     # -- a tear: a band that surged over whatever the screen did, and came back ------------
     def _surged(self, rates: np.ndarray, changed: np.ndarray, before: np.ndarray,
-                steady: np.ndarray) -> np.ndarray:
+                steady: np.ndarray, part: np.ndarray) -> np.ndarray:
         """Per frame (rows of ``rates``, each row's mean change; ``changed``, the fraction of
         its points changed by BAND_LEVEL; ``before``, the most it changed on either of the two
-        frames before; ``steady``, whether its pace held steady, :func:`_paces`): the rows in a
-        run of TEAR_ROWS or more adjacent ones that surged."""
+        frames before; ``steady``, whether its pace held steady, :func:`_paces`; ``part``, the
+        most of its points changed on either of the two frames before): the rows in a run of
+        TEAR_ROWS or more adjacent ones that surged."""
         up = (rates >= np.where(steady, STEADY_K, SURGE_K) * before) & \
             (rates >= SURGE_LEVEL) & (changed >= SURGE_FRAC)
         if self.rows < TEAR_ROWS:
@@ -677,6 +689,15 @@ class GlitchWatch:
         out = np.zeros_like(up)
         for d in range(TEAR_ROWS):  # every row of a full window
             out[..., d:d + full.shape[-1]] |= full
+        # a run of rows that changed whole together, where before only parts of them did
+        # (unless rows of it surged as above: that band is judged as such)
+        cand = (changed >= SURGE_FRAC) & (rates >= SURGE_LEVEL)
+        for i in np.flatnonzero((changed >= BAND_FRAC).any(axis=-1)):
+            edges = np.flatnonzero(np.diff(np.r_[0, cand[i].astype(np.int8), 0]))
+            for lo, end in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
+                if end - lo >= TEAR_ROWS and changed[i, lo:end].mean() >= BAND_FRAC and \
+                        part[i, lo:end].mean() <= PART_FRAC and not out[i, lo:end].any():
+                    out[i, lo:end] = True
         return out
 
     def _tear_step(self, t: float, sample: np.ndarray, prev: np.ndarray, level: np.ndarray
@@ -685,6 +706,7 @@ class GlitchWatch:
         rates = level.reshape(self.rows, n).mean(axis=1)
         changed = (level >= BAND_LEVEL).reshape(self.rows, n).mean(axis=1)
         before, steady = _paces(self._row_rate)
+        part = self._row_part.max(axis=0)
         sighting = None
         kept: list[_Tear] = []
         busy = np.zeros(self.rows, bool)
@@ -738,7 +760,8 @@ class GlitchWatch:
                 tear.t_last = t
                 kept.append(tear)
             # else: too long, or the screen swept by meanwhile (a transition): not a glitch
-        up = self._surged(rates[None], changed[None], before[None], steady[None])[0] & ~busy
+        up = self._surged(rates[None], changed[None], before[None], steady[None],
+                          part[None])[0] & ~busy
         if up.any():
             edges = np.flatnonzero(np.diff(np.r_[0, up.astype(np.int8), 0]))
             runs: list[tuple[int, int]] = []
@@ -765,12 +788,15 @@ class GlitchWatch:
                 pre = before[rows][own]
                 # it ends as it began: a change as much above that pace as its start needed
                 k = STEADY_K if steady[rows][own].all() else SURGE_K
+                if not (rates[rows][own] >= k * before[rows][own]).all():
+                    k = 0.0  # it changed whole: it ends changing whole again, back
                 kept.append(_Tear(int(lo), int(end - 1), t, self._t_prev, prev, sample, pts,
                                   float(pre.mean()), float(rates[rows].mean()), t,
                                   self._rows_changed < CALM_ROW, before.copy(),
                                   _step(sample, prev, pts), k))
         self._tears = kept[-MAX_OPEN:]
         self._row_rate = np.concatenate([self._row_rate[1:], rates[None]])
+        self._row_part = np.stack([self._row_part[1], changed])
         return sighting
 
     def _strayed(self, tear: _Tear) -> bool:

@@ -691,12 +691,17 @@ class GlitchWatch:
             out[..., d:d + full.shape[-1]] |= full
         # a run of rows that changed whole together, where before only parts of them did
         # (unless rows of it surged as above: that band is judged as such)
+        whole = (changed >= BAND_FRAC).any(axis=-1)
+        if not whole.any():
+            return out
         cand = (changed >= SURGE_FRAC) & (rates >= SURGE_LEVEL)
-        for i in np.flatnonzero((changed >= BAND_FRAC).any(axis=-1)):
-            edges = np.flatnonzero(np.diff(np.r_[0, cand[i].astype(np.int8), 0]))
+        for i in np.flatnonzero(whole & (cand & (part <= PART_FRAC)).any(axis=-1)):
+            edges = np.flatnonzero(np.diff(cand[i].astype(np.int8), prepend=0, append=0))
             for lo, end in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
-                if end - lo >= TEAR_ROWS and changed[i, lo:end].mean() >= BAND_FRAC and \
-                        part[i, lo:end].mean() <= PART_FRAC and not out[i, lo:end].any():
+                k = end - lo
+                if k >= TEAR_ROWS and float(changed[i, lo:end].sum()) >= BAND_FRAC * k and \
+                        float(part[i, lo:end].sum()) <= PART_FRAC * k and \
+                        not out[i, lo:end].any():
                     out[i, lo:end] = True
         return out
 

@@ -492,3 +492,85 @@ def test_an_app_that_slides_in_and_back_out_as_a_fault_closes_it_is_no_glitch(ap
     # the first faint rows. Closed at once (1.27 s), the app shows six rows and goes: no edge
     # moved on, but those rows began a frame before that answer, which made sure of it
     assert _twin_app_closed_as_it_opens(app, close_at_s) == []
+
+
+def _drifting_clip(k: int) -> np.ndarray:
+    """A flat picture in rows 8-31 whose colour walks round the hue wheel, one channel 26
+    (0-255) a frame, as the twin's video does: a steady pace, turning every six frames."""
+    lo, hi = 40, 196  # six steps of 26 between corners
+    corners = [(hi, lo, lo), (hi, hi, lo), (lo, hi, lo), (lo, hi, hi), (lo, lo, hi),
+               (hi, lo, hi)]
+    seg, i = divmod(k % 36, 6)
+    a, b = np.array(corners[seg]), np.array(corners[(seg + 1) % 6])
+    img = page(0.0)
+    img[8:32] = a + (b - a) * i // 6
+    return img
+
+
+def _faint_tear(img: np.ndarray, lo: int = 14, hi: int = 21) -> np.ndarray:
+    """A tear over the picture as the twin's camera sees one over its video: one channel
+    of the band's rows (red: still, at these frames) off by 40, a change about the size of
+    the picture's own per frame."""
+    out = img.copy()
+    out[lo:hi, :, 0] = np.clip(out[lo:hi, :, 0] + 40, 0, 255)
+    return out
+
+
+def test_a_faint_tear_over_a_video_drifting_at_a_steady_pace_is_a_glitch():
+    # the picture's rows change ~30 a frame, steadily; the tear adds ~40 to them for two
+    # frames and takes it away: under SURGE_K times their pace, but twice a pace that held
+    # steady, which the picture's own motion does not do in one frame
+    frames = [_drifting_clip(k) for k in range(40)]
+    assert feed(GlitchWatch(0.25, rows=ROWS), noisy(frames)) == []
+    for k in (20, 21):
+        frames[k] = _faint_tear(frames[k])
+    (seen,) = feed(GlitchWatch(0.25, rows=ROWS), noisy(frames))
+    assert abs(seen.t_start - (10.0 + 20 * DT)) < 1e-9
+    # the picture's own pace stepping up (a faster fade) surges too, but goes on
+    frames = [_drifting_clip(k) for k in range(20)] + [_drifting_clip(20 + 3 * k)
+                                                       for k in range(7)]
+    assert feed(GlitchWatch(0.25, rows=ROWS), noisy(frames)) == []
+
+
+
+def test_a_tear_over_a_fast_scroll_whose_rows_change_whole_at_once_is_a_glitch():
+    # a fast scroll: each row's change jumps as lines of text cross its points, so the band
+    # is no surge over the most its rows changed on the frames before; but before only parts
+    # of each row changed, and the band changes them all at once
+    frames = scroll([1.5] * 30)
+    for k in (15, 16):
+        frames[k] = tear(frames[k], 14, 20)
+    (seen,) = feed(GlitchWatch(0.25, rows=ROWS), noisy(frames))
+    assert abs(seen.t_start - (10.0 + 15 * DT)) < 1e-9
+    assert feed(GlitchWatch(0.25, rows=ROWS), noisy(scroll([1.5] * 30))) == []
+
+
+def test_a_tear_over_a_scroll_while_the_finger_swipes_over_it_is_a_glitch():
+    # the robot swipes the list (its finger over rows 4-43 from frame 0 to 30); the page it
+    # moves is motion, and a band that comes back in the middle of the swipe is no effect
+    # of it
+    frames = scroll([0.3] * 30)
+    for k in (15, 16):
+        frames[k] = tear(frames[k], 20, 26)
+    watch = GlitchWatch(0.25, rows=ROWS)
+    watch.touched(10.0, 10.0 + 30 * DT, rows=(4, 43))
+    (seen,) = feed(watch, noisy(frames))
+    assert abs(seen.t_start - (10.0 + 15 * DT)) < 1e-9
+    # a band as the finger goes down (a pressed row's highlight, gone as the page moves) is
+    # the swipe's doing
+    watch = GlitchWatch(0.25, rows=ROWS)
+    watch.touched(10.0 + 14 * DT, 10.0 + 40 * DT, rows=(4, 43))
+    assert feed(watch, noisy(frames)) == []
+
+
+def test_a_video_that_plays_on_after_a_freeze_through_the_colours_it_froze_at_is_no_glitch():
+    # the picture froze at a colour near its path (the twin's hue steps do not land on the
+    # same colours twice), and plays on: within a quarter second it cycles back past that
+    # colour, the screen back for a frame or two near what it was, but still moving
+    frozen = _drifting_clip(0)
+    frozen[8:32] = (196, 90, 90)
+    frames = [frozen] * 10 + [_drifting_clip(24 + k) for k in range(20)]
+    assert feed(GlitchWatch(0.25, rows=ROWS), noisy(frames)) == []
+    # the same screen coming back and staying: a glitch
+    frames = [frozen] * 10 + [_drifting_clip(24)] * 8 + [frozen] * 10
+    assert len(feed(GlitchWatch(0.25, rows=ROWS), noisy(frames))) == 1

@@ -9,7 +9,8 @@ frames and would slip between them. This one looks at every frame through a grid
 * **the screen came back**: many points (``JUMP_FRAC`` of the grid) jumped away from a calm
   screen and, within ``glitch_max_s``, came back all at once to within half their excursion
   and ``BACK_CAP`` (an animation under the glitch moves on a little meanwhile) and stayed
-  back, while the rest of the screen stayed as it was;
+  back, and still (a video playing on after a freeze passes back through the colours it had,
+  and moves on), while the rest of the screen stayed as it was;
 * **a band came back**: at least ``BAND_ROWS`` adjacent grid rows, calm until then, jumped
   across (nearly) their whole width and came back, the rows beside them staying calm (a bar
   sliding through moves on to them), whatever the rest of the screen does (a video) as long
@@ -21,9 +22,13 @@ frames and would slip between them. This one looks at every frame through a grid
   time;
 * **a tear** (a band of rows showing other content over a screen that already moves: a video,
   a scroll): at least ``TEAR_ROWS`` adjacent rows *surge*, each changing ``SURGE_K`` times
-  what it changed on the two frames before; the band ends when its rows change about as much
-  again, SURGE_K times the pace before of the rows that surged by themselves (a row the band
-  reaches over may have spiked on its own: a video's bar), within ``glitch_max_s``, undoing at
+  what it changed on the two frames before (``STEADY_K`` times, over a pace that held steady:
+  a video's picture drifting through its colours does not double its own change in a frame),
+  or changing whole together where before only parts of them changed (``PART_FRAC``: a fast
+  scroll changes a row where edges cross its points, its pace jumping as text passes);
+  the band ends when its rows change about as much again, as many times the pace before of the
+  rows that surged by themselves (a row the band reaches over may have spiked on its own: a
+  video's bar), within ``glitch_max_s``, undoing at
   least ``UNDO_FRAC`` of their jump colour by colour (a band comes back; an app's edge rising
   on past them does not: its body goes further the same way, and such a change drops the
   band), the screen not sweeping meanwhile and most of the rest of it not changing then; in
@@ -36,7 +41,8 @@ frames and would slip between them. This one looks at every frame through a grid
   the next screen coming right after it). A band that is torn again right after it came back
   (a flickering tear) waits for its next end: one that undoes that jump (``UNDO_FRAC``),
   however it compares with the first (the picture under it moved on and changed its contrast).
-  A tap near the band as it began, or a response found then whose touch went near it (or that
+  A tap near the band as it began (a swipe: as it went down or lifted; while it moves, its
+  effect is the page it moves), or a response found then whose touch went near it (or that
   came long after any touch: a thaw), explains it (for the band test as for this one: the
   runner may take a glitch for the response to a key pressed far from it); a band back to
   exactly what it was, only if it began by the time the finger was up (a pressed row's
@@ -113,6 +119,21 @@ TEAR_ROWS = 3
 SURGE_K = 2.5
 SURGE_LEVEL = 20.0
 SURGE_FRAC = 0.5
+#: ... or STEADY_K times, for a row whose change held steady over the STEADY_FRAMES frames
+#: before (the most at most STEADY_RATIO times the least): SURGE_K leaves room for a pace that
+#: wanders from frame to frame (a scroll: what passes a row varies); content moving at a
+#: steady pace (a video's picture drifting through its colours) is predictable, and its own
+#: motion does not double its change in one frame. A tear over such content adds a change of
+#: its own about the pace's size (the band's colours scrambled over a flat picture), which
+#: SURGE_K cannot tell from a wandering pace.
+STEADY_K = 2.0
+STEADY_FRAMES = 3
+STEADY_RATIO = 1.3
+#: ... or it changed whole (BAND_FRAC of its points, by SURGE_LEVEL on average) where on each
+#: of the two frames before at most PART_FRAC of its points changed: a scroll changes a row
+#: where edges pass its points, a few of them at a time, its pace jumping as a line of text
+#: crosses it; a band of other content changes them all at once.
+PART_FRAC = 0.5
 #: ... the band reaches over the rows beside it that changed at least WIDEN_K times as much
 #: as its rows on average (a video's own spike in one of them);
 WIDEN_K = 0.5
@@ -251,6 +272,14 @@ def _swept(calm: np.ndarray, lo: int, hi: int, changed: np.ndarray) -> bool:
     return bool(rest.any()) and float(changed[rest].mean()) > SWEEP_FRAC
 
 
+def _paces(hist: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """From rows' mean change on the STEADY_FRAMES frames before (``hist``, oldest first,
+    over any further axes): the most each changed on either of the two frames before, and
+    whether its change held steady over them all (see STEADY_K)."""
+    lo, hi = hist.min(axis=0), hist.max(axis=0)
+    return np.maximum(hist[-1], hist[-2]), hi <= STEADY_RATIO * lo
+
+
 def _step(sample: np.ndarray, prev: np.ndarray, points: np.ndarray) -> np.ndarray:
     """How ``points`` changed from ``prev`` to ``sample``, per channel (signed, float32)."""
     return (sample[points] - prev[points]).astype(np.float32)
@@ -294,6 +323,7 @@ class _Tear:
     calm: np.ndarray  # per row: calm on the frame before it (see SWEEP_FRAC)
     pre_rows: np.ndarray  # per row: the most it changed on either of the two frames before
     jump: np.ndarray  # how its points jumped into it (per channel; torn again: then)
+    k: float = SURGE_K  # how many times their pace before its rows changed (a steady pace's)
     post: np.ndarray | None = None
     t_post: float = 0.0
     flickered: bool = False  # it came back once and was torn again
@@ -331,7 +361,9 @@ class GlitchWatch:
         self._rows_back_t0 = np.full(self.rows, np.nan)
         self._rows_swept = np.zeros(self.rows, bool)  # open rows an edge swept on past
         self._quiet_until = -np.inf
-        self._row_rate = np.full((2, self.rows), np.inf)  # rows' mean change, 2 frames before
+        # rows' mean change on the STEADY_FRAMES frames before (the last is the frame before)
+        self._row_rate = np.full((STEADY_FRAMES, self.rows), np.inf)
+        self._row_part = np.ones((2, self.rows))  # rows' fraction changed, 2 frames before
         self._tears: list[_Tear] = []
 
     def touched(self, t_down: float, t_up: float, rows: tuple[int, int] | None = None
@@ -385,8 +417,12 @@ class GlitchWatch:
         fracs = (levels >= JUMP_LEVEL).mean(axis=1)
         changed = (levels >= BAND_LEVEL).reshape(len(levels), self.rows, -1).mean(axis=2)
         rates = levels.reshape(len(levels), self.rows, -1).mean(axis=2)
-        hist = np.concatenate([self._row_rate, rates])  # hist[k + 2] is frame k's
-        surged = self._surged(rates, changed, np.maximum(hist[:-2], hist[1:-1]))
+        h = STEADY_FRAMES
+        hist = np.concatenate([self._row_rate, rates])  # hist[k + h] is frame k's
+        parts = np.concatenate([self._row_part, changed])  # parts[k + 2] is frame k's
+        surged = self._surged(rates, changed,
+                              *_paces(np.stack([hist[d:d + len(rates)] for d in range(h)])),
+                              np.maximum(parts[:-2], parts[1:-1]))
         quiet = (fracs < JUMP_FRAC) & ~(changed >= BAND_FRAC).any(axis=1) & \
             ~surged.any(axis=1)
         # abnormal frames (black, bars): judged at once for the frames that jumped
@@ -406,7 +442,8 @@ class GlitchWatch:
                 j = int(next_loud[i]) - 1
                 self._prev_frac = float(fracs[j])
                 self._rows_changed = changed[j]
-                self._row_rate = hist[j + 1:j + 3].copy()
+                self._row_rate = hist[j + 1:j + 1 + h].copy()
+                self._row_part = parts[j + 1:j + 3].copy()
                 self._prev = samples[start + j]
                 self._t_prev = ts[start + j]
                 i = j + 1
@@ -441,7 +478,8 @@ class GlitchWatch:
         tear = self._tear_step(t, sample, prev, level)
         sighting = (self._abnormal_frames(t, sample, frac >= JUMP_FRAC, abnormal)
                     or self._bands(t, sample, prev, level) or tear
-                    or (self._screen_returns(t, sample) if self._open or self._back else None))
+                    or (self._screen_returns(t, sample, prev) if self._open or self._back
+                        else None))
         if sighting is not None:
             self._open.clear()
             self._back = None
@@ -510,7 +548,8 @@ class GlitchWatch:
                    and not any(t_down <= r <= t for r in self._responses)
                    for t_down, t_up, lo, hi in self._touches)
 
-    def _screen_returns(self, t: float, sample: np.ndarray) -> GlitchSighting | None:
+    def _screen_returns(self, t: float, sample: np.ndarray, prev: np.ndarray
+                        ) -> GlitchSighting | None:
         confirm, self._back = self._back, None
         still_open = []
         for jump in self._open:
@@ -518,7 +557,13 @@ class GlitchWatch:
             moved = moved_all[jump.jumped]
             back = back_fraction(moved, jump.size)
             if confirm is jump:
-                if back >= RETURN_FRAC and not jump.response and \
+                # back and still, as it was before it jumped (its points changing less than
+                # SURGE_LEVEL on average: noise): content that goes on moving only passed
+                # back through the colours it had (a video whose picture cycles through its
+                # hues, playing on after a freeze)
+                still = float(change_level(sample[jump.jumped], prev[jump.jumped]).mean()) \
+                    < SURGE_LEVEL
+                if back >= RETURN_FRAC and still and not jump.response and \
                         not self._touched_between(jump.t, t):
                     return GlitchSighting(jump.t, jump.t_last, jump.frac, "screen came back")
                 continue  # moved on (a scroll), a touch's response, or undone by a touch
@@ -628,12 +673,15 @@ class GlitchWatch:
         return None
 
     # -- a tear: a band that surged over whatever the screen did, and came back ------------
-    def _surged(self, rates: np.ndarray, changed: np.ndarray, before: np.ndarray
-                ) -> np.ndarray:
+    def _surged(self, rates: np.ndarray, changed: np.ndarray, before: np.ndarray,
+                steady: np.ndarray, part: np.ndarray) -> np.ndarray:
         """Per frame (rows of ``rates``, each row's mean change; ``changed``, the fraction of
         its points changed by BAND_LEVEL; ``before``, the most it changed on either of the two
-        frames before): the rows in a run of TEAR_ROWS or more adjacent ones that surged."""
-        up = (rates >= SURGE_K * before) & (rates >= SURGE_LEVEL) & (changed >= SURGE_FRAC)
+        frames before; ``steady``, whether its pace held steady, :func:`_paces`; ``part``, the
+        most of its points changed on either of the two frames before): the rows in a run of
+        TEAR_ROWS or more adjacent ones that surged."""
+        up = (rates >= np.where(steady, STEADY_K, SURGE_K) * before) & \
+            (rates >= SURGE_LEVEL) & (changed >= SURGE_FRAC)
         if self.rows < TEAR_ROWS:
             return np.zeros_like(up)
         m = self.rows - TEAR_ROWS + 1
@@ -641,6 +689,20 @@ class GlitchWatch:
         out = np.zeros_like(up)
         for d in range(TEAR_ROWS):  # every row of a full window
             out[..., d:d + full.shape[-1]] |= full
+        # a run of rows that changed whole together, where before only parts of them did
+        # (unless rows of it surged as above: that band is judged as such)
+        whole = (changed >= BAND_FRAC).any(axis=-1)
+        if not whole.any():
+            return out
+        cand = (changed >= SURGE_FRAC) & (rates >= SURGE_LEVEL)
+        for i in np.flatnonzero(whole & (cand & (part <= PART_FRAC)).any(axis=-1)):
+            edges = np.flatnonzero(np.diff(cand[i].astype(np.int8), prepend=0, append=0))
+            for lo, end in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
+                k = end - lo
+                if k >= TEAR_ROWS and float(changed[i, lo:end].sum()) >= BAND_FRAC * k and \
+                        float(part[i, lo:end].sum()) <= PART_FRAC * k and \
+                        not out[i, lo:end].any():
+                    out[i, lo:end] = True
         return out
 
     def _tear_step(self, t: float, sample: np.ndarray, prev: np.ndarray, level: np.ndarray
@@ -648,7 +710,8 @@ class GlitchWatch:
         n = sample.shape[0] // self.rows
         rates = level.reshape(self.rows, n).mean(axis=1)
         changed = (level >= BAND_LEVEL).reshape(self.rows, n).mean(axis=1)
-        before = self._row_rate.max(axis=0)
+        before, steady = _paces(self._row_rate)
+        part = self._row_part.max(axis=0)
         sighting = None
         kept: list[_Tear] = []
         busy = np.zeros(self.rows, bool)
@@ -684,7 +747,7 @@ class GlitchWatch:
             # back once and flickers: the picture under it may have changed its contrast)
             like = 0.0 if tear.flickered else END_K * tear.rate
             again = fraction(level[tear.points] >= BAND_LEVEL) >= END_FRAC and \
-                float(rates[rows].mean()) >= max(SURGE_K * tear.pre_rate, SURGE_LEVEL, like)
+                float(rates[rows].mean()) >= max(tear.k * tear.pre_rate, SURGE_LEVEL, like)
             if again and _undone(tear.jump, _step(sample, prev, tear.points)) < UNDO_FRAC:
                 continue  # its rows changed as much again but on, not back: moving content
             if again:
@@ -702,7 +765,8 @@ class GlitchWatch:
                 tear.t_last = t
                 kept.append(tear)
             # else: too long, or the screen swept by meanwhile (a transition): not a glitch
-        up = self._surged(rates[None], changed[None], before[None])[0] & ~busy
+        up = self._surged(rates[None], changed[None], before[None], steady[None],
+                          part[None])[0] & ~busy
         if up.any():
             edges = np.flatnonzero(np.diff(np.r_[0, up.astype(np.int8), 0]))
             runs: list[tuple[int, int]] = []
@@ -725,13 +789,19 @@ class GlitchWatch:
                 pts = pts[level[pts] >= BAND_LEVEL]
                 # its pace before: that of the rows that surged (a row it reached over may
                 # have had a spike of its own: a video's bar passing)
-                pre = before[rows][up[rows]] if up[rows].any() else before[rows]
+                own = up[rows] if up[rows].any() else np.ones(end - lo, bool)
+                pre = before[rows][own]
+                # it ends as it began: a change as much above that pace as its start needed
+                k = STEADY_K if steady[rows][own].all() else SURGE_K
+                if not (rates[rows][own] >= k * before[rows][own]).all():
+                    k = 0.0  # it changed whole: it ends changing whole again, back
                 kept.append(_Tear(int(lo), int(end - 1), t, self._t_prev, prev, sample, pts,
                                   float(pre.mean()), float(rates[rows].mean()), t,
                                   self._rows_changed < CALM_ROW, before.copy(),
-                                  _step(sample, prev, pts)))
+                                  _step(sample, prev, pts), k))
         self._tears = kept[-MAX_OPEN:]
-        self._row_rate = np.stack([self._row_rate[1], rates])
+        self._row_rate = np.concatenate([self._row_rate[1:], rates[None]])
+        self._row_part = np.stack([self._row_part[1], changed])
         return sighting
 
     def _strayed(self, tear: _Tear) -> bool:
@@ -763,18 +833,22 @@ class GlitchWatch:
         return bool(len(moved)) and fraction(moved < BAND_BACK_CAP) >= BAND_BACK
 
     def _tear_excused(self, tear: _Tear, t: float) -> bool:
-        """A touch near the band while it began or before it ended, or a response found
-        as it began whose touch went near it."""
+        """A touch near the band while it began (a swipe: as it went down or lifted) or
+        before it ended, or a response found as it began whose touch went near it."""
         band = (tear.lo, tear.hi)
         if self._touched_between(tear.t0, t, band):
             return True
         for t_down, t_up, lo, hi in self._touches:
-            # a tap's effect (a pressed row's highlight) may come a while after it; a swipe's
-            # (the page it moves) comes while the finger moves
+            # a tap's effect (a pressed row's highlight) may come a while after it
             late = RESPONSE_SPREAD_S
             if t_up - t_down <= TAP_S and not any(t_down <= r <= tear.t0
                                                   for r in self._responses):
                 late = TOUCH_EFFECT_S  # a tap with no response found: it may be this
+            if t_up - t_down > TAP_S and t_down + TAP_S < tear.t0 < t_up:
+                # a swipe's effect while the finger moves is the page it moves: motion, which
+                # this test tells from a band that comes back (a pressed row's highlight
+                # shows as it goes down, and goes as the page starts to move)
+                continue
             if t_down <= tear.t0 <= t_up + late and self._near(lo, hi, band):
                 return True
         return self._found_response(tear.t0, band, self._came_back(tear))

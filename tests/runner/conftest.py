@@ -51,3 +51,18 @@ def twin():
         runner = Runner(rig, dispatcher, run_id="t", reader=reader, **runner_kw)
         return rig, runner, docs
     return make
+
+
+def soak_flow(flow_name: str, schedule: list[dict], seconds: float, seed: int, run_id: str):
+    """A soak of one library flow on the twin with a fixed fault ``schedule``: the rig (its
+    truth is the reference) and the documents."""
+    from tapbot.flows import FlowMix, Plan
+    from tapbot.flows.library import library_flow
+
+    rig = build_rig(None, seed=seed, overrides={"device": {"faults": {"schedule": schedule}}})
+    docs: list = []
+    dispatcher = Dispatcher()
+    dispatcher.subscribe(docs.append)
+    Runner(rig, dispatcher, run_id=run_id).run_plan(
+        Plan.from_mix([FlowMix(flow=library_flow(flow_name))], seed=seed, duration_s=seconds))
+    return rig, docs

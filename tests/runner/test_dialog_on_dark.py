@@ -10,25 +10,16 @@ from functools import cache
 
 import pytest
 
-from tapbot.core import Dispatcher, Incident
-from tapbot.flows import FlowMix, Plan
-from tapbot.flows.library import library_flow
-from tapbot.rig import build_rig
-from tapbot.runner import Runner
+from tapbot.core import Incident
 from tapbot.sim.score import score_run
+
+from .conftest import soak_flow
 
 SEED = 6
 
 
 def soak(schedule, seconds):
-    rig = build_rig(None, seed=SEED,
-                    overrides={"device": {"faults": {"schedule": schedule}}})
-    docs = []
-    dispatcher = Dispatcher()
-    dispatcher.subscribe(docs.append)
-    Runner(rig, dispatcher, run_id="anr-dark").run_plan(
-        Plan.from_mix([FlowMix(flow=library_flow("video"))], seed=SEED, duration_s=seconds))
-    return rig, docs
+    return soak_flow("video", schedule, seconds, SEED, "anr-dark")
 
 
 @cache

@@ -10,12 +10,10 @@ from functools import cache
 
 import pytest
 
-from tapbot.core import Dispatcher, Incident
-from tapbot.flows import FlowMix, Plan
-from tapbot.flows.library import library_flow
-from tapbot.rig import build_rig
-from tapbot.runner import Runner
+from tapbot.core import Incident
 from tapbot.sim.score import score_run
+
+from .conftest import soak_flow
 
 #: The freeze begins this long after the second scroll's finger comes down: the list has
 #: answered (it follows the finger) and the drag goes on into the frozen phone, as on seed 4.
@@ -23,13 +21,7 @@ INTO_DRAG_S = 0.25
 
 
 def soak(schedule, seconds, seed=4):
-    rig = build_rig(None, seed=seed, overrides={"device": {"faults": {"schedule": schedule}}})
-    docs = []
-    dispatcher = Dispatcher()
-    dispatcher.subscribe(docs.append)
-    Runner(rig, dispatcher, run_id="home").run_plan(
-        Plan.from_mix([FlowMix(flow=library_flow("settings"))], seed=seed, duration_s=seconds))
-    return rig, docs
+    return soak_flow("settings", schedule, seconds, seed, "home")
 
 
 @cache

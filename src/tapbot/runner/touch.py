@@ -194,10 +194,10 @@ class TouchMixin:
         that first frame); a dark frame or colour bars gone ``glitch_max_s`` later are a
         glitch (the glitch watch reports it), and the wait goes on after them. (The first
         frame of either may be a blend with the screen before: the frame after it is looked
-        at too.) With ``back_to`` (the view before the
-        touch, where the tool and animations are, and a list), any other change that comes
-        back to it within ``glitch_max_s`` (:meth:`_came_back`) is taken for a glitch too
-        (added to the list: the caller takes the first as the answer if no other comes)."""
+        at too.) With ``back_to`` (the view before the touch, where the tool and animations
+        are, and a list), any other change that comes back to it within ``glitch_max_s``
+        (:meth:`_came_back`) is taken for a glitch too (added to the list: the caller takes
+        the first as the answer if no other comes)."""
         deadline = t_from + timeout_s
         while True:
             hit = self._await(watch.changed, t_from, deadline - t_from,
@@ -224,14 +224,13 @@ class TouchMixin:
             later = self._view_when(
                 hit.t + (REBOOT_DARK_S if dark else self.thresholds.glitch_max_s))
             if dark and is_dark(later, watch.mask):
+                self._t_background = max(self._t_background, later.t)
                 # a dialog dims the screen behind it (dark by its mean over a dark app):
                 # a screen showing one is on, as the background scan judges (dialog first)
                 sighting = look_for_crash(hit.t, later.image)
                 if sighting is not None:
-                    self._t_background = max(self._t_background, later.t)
                     self._classify(sighting)
                     raise CrashSeen(sighting, later)
-                self._t_background = max(self._t_background, later.t)
                 raise RebootSeen(hit.t, hit)
             if not dark and self._colour_bars(later):
                 return hit  # bars that stay: what the app shows

@@ -57,6 +57,8 @@ class TranscriptTransport:
         self.streams = {
             "getevent -lt /dev/input/event2": DATA / "getevent_lt_tap_swipe.txt",
             "logcat -v monotonic -b crash -b events -T 1": DATA / "logcat_crash_anr.txt",
+            "logcat -v monotonic -b main -s Choreographer:I -T 1":
+                DATA / "logcat_main_choreographer.txt",
         }
 
     def state(self):
@@ -151,19 +153,25 @@ def test_crash_buffer_lines_and_am_crash_am_anr_events_are_kept(linked):
     texts = [text for _, text in lines]
     assert texts[0] == "E AndroidRuntime: FATAL EXCEPTION: main"
     assert texts[1] == "E AndroidRuntime: Process: com.example.shop, PID: 12345"
-    assert len(texts) == 6
+    assert len(texts) == 7
     assert texts[4].startswith("I am_crash: [12345,0,com.example.shop")
-    assert texts[5].startswith("I am_anr: [0,13002,com.example.maps")
+    # the main buffer's own stream (in time order with the others): a main thread's stall
+    assert texts[5].startswith("I Choreographer: Skipped 45 frames!")
+    assert texts[6].startswith("I am_anr: [0,13002,com.example.maps")
     assert not any("am_proc_start" in t or "am_finish_activity" in t for t in texts)
     assert lines[-1][0] == pytest.approx(500.0)
     assert lines[0][0] == pytest.approx(500.0 - (74640.905 - 74595.201))
 
 
-def test_a_logcat_line_outside_the_crash_buffer_needs_an_event_tag():
+def test_a_logcat_line_outside_the_crash_buffer_needs_an_event_tag_or_choreographers():
     line = " 74595.201 12345 12345 E AndroidRuntime: FATAL EXCEPTION: main"
     expected = (74595.201, "E AndroidRuntime: FATAL EXCEPTION: main")
     assert parse_logcat_line(line, "crash") == expected
     assert parse_logcat_line(line, "main") is None
+    stall = " 74601.550 12345 12345 I Choreographer: Skipped 45 frames!  The application"
+    assert parse_logcat_line(stall, "main") == (74601.55, "I Choreographer: Skipped 45 "
+                                                           "frames!  The application")
+    assert parse_logcat_line(stall, "events") is None
     assert parse_logcat_line("garbage", "crash") is None
 
 

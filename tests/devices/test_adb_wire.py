@@ -40,6 +40,8 @@ class FakeAdbServer(socketserver.ThreadingTCPServer):
             "getevent -lt /dev/input/event2": (DATA / "getevent_lt_tap_swipe.txt").read_bytes(),
             "logcat -v monotonic -b crash -b events -T 1":
                 (DATA / "logcat_crash_anr.txt").read_bytes(),
+            "logcat -v monotonic -b main -s Choreographer:I -T 1":
+                (DATA / "logcat_main_choreographer.txt").read_bytes(),
         }
 
     @property
@@ -133,7 +135,7 @@ def test_the_link_reads_touches_logs_and_screens_through_adbutils(server):
     events = link.touch_events(-1e9)
     assert [(e.action, e.x_px, e.y_px) for e in events][:2] == [("down", 540.0, 1200.0),
                                                                ("up", 540.0, 1200.0)]
-    wait_for(lambda: len(link.log_lines(-1e9)) == 6)
+    wait_for(lambda: len(link.log_lines(-1e9)) == 7)  # the crash, the ANR and a stall
     kind = "shell,pty" if server.pty else "shell"
     assert f"{kind}:getevent -lt /dev/input/event2" in server.services
     server.state = "offline"

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from tapbot.monitors import AnimationWatch
+from tapbot.monitors.freeze import main_thread_stall
 from tapbot.vision import ChangeDetector
 
 
@@ -25,3 +26,15 @@ def test_a_change_seen_without_a_view_restarts_the_still_time_and_the_comparison
     assert not watch.feed(0.6, _view(90))
     assert watch.last_change_t == 0.4 and watch.static_s(1.2) == pytest.approx(0.8)
     assert watch.feed(1.4, _view(160)) and watch.static_s(1.4) == 0.0
+
+
+def test_a_choreographer_line_says_how_long_the_main_thread_stalled():
+    line = ("I Choreographer: Skipped 120 frames!  The application may be doing too much work "
+            "on its main thread.")
+    assert main_thread_stall(10.0, line, 60.0) == pytest.approx((8.0, 10.0))
+    assert main_thread_stall(10.0, line, 120.0) == pytest.approx((9.0, 10.0))
+    assert main_thread_stall(10.0, "E AndroidRuntime: FATAL EXCEPTION: main", 60.0) is None
+    # logcat's threadtime format, as adb prints it
+    adb = ("11-30 08:05:57.123  4242  4242 I Choreographer: Skipped 45 frames!  The "
+           "application may be doing too much work on its main thread.")
+    assert main_thread_stall(3.0, adb, 60.0) == pytest.approx((2.25, 3.0))

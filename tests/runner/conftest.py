@@ -53,13 +53,17 @@ def twin():
     return make
 
 
-def soak_flow(flow_name: str, schedule: list[dict], seconds: float, seed: int, run_id: str):
+def soak_flow(flow_name: str, schedule: list[dict], seconds: float, seed: int, run_id: str,
+              link: bool = True):
     """A soak of one library flow on the twin with a fixed fault ``schedule``: the rig (its
-    truth is the reference) and the documents."""
+    truth is the reference) and the documents. ``link`` False: a rig with the camera alone
+    (no device link: no logcat, no digitizer log)."""
     from tapbot.flows import FlowMix, Plan
     from tapbot.flows.library import library_flow
 
     rig = build_rig(None, seed=seed, overrides={"device": {"faults": {"schedule": schedule}}})
+    if not link:
+        rig.link = None
     docs: list = []
     dispatcher = Dispatcher()
     dispatcher.subscribe(docs.append)

@@ -10,7 +10,7 @@ from functools import cache
 
 import pytest
 
-from tapbot.core import Dispatcher, Incident
+from tapbot.core import Dispatcher, Incident, Measurement
 from tapbot.flows import FlowMix, Plan, compile_flow_text
 from tapbot.flows.library import library_flow
 from tapbot.rig import build_rig
@@ -87,3 +87,81 @@ def test_a_glitch_between_a_touch_that_changed_nothing_and_its_probe_is_no_freez
     (glitch,) = rig.truth.faults
     assert t_empty + 2.0 < glitch.t_start < t_probe
     assert [i.incident for i in incidents(docs)] == ["glitch"]
+
+
+
+def _log_freeze_ok(found, freeze, rig):
+    """``found`` is ``freeze`` as the device log tells it: from the frame the main thread
+    last drew to the one it drew again (Choreographer counts whole refresh periods)."""
+    period = 1 / rig.device.refresh_hz
+    assert found.incident == "freeze"
+    assert 0 <= found.t_onset - freeze.t_start < period + 1e-6
+    assert 0 <= found.t_end - freeze.t_end <= period + 1e-6
+
+
+@pytest.mark.parametrize("gap_s", [0.9, 1.6])
+def test_a_late_answer_that_is_the_display_coming_back_is_a_freeze_by_the_device_log(gap_s):
+    """The freeze ends ``gap_s`` after the ignored resume, within its wait. The pause's dimmed
+    picture, held back by the freeze, shows as it ends: the camera takes it for resume's late
+    answer, and the video then stands still (a false freeze later, the real one missed). The
+    device log says the main thread skipped the frames of the whole freeze: a freeze, and
+    no latency for a touch nothing answered."""
+    at, t_resume = _resume_into_a_freeze()
+    schedule = [{"kind": "freeze", "at_s": at, "duration_s": t_resume + gap_s - at}]
+    rig, docs = soak(schedule, [library_flow("video")], at + 10.0)
+    (freeze,) = rig.truth.faults
+    assert t_resume < freeze.t_end < t_resume + 2.0  # within the wait
+    (found,) = incidents(docs)
+    _log_freeze_ok(found, freeze, rig)
+    assert not [m for m in docs if isinstance(m, Measurement) and m.name == "response_latency"
+                and abs(m.t_start - t_resume) < 1e-6]
+    report = score_run(docs, rig.truth)
+    assert report.kinds["freeze"].recall == 1.0 and report.false_incidents == 0
+
+
+@cache
+def _mute_at() -> float:
+    """When the call flow taps mute on the healthy twin (seed 4)."""
+    rig, _ = soak([], [library_flow("call")], 12.0, seed=4)
+    return next(r.t_touch for r in rig.truth.responses if r.what == "call:mute")
+
+
+def _freeze_over_mute(after_s: float, link: bool):
+    """A freeze from 0.2 s before mute until ``after_s`` after it: the call screen shows
+    nothing new when it ends."""
+    t_mute = _mute_at()
+    schedule = [{"kind": "freeze", "at_s": t_mute - 0.2, "duration_s": 0.2 + after_s}]
+    rig = build_rig(None, seed=4, overrides={"device": {"faults": {"schedule": schedule}}})
+    if not link:
+        rig.link = None  # a rig with the camera alone
+    docs: list = []
+    dispatcher = Dispatcher()
+    dispatcher.subscribe(docs.append)
+    Runner(rig, dispatcher, run_id="gap").run_plan(
+        Plan.from_mix([FlowMix(flow=library_flow("call"))], seed=4, duration_s=t_mute + 4.0))
+    assert [t.target for t in rig.truth.touches if abs(t.t_down - t_mute) < 1e-6] == \
+        ["ignored:freeze"]
+    (freeze,) = rig.truth.faults
+    t_probe = next(t.t_down for t in rig.truth.touches
+                   if t.target == "nav:home" and t.t_down > t_mute)
+    assert freeze.t_end < t_mute + 2.0 < t_probe  # it ends within mute's wait
+    return rig, docs
+
+
+@pytest.mark.parametrize("after_s", [0.75, 1.0, 1.9])
+def test_a_freeze_that_ends_unseen_within_an_ignored_touchs_wait_is_told_by_the_device_log(
+        after_s):
+    """Mute is swallowed by a freeze that ends within its wait; the call screen shows
+    nothing new, and home is answered at once. The camera cannot tell this from a touch that
+    missed (seed 1's miss at 635 s); the device log can."""
+    rig, docs = _freeze_over_mute(after_s, link=True)
+    (found,) = incidents(docs)
+    _log_freeze_ok(found, rig.truth.faults[0], rig)
+    assert score_run(docs, rig.truth).false_incidents == 0
+
+
+def test_without_a_device_link_an_unseen_freeze_is_not_guessed():
+    """The same freeze on a camera-only rig: nothing on screen tells it, and the runner does
+    not guess: the touch changed nothing (a miss, never a false freeze)."""
+    _, docs = _freeze_over_mute(1.0, link=False)
+    assert incidents(docs) == []

@@ -20,8 +20,8 @@ from .conftest import soak_flow
 INTO_DRAG_S = 0.25
 
 
-def soak(schedule, seconds, seed=4):
-    return soak_flow("settings", schedule, seconds, seed, "home")
+def soak(schedule, seconds, seed=4, link=True):
+    return soak_flow("settings", schedule, seconds, seed, "home", link=link)
 
 
 @cache
@@ -37,19 +37,26 @@ def _home_into_a_freeze() -> tuple[float, float]:
     return at, t_home
 
 
+@pytest.mark.parametrize("link", [False, True], ids=["camera", "device-log"])
 @pytest.mark.parametrize("late_s", [0.9, 1.6])
-def test_home_swallowed_by_a_freeze_whose_display_comes_back_is_a_freeze_not_a_stall(late_s):
+def test_home_swallowed_by_a_freeze_whose_display_comes_back_is_a_freeze_not_a_stall(late_s,
+                                                                                     link):
     """The freeze ends ``late_s`` after home came down (inside the touch's 2 s wait): the
-    list's pending scroll shows then, which is no launcher."""
+    list's pending scroll shows then, which is no launcher. With the camera alone, a freeze
+    from the press; with a device link, its log (Choreographer's skipped frames) dates the
+    whole freeze."""
     at, t_home = _home_into_a_freeze()
     rig, docs = soak([{"kind": "freeze", "at_s": at, "duration_s": t_home + late_s - at}],
-                     t_home + 8.0)
+                     t_home + 8.0, link=link)
     (freeze,) = rig.truth.faults
     assert [t.target for t in rig.truth.touches if abs(t.t_down - t_home) < 1e-6] == \
         ["ignored:freeze"]
     found = [d for d in docs if isinstance(d, Incident)]
     assert [i.incident for i in found] == ["freeze"]
-    assert found[0].t_onset == pytest.approx(t_home)  # the press nothing answered
+    if link:  # from the frame the main thread last drew
+        assert 0 <= found[0].t_onset - freeze.t_start < 1 / rig.device.refresh_hz + 1e-6
+    else:
+        assert found[0].t_onset == pytest.approx(t_home)  # the press nothing answered
     assert 0 <= found[0].t_end - freeze.t_end <= 2 / rig.camera.fps + 1e-6
     report = score_run(docs, rig.truth)
     assert report.kinds["freeze"].recall == 1.0 and report.false_incidents == 0

@@ -345,3 +345,19 @@ def test_a_finger_held_through_a_reboot_still_lifts_in_the_truth() -> None:
     (touch,) = phone.truth.touches
     assert touch.t_up == 3.0
     assert [e.action for e in SimDeviceLink(phone, clock).touch_events(0.0)] == ["down", "up"]
+
+
+@pytest.mark.parametrize(("length_s", "skipped"), [(3.0, 180), (0.45, None)])
+def test_a_freeze_leaves_what_androids_choreographer_logs_as_it_ends(length_s, skipped) -> None:
+    """Drawing again after a freeze, the main thread logs the frames it skipped (60 Hz: a
+    frame per 1/60 s), at the first refresh after the freeze; under 30 frames, nothing."""
+    clock, phone = _phone({"kind": "freeze", "at_s": 2.0, "duration_s": length_s})
+    link = SimDeviceLink(phone, clock)
+    clock.advance_to(2.0 + length_s + 0.5)
+    lines = link.log_lines(0.0)
+    if skipped is None:
+        assert lines == []
+        return
+    ((t, line),) = lines
+    assert t == pytest.approx(5.0)  # 5.0 s is a refresh boundary at 60 Hz
+    assert f"Choreographer: Skipped {skipped} frames!" in line

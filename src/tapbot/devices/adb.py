@@ -4,7 +4,9 @@ Touches come from ``getevent -lt`` on the touchscreen, mapped to screen px with 
 ranges the device reports in ``getevent -lp`` (Android's own mapping:
 ``px = (raw - min) * width / (max - min + 1)``). Crash and ANR lines come from
 ``logcat -v monotonic`` on the ``crash`` buffer (all lines) and the ``events`` buffer
-(``am_crash`` / ``am_anr``). Both streams are read by background threads; device times are
+(``am_crash`` / ``am_anr``); a main thread's stalls from the ``main`` buffer's
+``Choreographer`` lines ("Skipped N frames!"), in a stream of their own filtered on the phone
+(the main buffer is chatty). The streams are read by background threads; device times are
 mapped to the rig clock by the earliest arrival seen (``ClockMap``), so they are known up to
 the adb transport delay (a few ms). A device that goes offline mid-run raises
 :class:`ConnectionLost`; ``reconnect()`` waits for it and restarts the streams, keeping
@@ -206,29 +208,35 @@ class GeteventParser:
 
 _LOGCAT = re.compile(r"^\s*(\d+\.\d+)\s+(\d+)\s+(\d+)\s+([VDIWEFA])\s+(.+?)\s*:\s?(.*)$")
 EVENT_TAGS = ("am_crash", "am_anr")
+MAIN_TAGS = ("Choreographer",)  # the main buffer's tags kept: a main thread's stalls
+LOGCAT_CRASH = "logcat -v monotonic -b crash -b events -T 1"
+LOGCAT_MAIN = "logcat -v monotonic -b main -s Choreographer:I -T 1"
 
 
 def parse_logcat_line(line: str, buffer: str | None = None) -> tuple[float, str] | None:
     """``(device_t, "E AndroidRuntime: FATAL EXCEPTION: main")`` for a crash or ANR line.
 
     Lines of ``-v monotonic`` format are kept when they come from the crash buffer
-    (``buffer == "crash"``) or carry an ``am_crash`` / ``am_anr`` event tag.
+    (``buffer == "crash"``), carry an ``am_crash`` / ``am_anr`` event tag, or come from the
+    main buffer with a tag of :data:`MAIN_TAGS` (Choreographer's skipped frames).
     """
     m = _LOGCAT.match(line)
     if not m:
         return None
     t, _pid, _tid, level, tag, message = m.groups()
     tag = tag.strip()
-    if buffer != "crash" and tag not in EVENT_TAGS:
+    if buffer != "crash" and tag not in EVENT_TAGS and \
+            not (buffer == "main" and tag in MAIN_TAGS):
         return None
     return float(t), f"{level} {tag}: {message}"
 
 
 class LogcatParser:
-    """Follows the ``--------- beginning of <buffer>`` markers of a multi-buffer logcat."""
+    """Follows the ``--------- beginning of <buffer>`` markers of a multi-buffer logcat
+    (``buffer``: the one a stream of a single buffer reads, before any marker)."""
 
-    def __init__(self) -> None:
-        self.buffer: str | None = None
+    def __init__(self, buffer: str | None = None) -> None:
+        self.buffer = buffer
 
     def feed(self, line: str) -> tuple[float, str] | None:
         if line.startswith("--------- beginning of "):
@@ -422,12 +430,14 @@ class AdbDeviceLink(DeviceLink):
         self._lock = threading.Lock()
         self._raw_touch: deque[tuple[float, str]] = deque(maxlen=options.history)
         self._raw_log: deque[tuple[float, str]] = deque(maxlen=options.history)
+        self._raw_main: deque[tuple[float, str]] = deque(maxlen=options.history)
         self._touches: deque[tuple[float, str, float, float]] = deque(maxlen=options.history)
         self._logs: deque[tuple[float, str]] = deque(maxlen=options.history)
         self._touch_clock = ClockMap()
         self._log_clock = ClockMap()
         self._parser: GeteventParser | None = None
         self._logcat = LogcatParser()
+        self._logcat_main = LogcatParser("main")
         self._readers: list[_Reader] = []
         self.touchscreen: InputDevice | None = None
 
@@ -458,12 +468,14 @@ class AdbDeviceLink(DeviceLink):
         self.touchscreen = find_touchscreen(devices, self.options.touch_device_name)
         self._parser = GeteventParser(self.touchscreen, self.screen_px)
         self._logcat = LogcatParser()
+        self._logcat_main = LogcatParser("main")
         self._readers = [
             _Reader("adb-getevent", self.transport.stream(f"getevent -lt {self.touchscreen.path}"),
                     self.clock, self._raw_touch, self._lock),
-            _Reader("adb-logcat",
-                    self.transport.stream("logcat -v monotonic -b crash -b events -T 1"),
-                    self.clock, self._raw_log, self._lock),
+            _Reader("adb-logcat", self.transport.stream(LOGCAT_CRASH), self.clock,
+                    self._raw_log, self._lock),
+            _Reader("adb-logcat-main", self.transport.stream(LOGCAT_MAIN), self.clock,
+                    self._raw_main, self._lock),
         ]
         logger.info("adb: touchscreen %s (%s)", self.touchscreen.path, self.touchscreen.name)
 
@@ -505,13 +517,16 @@ class AdbDeviceLink(DeviceLink):
             self._raw_touch.clear()
             raw_log = list(self._raw_log)
             self._raw_log.clear()
+            raw_main = list(self._raw_main)
+            self._raw_main.clear()
         assert self._parser is not None
         for arrival, line in raw_touch:
             for device_t, action, x, y in self._parser.feed(line):
                 self._touch_clock.observe(arrival, device_t)
                 self._touches.append((device_t, action, x, y))
-        for arrival, line in raw_log:
-            parsed = self._logcat.feed(line)
+        parsed_lines = [(arrival, self._logcat.feed(line)) for arrival, line in raw_log] + \
+            [(arrival, self._logcat_main.feed(line)) for arrival, line in raw_main]
+        for arrival, parsed in parsed_lines:
             if parsed is not None:
                 self._log_clock.observe(arrival, parsed[0])
                 self._logs.append(parsed)
@@ -530,10 +545,12 @@ class AdbDeviceLink(DeviceLink):
         return out
 
     def log_lines(self, since: float) -> list[tuple[float, str]]:
-        """Crash-buffer lines and am_crash/am_anr events after ``since`` (rig clock)."""
+        """Crash-buffer lines, am_crash/am_anr events and Choreographer's skipped frames
+        after ``since`` (rig clock), in time order."""
         self.start()
         self._drain()
-        out = [(self._log_clock.to_rig(t), text) for t, text in self._logs]
+        out = sorted(((self._log_clock.to_rig(t), text) for t, text in self._logs),
+                     key=lambda line: line[0])  # (stable: a crash's lines share a time)
         out = [(t, text) for t, text in out if t > since]
         self._streams_alive(bool(out))
         return out

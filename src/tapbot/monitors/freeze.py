@@ -1,7 +1,9 @@
-"""Freeze: a screen that should move but does not."""
+"""Freeze: a screen that should move but does not; and, where the rig has a device link, an
+app's main thread the device log says stalled."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,3 +43,21 @@ class AnimationWatch:
 
     def static_s(self, t: float) -> float:
         return 0.0 if self.last_change_t is None else t - self.last_change_t
+
+
+# Android's Choreographer, drawing again after its thread stalled: "I Choreographer: Skipped 180
+# frames!  The application may be doing too much work on its main thread."
+_SKIPPED = re.compile(r"Choreographer\b.*?\bSkipped (\d+) frames")
+
+
+def main_thread_stall(t: float, line: str, refresh_hz: float) -> tuple[float, float] | None:
+    """The span ``(start, end)`` an app's main thread stalled, from a device log line logged
+    at ``t`` (logcat): Android's Choreographer says "Skipped N frames!" as the thread draws
+    again, N frame periods (``1 / refresh_hz``) after it last drew. None for any other line.
+
+    The log says nothing of what the camera saw; the runner asks it only to explain a touch
+    that changed nothing (a freeze that swallowed the touch and ended before the probe)."""
+    m = _SKIPPED.search(line)
+    if m is None:
+        return None
+    return t - int(m.group(1)) / refresh_hz, t

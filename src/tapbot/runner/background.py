@@ -14,6 +14,7 @@ from tapbot.core.documents import Measurement
 from tapbot.core.errors import FlowError, TapbotError
 from tapbot.monitors import look_for_crash
 from tapbot.monitors.crash import DialogSighting, classify_text, read_text
+from tapbot.monitors.freeze import main_thread_stall
 from tapbot.monitors.pose import PoseCheck
 from tapbot.runner.interrupts import (
     AppExitSeen,
@@ -199,9 +200,11 @@ class BackgroundMixin:
         if ghosts:
             raise GhostSeen(ghosts)
 
-    def _scan_log(self, view: View) -> None:
-        """The device's crash/ANR/process-death lines (logcat through the link) since the
-        last look: they name what the camera may not see (a dialog under the tool)."""
+    def _pull_log(self) -> None:
+        """Read the device log's lines (logcat through the link) since the last read into
+        :attr:`_log_unread`, for the crash scan. The main thread's stalls among them are kept
+        (:attr:`_stalls`) for the freeze monitor, which asks about them later
+        (:meth:`_stall_over`)."""
         try:
             lines = self.rig.link.log_lines(self._t_log)  # type: ignore[union-attr]
         except TapbotError:
@@ -209,7 +212,36 @@ class BackgroundMixin:
         if not lines:
             return
         self._t_log = max(t for t, _ in lines)
+        self._log_unread.extend(lines)
+        hz = self.rig.device.refresh_hz
         for t, line in lines:
+            stall = main_thread_stall(t, line, hz)
+            if stall is not None:
+                self._stalls.append(stall)
+
+    def _take_log(self) -> list[tuple[float, str]]:
+        """The device log's lines not looked at yet (read now), taken."""
+        self._pull_log()
+        lines, self._log_unread = self._log_unread, []
+        return lines
+
+    def _stall_over(self, t: float) -> tuple[float, float] | None:
+        """A stall of the app's main thread the device log tells of (read now) that spans
+        ``t`` (within a frame period, the log's resolution) and lasted a frozen frame or
+        longer; None without a link or such a line."""
+        if self.rig.link is None:
+            return None
+        self._pull_log()
+        slack = 1.0 / self.rig.device.refresh_hz
+        for t0, t1 in reversed(self._stalls):
+            if t0 - slack <= t <= t1 and t1 - t0 >= self.thresholds.frozen_frame_s:
+                return t0, t1
+        return None
+
+    def _scan_log(self, view: View) -> None:
+        """The device's crash/ANR/process-death lines (logcat through the link) since the
+        last look: they name what the camera may not see (a dialog under the tool)."""
+        for t, line in self._take_log():
             kind = classify_text(line)
             if kind is not None:
                 self._t_background = view.t
@@ -228,15 +260,11 @@ class BackgroundMixin:
         if sighting.box is None:
             return
         if link is not None:
-            try:
-                lines = link.log_lines(self._t_log)
-            except TapbotError:
-                lines = []
+            lines = self._take_log()
             for _, line in lines:
                 kind = classify_text(line)
                 if kind is not None:
                     sighting.kind, sighting.text = kind, line
-            self._t_log = self.clock.now()
             if lines and sighting.text:
                 return
         reader = None

@@ -20,7 +20,7 @@ watch, await), :mod:`~tapbot.runner.background` (crash/ANR/reboot/app-exit scann
 from __future__ import annotations
 
 import logging
-from collections import Counter, OrderedDict
+from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -76,6 +76,7 @@ SUSPEND_POLL_S = 5.0
 MAX_VIEW_SCALE = 0.25  # monitors' view: at most a quarter of the screen's px ...
 MIN_VIEW_SCALE = 0.1  # ... and at least a tenth, however coarse the camera
 SUSPEND_LIMIT_S = 3600.0
+STALLS_KEPT = 16  # main-thread stalls from the device log kept for the freeze monitor
 
 
 @dataclass
@@ -143,7 +144,10 @@ class Runner(StepsMixin, LocateMixin, TouchMixin, WatchMixin, BackgroundMixin, R
         # the first touch since the last answer that expected nothing and changed nothing:
         # (touch-down, the view then, the tool's travel to it as a view mask)
         self._silent: tuple[float, View, np.ndarray] | None = None
-        self._t_log = 0.0
+        self._t_log = 0.0  # the device log is read up to here (its lines' own times)
+        self._log_unread: list[tuple[float, str]] = []  # read, not yet scanned for crashes
+        # the app's main-thread stalls the device log told of lately: (start, end)
+        self._stalls: deque[tuple[float, float]] = deque(maxlen=STALLS_KEPT)
         self.incident_kinds: Counter[str] = Counter()
         self.steps_done = 0
         self.slot = 0
@@ -294,6 +298,8 @@ class Runner(StepsMixin, LocateMixin, TouchMixin, WatchMixin, BackgroundMixin, R
             self._glitch_batch = None  # an aborted run's last batch went with its camera
             self._t_background = self.clock.now()
             self._t_log = self.clock.now()
+            self._log_unread.clear()
+            self._stalls.clear()
             self._learn_launcher()
             body()
             self._flush_glitches()

@@ -341,11 +341,14 @@ class TouchMixin:
     def _answered(self, step, watch: ResponseWatch, t_down: float, t_hit: float,
                   budget: float | None) -> str:
         """A response at ``t_hit``: its latency, a stall over the budget (unless a slowdown
-        explains it), then the settle time."""
+        explains it), then the settle time. An answer a frozen frame late or later may be the
+        display coming back from a freeze that swallowed the touch (the device log tells)."""
         self.glitch_watch.responded(t_hit)
         latency = watch.latency_s(t_hit)
         logger.debug("%s/%s: answered at %.3f s (latency %.0f ms)", self._flow, self._step,
                      t_hit, latency * 1000)
+        if latency >= self.thresholds.frozen_frame_s:  # the display coming back? (no latency)
+            self._frozen_by_log(t_down, t_hit)
         self._last_touch = (t_down, latency)
         self._emit(Measurement(run_id=self.run_id, t=self.clock.now(), name="response_latency",
                                value=latency, unit="s", t_start=t_down, flow=self._flow,
@@ -579,6 +582,7 @@ class TouchMixin:
                     late = self._answer_before_probe(watch, t_waited, came_from, home, t_probe)
                     if late is not None:
                         self._answered_after_wait(onset, late)
+                    self._frozen_by_log(onset)
                     self._in_app = False
                     logger.info("%s/%s: the touch changed nothing; the phone answered home",
                                 self._flow, self._step)
@@ -633,6 +637,29 @@ class TouchMixin:
         self._incident("freeze", onset, late.t,
                        f"no response to touch for {late.t - onset:.2f} s (the screen changed "
                        "only after the touch's wait, before the probe)")
+        self._recover_home()
+        raise FlowAbandoned("frozen")
+
+    def _frozen_by_log(self, t_down: float, t_answer: float | None = None) -> None:
+        """The touch at ``t_down`` was answered late (at ``t_answer``, a frozen frame or
+        more after it) or changed nothing though the phone then answered home at once
+        (``t_answer`` None): if the device log says the app's main thread stalled over the
+        touch for a frozen frame or longer, the phone was frozen and the touch swallowed
+        (raises: a freeze from the stall's start to its end, back to the launcher). A camera
+        alone cannot tell a freeze that ended with nothing changed on screen from a touch
+        that missed, nor the display coming back from a late answer."""
+        stall = self._stall_over(t_down)
+        if stall is None:
+            return
+        t0, t1 = stall
+        logger.debug("%s/%s: the device log says the main thread stalled %.3f-%.3f s, over "
+                     "the touch", self._flow, self._step, t0, t1)
+        self.glitch_watch.responded(t1)  # the display coming back is no glitch
+        shown = "the screen showed no change" if t_answer is None else \
+            f"answered {t_answer - t_down:.2f} s after it"
+        self._incident("freeze", t0, t1,
+                       f"the app's main thread stalled for {t1 - t0:.2f} s (device log) over "
+                       f"the touch at {t_down:.2f} s ({shown})")
         self._recover_home()
         raise FlowAbandoned("frozen")
 

@@ -29,6 +29,9 @@ GHOST_HOLD_S = 0.06
 APP_FAULT_POLL_S = 1.0
 STALL_WAIT_S = 60.0  # an armed stall with no reaction to slow within this time lapses
 LOG_KEPT = 2000  # log lines kept for log_lines
+#: Android's Choreographer logs a main-thread stall once it skipped this many frames or more
+#: (``SKIPPED_FRAME_WARNING_LIMIT``)
+SKIPPED_FRAMES_LOGGED = 30
 
 #: ``listener(t, dx_mm, dy_mm, rotation_deg)``: the phone was knocked at ``t``; its screen
 #: centre moved by (dx, dy) deck mm and it turned by ``rotation_deg`` about that centre.
@@ -299,7 +302,9 @@ class PhoneFaultEffects:
             return
         if kind == "freeze":
             self._freeze_end = None
-            self._push(self._visible_at(te), PhoneEvent("show"))
+            shown = self._visible_at(te)
+            self._push(shown, PhoneEvent("show"))
+            self._log_skipped_frames(fault.t_start, shown)
             logger.info("phone unfrozen at %.3f s", te)
         elif kind == "glitch":
             self._state = replace(self._state, glitch=None)
@@ -312,6 +317,15 @@ class PhoneFaultEffects:
             self._reboot(te, te, cause="slowdown")
             return
         self._end_fault(fault, te)
+
+    def _log_skipped_frames(self, t0: float, t1: float) -> None:
+        """What Android's Choreographer logs when the main thread, stalled from ``t0``, draws
+        its first frame again at ``t1``: the frames it skipped (a freeze's only trace in
+        logcat; nothing when it skipped fewer than :data:`SKIPPED_FRAMES_LOGGED`)."""
+        skipped = math.floor((t1 - t0) * self.profile.refresh_hz + EPS)
+        if skipped >= SKIPPED_FRAMES_LOGGED:
+            self._log.append((t1, f"I Choreographer: Skipped {skipped} frames!  The "
+                                  "application may be doing too much work on its main thread."))
 
     def _reboot(self, t0: float, due: float, cause: str | None) -> None:
         old = self._state

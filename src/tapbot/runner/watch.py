@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from tapbot.core.frames import PixelSample
 from tapbot.monitors import AnimationWatch
 from tapbot.monitors.glitch import JUMP_LEVEL, change_level
 from tapbot.monitors.sampler import as_sample
@@ -167,10 +168,15 @@ class WatchMixin:
             self._scan_background()
 
     def _watch(self, seconds: float, interval_s: float = 0.2) -> str:
-        """The screen must keep changing for ``seconds``; a static stretch is a freeze."""
+        """The screen must keep changing for ``seconds``; a static stretch is a freeze. A
+        screen that stands still at the end is watched on (once) until the stillness is
+        ``frozen_frame_s`` long or moves: a freeze that begins in the last second of a watch is
+        one (seed 7, 9497 s: the game's ball stopped 0.92 s before the watch ended, and the
+        watch looks only every ``interval_s``)."""
         watch = AnimationWatch(self.detector, mask=self._status_mask)
         t_scan = self.clock.now() - interval_s
         t_end = self.clock.now() + seconds
+        extended = False
         points = self.glitch_sampler.points(self.rig.camera.size_px)
         seen = self._grid_outside(self._status_mask)
         prev = None
@@ -190,10 +196,31 @@ class WatchMixin:
                     return self._follow_frozen_animation(watch, sample.t)
             self._scan_background()
             if self.clock.now() >= t_end - 1e-9:
+                if not extended and self._still_at_end(watch, prev, t_scan):
+                    extended = True  # still since the last change: judge the stillness
+                    assert watch.last_change_t is not None
+                    t_end = watch.last_change_t + self.thresholds.frozen_frame_s + interval_s
+                    if self.clock.now() < t_end - 1e-9:
+                        continue
+                extended = True
                 # seen moving until its last change
                 self._animated_until = watch.last_change_t if watch.last_change_t \
                     is not None else t_scan
                 return ""
+
+    def _still_at_end(self, watch: AnimationWatch, prev: PixelSample | None,
+                      t_scan: float) -> bool:
+        """Whether the screen a watch followed (its last look at ``t_scan``, whose grid
+        sample is ``prev``) stands still at the watch's end: the latest frame, looked at
+        whole, shows no change since the watch's last change."""
+        if watch.last_change_t is None:
+            return False
+        latest = self.observer.view_at(self.clock.now())
+        if latest.t <= t_scan + 1e-9:
+            return watch.last_change_t < t_scan - 1e-9
+        if watch.last_view is None and prev is not None:
+            watch.feed(prev.t, self.observer.view_at(prev.t).image)
+        return not watch.feed(latest.t, latest.image)
 
     def _note_thaw(self, still: np.ndarray | None, t_still: float, t_moved: float) -> None:
         """A frozen screen moved again by ``t_moved``: tell the glitch watch when (the first

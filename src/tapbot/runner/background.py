@@ -226,15 +226,15 @@ class BackgroundMixin:
         return lines
 
     def _stall_over(self, t: float) -> tuple[float, float] | None:
-        """A stall of the app's main thread the device log tells of (read now) that spans
-        ``t`` (within a frame period, the log's resolution) and lasted a frozen frame or
-        longer; None without a link or such a line."""
+        """A stall of the app's main thread the device log tells of (read now) that had
+        begun by ``t`` (a touch: swallowed by the stall, not its cause, as a slow handler of
+        that touch would be) and lasted a frozen frame or longer; None without a link or such
+        a line."""
         if self.rig.link is None:
             return None
         self._pull_log()
-        slack = 1.0 / self.rig.device.refresh_hz
         for t0, t1 in reversed(self._stalls):
-            if t0 - slack <= t <= t1 and t1 - t0 >= self.thresholds.frozen_frame_s:
+            if t0 <= t <= t1 and t1 - t0 >= self.thresholds.frozen_frame_s:
                 return t0, t1
         return None
 

@@ -115,7 +115,8 @@ _TOOL_KEYS = 256  # tool keys kept by exposure window (the points and the frame 
 _KEPT_POSES = 2  # caches kept for poses other than the one in use (before/after a bump)
 #: The camera's state that depends on where the phone lies: swapped as a whole at a bump.
 _POSE_STATE = ("_screen_to_camera", "_background", "_roi", "_screen_mask", "_map1", "_map2",
-               "_screen_scaled_px", "_composites", "_blends", "_point_sets")
+               "_sampled_rows", "_sampled_cols", "_screen_scaled_px", "_composites", "_blends",
+               "_point_sets", "_last_composite")
 _EPS = 1e-9
 #: :meth:`SimCamera.pixels` calls before the twin is copied into a second process (a run that
 #: keeps asking gains; a test that asks a few times does not pay for the copy).
@@ -266,6 +267,8 @@ class SimCamera(Camera):
         self._background = self._draw_background()
         self._setup_screen_map()
         self._composites: OrderedDict[Hashable, np.ndarray] = OrderedDict()
+        # the last composite made: (its background, screen image, composite)
+        self._last_composite: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._frames: OrderedDict[int, Frame] = OrderedDict()
         self._replica: replica.TwinReplica | None = None
         self._pixel_calls = 0
@@ -361,6 +364,7 @@ class SimCamera(Camera):
             self._composites = OrderedDict()
             self._blends = {}
             self._point_sets = {}
+            self._last_composite = None
         self._pose = pose
         while len(self._other_poses) > _KEPT_POSES:
             self._other_poses.popitem(last=False)
@@ -476,6 +480,15 @@ class SimCamera(Camera):
         inside = (mx >= -0.5) & (mx <= sw - 0.5) & (my >= -0.5) & (my <= sh - 0.5)
         self._screen_mask = inside.astype(np.uint8) * 255
         self._map1, self._map2 = cv2.convertMaps(mx, my, cv2.CV_16SC2)
+        # per row (col) of the box, the screen rows (cols) its pixels on the screen sample
+        # from: [lo, hi + 1] (rows and cols without such a pixel: an empty range)
+        big = np.iinfo(np.int32).max // 2
+        xi = self._map1[..., 0].astype(np.int32)
+        yi = self._map1[..., 1].astype(np.int32)
+        self._sampled_rows = (np.where(inside, yi, big).min(axis=1),
+                              np.where(inside, yi, -big).max(axis=1))
+        self._sampled_cols = (np.where(inside, xi, big).min(axis=0),
+                              np.where(inside, xi, -big).max(axis=0))
 
     # ------------------------------------------------------------------ static scene
 
@@ -537,16 +550,53 @@ class SimCamera(Camera):
             self._composites.move_to_end(key)
             return img
         screen = self.world.phone.screen_at(t, self._render_scale)
-        img = self._background[self._roi].copy()
-        # (a transparent border would keep the background, but is ~8x slower than a copy
-        # through the screen's mask)
-        warped = cv2.remap(screen, self._map1, self._map2, cv2.INTER_LINEAR,
-                           borderMode=cv2.BORDER_CONSTANT)
-        cv2.copyTo(warped, self._screen_mask, img)
-        img.setflags(write=False)
+        img = self._composite_from_last(screen)
+        if img is None:
+            img = self._background[self._roi].copy()
+            # (a transparent border would keep the background, but is ~8x slower than a copy
+            # through the screen's mask)
+            warped = cv2.remap(screen, self._map1, self._map2, cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_CONSTANT)
+            cv2.copyTo(warped, self._screen_mask, img)
+            img.setflags(write=False)
+        self._last_composite = (self._background, screen, img)
         self._store(key, img)
         self.renders += 1
         return img
+
+    def _composite_from_last(self, screen: np.ndarray) -> np.ndarray | None:
+        """The composite of ``screen`` made from the last one made (of the pose in use):
+        only the part of the box whose pixels sample a screen pixel that differs is remapped
+        again (each pixel of a remap depends only on its map entry and the four screen pixels
+        it samples: the same values as a whole remap). ``None``: none to start from."""
+        last = self._last_composite
+        if last is None or last[0] is not self._background or last[1].shape != screen.shape:
+            return None
+        _, before, img = last
+        if before is screen:
+            return img
+        diff = cv2.absdiff(before, screen).reshape(screen.shape[0], -1)
+        rows = np.flatnonzero(diff.max(axis=1))
+        if not len(rows):
+            return img  # another display state, the same pixels
+        r0, r1 = int(rows[0]), int(rows[-1])
+        cols = np.flatnonzero(diff[r0:r1 + 1].max(axis=0).reshape(screen.shape[1], -1)
+                              .any(axis=1))
+        c0, c1 = int(cols[0]), int(cols[-1])
+        (y_lo, y_hi), (x_lo, x_hi) = self._sampled_rows, self._sampled_cols
+        # box rows (cols) whose screen pixels sample a changed screen row (col): a pixel at
+        # integer map entry (x, y) samples rows y, y + 1 and cols x, x + 1
+        ys = np.flatnonzero((y_hi + 1 >= r0) & (y_lo <= r1))
+        xs = np.flatnonzero((x_hi + 1 >= c0) & (x_lo <= c1))
+        if not len(ys) or not len(xs):
+            return img
+        box = (slice(int(ys[0]), int(ys[-1]) + 1), slice(int(xs[0]), int(xs[-1]) + 1))
+        out = img.copy()
+        warped = cv2.remap(screen, self._map1[box], self._map2[box], cv2.INTER_LINEAR,
+                           borderMode=cv2.BORDER_CONSTANT)
+        cv2.copyTo(warped, self._screen_mask[box], out[box])  # (into the view)
+        out.setflags(write=False)
+        return out
 
     def _store(self, key: Hashable, img: np.ndarray) -> None:
         self._composites[key] = img
@@ -918,6 +968,7 @@ class SimCamera(Camera):
         self._pixel_calls = 0
         self._replica_failed = False
         self._composites.clear()
+        self._last_composite = None
         self._blends.clear()
         self._sprites.clear()
         self._tool_layers.clear()

@@ -109,7 +109,7 @@ _MAX_TOOL_SAMPLES = 16
 #: set is ~450 (64 drew every shape ~10 times over); ~110 KB each (~55 MB in all).
 _TOOL_SPRITES = 512
 _TOOL_LAYERS = 8  # blurred tool drawings kept for whole frames
-_SCENES = 4  # whole frames before noise kept (a still scene is drawn once)
+_SCENES = 4  # frames before noise kept (their box; a still scene is drawn once)
 _NOISY = 16  # whole frames after noise kept by (scene, noise entry): a still scene's repeats
 _TOOL_KEYS = 256  # tool keys kept by exposure window (the points and the frame of a window)
 _KEPT_POSES = 2  # caches kept for poses other than the one in use (before/after a bump)
@@ -281,11 +281,11 @@ class SimCamera(Camera):
         self._rest_tool: tuple[object, ToolKey] | None = None  # (the world's rest motion, key)
         # by exposure window: frames and their points share it
         self._tool_keys: OrderedDict[tuple[float, float], ToolKey] = OrderedDict()
-        # whole frames before noise: (display, tool key, flicker gain, image), the latest few
+        # frames before noise: (display, tool key, flicker gain, image of box, box), the latest few
         self._scenes: deque[tuple[np.ndarray, ToolKey | None, float, np.ndarray,
                                   tuple[slice, slice]]] = deque(maxlen=_SCENES)
-        # whole frames after noise: (scene, noise bank entry, image), the latest few
-        self._noisy: deque[tuple[np.ndarray, int, np.ndarray]] = deque(maxlen=_NOISY)
+        # whole frames after noise: (scene, noise bank entry or None, image), the latest few
+        self._noisy: deque[tuple[np.ndarray, int | None, np.ndarray]] = deque(maxlen=_NOISY)
         # by noise entry: (the background it was made from, background + noise)
         self._noisy_backgrounds: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._ideal_to_deck: list[list[float]] | None = None
@@ -856,19 +856,6 @@ class SimCamera(Camera):
             self._tool_layers.popitem(last=False)
         return drawn
 
-    def _draw_tool(self, img: np.ndarray, key: ToolKey | None
-                   ) -> tuple[int, int, int, int] | None:
-        """Draw the tool of ``key`` on ``img``; the box drawn (x, y, w, h), if any."""
-        drawn = None if key is None else self._tool_layer(key)
-        if drawn is None:
-            return None
-        x0, y0, colour, keep = drawn
-        roi = img[y0:y0 + colour.shape[0], x0:x0 + colour.shape[1]]
-        # antialiased and blurred edges: colour was drawn over black (premultiplied)
-        cv2.multiply(roi, keep, roi, scale=1 / 255)
-        cv2.add(roi, colour, roi)
-        return x0, y0, colour.shape[1], colour.shape[0]
-
     # ------------------------------------------------------------------ frames
 
     def frame_time(self, k: int) -> float:
@@ -898,23 +885,28 @@ class SimCamera(Camera):
         complete = t + half <= now + _EPS
         s1 = max(s1, s0)
         scene, box = self._scene(s0, s1)
-        img = self._with_noise(scene, box, k % len(self._noise)) if self._noise else scene
+        img = self._with_noise(scene, box, k % len(self._noise) if self._noise else None)
         return Frame(image=img, t=t, index=k), complete
 
-    def _with_noise(self, scene: np.ndarray, box: tuple[slice, slice], bank: int
+    def _with_noise(self, scene: np.ndarray, box: tuple[slice, slice], bank: int | None
                     ) -> np.ndarray:
-        """``scene`` plus the noise bank's entry ``bank`` (read-only). The frames of a still
-        scene that draw the same entry are one image: whoever looks at them (a rectifier, a
-        change detector caching by identity) does the work once. Outside ``box`` the scene is
-        the background, whose noisy copy is made once per entry."""
+        """The whole image of ``scene`` (the image's ``box``, outside which it is the
+        background) plus the noise bank's entry ``bank`` (``None``: no noise), read-only.
+        The frames of a still scene that draw the same entry are one image: whoever looks at
+        them (a rectifier, a change detector caching by identity) does the work once.
+        Outside ``box``, the noisy background is made once per entry."""
         for shown, entry, img in self._noisy:
             if shown is scene and entry == bank:
                 return img
-        pos, neg = self._noise[bank]
-        img = self._noisy_background(bank).copy()
+        # (one copy of the whole is faster than copying the four strips around the box)
+        img = (self._background if bank is None else self._noisy_background(bank)).copy()
         part = img[box]
-        cv2.add(scene[box], pos[box], part)
-        cv2.subtract(part, neg[box], part)
+        if bank is None:
+            part[:] = scene
+        else:
+            pos, neg = self._noise[bank]
+            cv2.add(scene, pos[box], part)
+            cv2.subtract(part, neg[box], part)
         img.setflags(write=False)
         self._noisy.append((scene, bank, img))
         return img
@@ -931,27 +923,33 @@ class SimCamera(Camera):
         return img
 
     def _scene(self, s0: float, s1: float) -> tuple[np.ndarray, tuple[slice, slice]]:
-        """The whole image over the exposure ``[s0, s1]`` before sensor noise (read-only):
-        background, screen, flicker, tool; a still scene is drawn once. With the box outside
-        which it is the background (the screen's box and the tool's)."""
+        """The image over the exposure ``[s0, s1]`` before sensor noise (read-only):
+        background, screen, flicker, tool; a still scene is drawn once. Only its box where it
+        is not the background (the screen's box and the tool's) is drawn: with that box."""
         display = self._display(s0, s1)
         gain = self.flicker_gain(s0, s1)
         tool = self._tool_key(s0, s1)
         for shown, drawn_tool, drawn_gain, image, box in self._scenes:
             if shown is display and drawn_gain == gain and drawn_tool == tool:
                 return image, box
-        img = self._background.copy()
-        roi = img[self._roi]
+        rows, cols = self._roi
+        y0, y1, x0, x1 = rows.start, rows.stop, cols.start, cols.stop
+        drawn = None if tool is None else self._tool_layer(tool)
+        if drawn is not None:
+            tx, ty, colour, keep = drawn
+            th, tw = colour.shape[:2]
+            y0, y1, x0, x1 = min(y0, ty), max(y1, ty + th), min(x0, tx), max(x1, tx + tw)
+        box = (slice(y0, y1), slice(x0, x1))
+        img = self._background[box].copy()
+        roi = img[rows.start - y0:rows.stop - y0, cols.start - x0:cols.stop - x0]
         roi[:] = display
         if gain != 1.0:
             self._apply_flicker(roi, gain)
-        rows, cols = self._roi
-        y0, y1, x0, x1 = rows.start, rows.stop, cols.start, cols.stop
-        drawn = self._draw_tool(img, tool)
         if drawn is not None:
-            tx, ty, tw, th = drawn
-            y0, y1, x0, x1 = min(y0, ty), max(y1, ty + th), min(x0, tx), max(x1, tx + tw)
-        box = (slice(y0, y1), slice(x0, x1))
+            part = img[ty - y0:ty - y0 + th, tx - x0:tx - x0 + tw]
+            # antialiased and blurred edges: colour was drawn over black (premultiplied)
+            cv2.multiply(part, keep, part, scale=1 / 255)
+            cv2.add(part, colour, part)
         img.setflags(write=False)
         self._scenes.append((display, tool, gain, img, box))
         return img, box

@@ -109,13 +109,14 @@ _MAX_TOOL_SAMPLES = 16
 #: set is ~450 (64 drew every shape ~10 times over); ~110 KB each (~55 MB in all).
 _TOOL_SPRITES = 512
 _TOOL_LAYERS = 8  # blurred tool drawings kept for whole frames
-_SCENES = 4  # whole frames before noise kept (a still scene is drawn once)
+_SCENES = 4  # frames before noise kept (their box; a still scene is drawn once)
 _NOISY = 16  # whole frames after noise kept by (scene, noise entry): a still scene's repeats
 _TOOL_KEYS = 256  # tool keys kept by exposure window (the points and the frame of a window)
 _KEPT_POSES = 2  # caches kept for poses other than the one in use (before/after a bump)
 #: The camera's state that depends on where the phone lies: swapped as a whole at a bump.
 _POSE_STATE = ("_screen_to_camera", "_background", "_roi", "_screen_mask", "_map1", "_map2",
-               "_screen_scaled_px", "_composites", "_blends", "_point_sets")
+               "_sampled_rows", "_sampled_cols", "_screen_scaled_px", "_composites", "_blends",
+               "_point_sets", "_last_composite")
 _EPS = 1e-9
 #: :meth:`SimCamera.pixels` calls before the twin is copied into a second process (a run that
 #: keeps asking gains; a test that asks a few times does not pay for the copy).
@@ -266,6 +267,8 @@ class SimCamera(Camera):
         self._background = self._draw_background()
         self._setup_screen_map()
         self._composites: OrderedDict[Hashable, np.ndarray] = OrderedDict()
+        # the last composite made: (its background, screen image, composite)
+        self._last_composite: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._frames: OrderedDict[int, Frame] = OrderedDict()
         self._replica: replica.TwinReplica | None = None
         self._pixel_calls = 0
@@ -278,11 +281,11 @@ class SimCamera(Camera):
         self._rest_tool: tuple[object, ToolKey] | None = None  # (the world's rest motion, key)
         # by exposure window: frames and their points share it
         self._tool_keys: OrderedDict[tuple[float, float], ToolKey] = OrderedDict()
-        # whole frames before noise: (display, tool key, flicker gain, image), the latest few
+        # frames before noise: (display, tool key, flicker gain, image of box, box), the latest few
         self._scenes: deque[tuple[np.ndarray, ToolKey | None, float, np.ndarray,
                                   tuple[slice, slice]]] = deque(maxlen=_SCENES)
-        # whole frames after noise: (scene, noise bank entry, image), the latest few
-        self._noisy: deque[tuple[np.ndarray, int, np.ndarray]] = deque(maxlen=_NOISY)
+        # whole frames after noise: (scene, noise bank entry or None, image), the latest few
+        self._noisy: deque[tuple[np.ndarray, int | None, np.ndarray]] = deque(maxlen=_NOISY)
         # by noise entry: (the background it was made from, background + noise)
         self._noisy_backgrounds: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._ideal_to_deck: list[list[float]] | None = None
@@ -361,6 +364,7 @@ class SimCamera(Camera):
             self._composites = OrderedDict()
             self._blends = {}
             self._point_sets = {}
+            self._last_composite = None
         self._pose = pose
         while len(self._other_poses) > _KEPT_POSES:
             self._other_poses.popitem(last=False)
@@ -476,6 +480,15 @@ class SimCamera(Camera):
         inside = (mx >= -0.5) & (mx <= sw - 0.5) & (my >= -0.5) & (my <= sh - 0.5)
         self._screen_mask = inside.astype(np.uint8) * 255
         self._map1, self._map2 = cv2.convertMaps(mx, my, cv2.CV_16SC2)
+        # per row (col) of the box, the screen rows (cols) its pixels on the screen sample
+        # from: [lo, hi + 1] (rows and cols without such a pixel: an empty range)
+        big = np.iinfo(np.int32).max // 2
+        xi = self._map1[..., 0].astype(np.int32)
+        yi = self._map1[..., 1].astype(np.int32)
+        self._sampled_rows = (np.where(inside, yi, big).min(axis=1),
+                              np.where(inside, yi, -big).max(axis=1))
+        self._sampled_cols = (np.where(inside, xi, big).min(axis=0),
+                              np.where(inside, xi, -big).max(axis=0))
 
     # ------------------------------------------------------------------ static scene
 
@@ -537,16 +550,53 @@ class SimCamera(Camera):
             self._composites.move_to_end(key)
             return img
         screen = self.world.phone.screen_at(t, self._render_scale)
-        img = self._background[self._roi].copy()
-        # (a transparent border would keep the background, but is ~8x slower than a copy
-        # through the screen's mask)
-        warped = cv2.remap(screen, self._map1, self._map2, cv2.INTER_LINEAR,
-                           borderMode=cv2.BORDER_CONSTANT)
-        cv2.copyTo(warped, self._screen_mask, img)
-        img.setflags(write=False)
+        img = self._composite_from_last(screen)
+        if img is None:
+            img = self._background[self._roi].copy()
+            # (a transparent border would keep the background, but is ~8x slower than a copy
+            # through the screen's mask)
+            warped = cv2.remap(screen, self._map1, self._map2, cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_CONSTANT)
+            cv2.copyTo(warped, self._screen_mask, img)
+            img.setflags(write=False)
+        self._last_composite = (self._background, screen, img)
         self._store(key, img)
         self.renders += 1
         return img
+
+    def _composite_from_last(self, screen: np.ndarray) -> np.ndarray | None:
+        """The composite of ``screen`` made from the last one made (of the pose in use):
+        only the part of the box whose pixels sample a screen pixel that differs is remapped
+        again (each pixel of a remap depends only on its map entry and the four screen pixels
+        it samples: the same values as a whole remap). ``None``: none to start from."""
+        last = self._last_composite
+        if last is None or last[0] is not self._background or last[1].shape != screen.shape:
+            return None
+        _, before, img = last
+        if before is screen:
+            return img
+        diff = cv2.absdiff(before, screen).reshape(screen.shape[0], -1)
+        rows = np.flatnonzero(diff.max(axis=1))
+        if not len(rows):
+            return img  # another display state, the same pixels
+        r0, r1 = int(rows[0]), int(rows[-1])
+        cols = np.flatnonzero(diff[r0:r1 + 1].max(axis=0).reshape(screen.shape[1], -1)
+                              .any(axis=1))
+        c0, c1 = int(cols[0]), int(cols[-1])
+        (y_lo, y_hi), (x_lo, x_hi) = self._sampled_rows, self._sampled_cols
+        # box rows (cols) whose screen pixels sample a changed screen row (col): a pixel at
+        # integer map entry (x, y) samples rows y, y + 1 and cols x, x + 1
+        ys = np.flatnonzero((y_hi + 1 >= r0) & (y_lo <= r1))
+        xs = np.flatnonzero((x_hi + 1 >= c0) & (x_lo <= c1))
+        if not len(ys) or not len(xs):
+            return img
+        box = (slice(int(ys[0]), int(ys[-1]) + 1), slice(int(xs[0]), int(xs[-1]) + 1))
+        out = img.copy()
+        warped = cv2.remap(screen, self._map1[box], self._map2[box], cv2.INTER_LINEAR,
+                           borderMode=cv2.BORDER_CONSTANT)
+        cv2.copyTo(warped, self._screen_mask[box], out[box])  # (into the view)
+        out.setflags(write=False)
+        return out
 
     def _store(self, key: Hashable, img: np.ndarray) -> None:
         self._composites[key] = img
@@ -806,19 +856,6 @@ class SimCamera(Camera):
             self._tool_layers.popitem(last=False)
         return drawn
 
-    def _draw_tool(self, img: np.ndarray, key: ToolKey | None
-                   ) -> tuple[int, int, int, int] | None:
-        """Draw the tool of ``key`` on ``img``; the box drawn (x, y, w, h), if any."""
-        drawn = None if key is None else self._tool_layer(key)
-        if drawn is None:
-            return None
-        x0, y0, colour, keep = drawn
-        roi = img[y0:y0 + colour.shape[0], x0:x0 + colour.shape[1]]
-        # antialiased and blurred edges: colour was drawn over black (premultiplied)
-        cv2.multiply(roi, keep, roi, scale=1 / 255)
-        cv2.add(roi, colour, roi)
-        return x0, y0, colour.shape[1], colour.shape[0]
-
     # ------------------------------------------------------------------ frames
 
     def frame_time(self, k: int) -> float:
@@ -848,23 +885,28 @@ class SimCamera(Camera):
         complete = t + half <= now + _EPS
         s1 = max(s1, s0)
         scene, box = self._scene(s0, s1)
-        img = self._with_noise(scene, box, k % len(self._noise)) if self._noise else scene
+        img = self._with_noise(scene, box, k % len(self._noise) if self._noise else None)
         return Frame(image=img, t=t, index=k), complete
 
-    def _with_noise(self, scene: np.ndarray, box: tuple[slice, slice], bank: int
+    def _with_noise(self, scene: np.ndarray, box: tuple[slice, slice], bank: int | None
                     ) -> np.ndarray:
-        """``scene`` plus the noise bank's entry ``bank`` (read-only). The frames of a still
-        scene that draw the same entry are one image: whoever looks at them (a rectifier, a
-        change detector caching by identity) does the work once. Outside ``box`` the scene is
-        the background, whose noisy copy is made once per entry."""
+        """The whole image of ``scene`` (the image's ``box``, outside which it is the
+        background) plus the noise bank's entry ``bank`` (``None``: no noise), read-only.
+        The frames of a still scene that draw the same entry are one image: whoever looks at
+        them (a rectifier, a change detector caching by identity) does the work once.
+        Outside ``box``, the noisy background is made once per entry."""
         for shown, entry, img in self._noisy:
             if shown is scene and entry == bank:
                 return img
-        pos, neg = self._noise[bank]
-        img = self._noisy_background(bank).copy()
+        # (one copy of the whole is faster than copying the four strips around the box)
+        img = (self._background if bank is None else self._noisy_background(bank)).copy()
         part = img[box]
-        cv2.add(scene[box], pos[box], part)
-        cv2.subtract(part, neg[box], part)
+        if bank is None:
+            part[:] = scene
+        else:
+            pos, neg = self._noise[bank]
+            cv2.add(scene, pos[box], part)
+            cv2.subtract(part, neg[box], part)
         img.setflags(write=False)
         self._noisy.append((scene, bank, img))
         return img
@@ -881,27 +923,33 @@ class SimCamera(Camera):
         return img
 
     def _scene(self, s0: float, s1: float) -> tuple[np.ndarray, tuple[slice, slice]]:
-        """The whole image over the exposure ``[s0, s1]`` before sensor noise (read-only):
-        background, screen, flicker, tool; a still scene is drawn once. With the box outside
-        which it is the background (the screen's box and the tool's)."""
+        """The image over the exposure ``[s0, s1]`` before sensor noise (read-only):
+        background, screen, flicker, tool; a still scene is drawn once. Only its box where it
+        is not the background (the screen's box and the tool's) is drawn: with that box."""
         display = self._display(s0, s1)
         gain = self.flicker_gain(s0, s1)
         tool = self._tool_key(s0, s1)
         for shown, drawn_tool, drawn_gain, image, box in self._scenes:
             if shown is display and drawn_gain == gain and drawn_tool == tool:
                 return image, box
-        img = self._background.copy()
-        roi = img[self._roi]
+        rows, cols = self._roi
+        y0, y1, x0, x1 = rows.start, rows.stop, cols.start, cols.stop
+        drawn = None if tool is None else self._tool_layer(tool)
+        if drawn is not None:
+            tx, ty, colour, keep = drawn
+            th, tw = colour.shape[:2]
+            y0, y1, x0, x1 = min(y0, ty), max(y1, ty + th), min(x0, tx), max(x1, tx + tw)
+        box = (slice(y0, y1), slice(x0, x1))
+        img = self._background[box].copy()
+        roi = img[rows.start - y0:rows.stop - y0, cols.start - x0:cols.stop - x0]
         roi[:] = display
         if gain != 1.0:
             self._apply_flicker(roi, gain)
-        rows, cols = self._roi
-        y0, y1, x0, x1 = rows.start, rows.stop, cols.start, cols.stop
-        drawn = self._draw_tool(img, tool)
         if drawn is not None:
-            tx, ty, tw, th = drawn
-            y0, y1, x0, x1 = min(y0, ty), max(y1, ty + th), min(x0, tx), max(x1, tx + tw)
-        box = (slice(y0, y1), slice(x0, x1))
+            part = img[ty - y0:ty - y0 + th, tx - x0:tx - x0 + tw]
+            # antialiased and blurred edges: colour was drawn over black (premultiplied)
+            cv2.multiply(part, keep, part, scale=1 / 255)
+            cv2.add(part, colour, part)
         img.setflags(write=False)
         self._scenes.append((display, tool, gain, img, box))
         return img, box
@@ -918,6 +966,7 @@ class SimCamera(Camera):
         self._pixel_calls = 0
         self._replica_failed = False
         self._composites.clear()
+        self._last_composite = None
         self._blends.clear()
         self._sprites.clear()
         self._tool_layers.clear()

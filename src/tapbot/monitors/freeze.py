@@ -55,8 +55,8 @@ def main_thread_stall(t: float, line: str, refresh_hz: float) -> tuple[float, fl
     at ``t`` (logcat): Android's Choreographer says "Skipped N frames!" as the thread draws
     again, N frame periods (``1 / refresh_hz``) after it last drew. None for any other line.
 
-    The log says nothing of what the camera saw; the runner asks it only to explain a touch
-    that changed nothing (a freeze that swallowed the touch and ended before the probe)."""
+    The log says nothing of what the camera saw; the runner asks it only about a touch that
+    changed nothing or was answered a frozen frame late (a freeze that swallowed the touch)."""
     m = _SKIPPED.search(line)
     if m is None:
         return None

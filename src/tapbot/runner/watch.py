@@ -196,13 +196,14 @@ class WatchMixin:
                     return self._follow_frozen_animation(watch, sample.t)
             self._scan_background()
             if self.clock.now() >= t_end - 1e-9:
-                if not extended and self._still_at_end(watch, prev, t_scan):
-                    extended = True  # still since the last change: judge the stillness
-                    assert watch.last_change_t is not None
-                    t_end = watch.last_change_t + self.thresholds.frozen_frame_s + interval_s
-                    if self.clock.now() < t_end - 1e-9:
-                        continue
-                extended = True
+                if not extended:
+                    extended = True
+                    if self._still_at_end(watch, prev, t_scan):  # judge the stillness
+                        assert watch.last_change_t is not None
+                        t_end = watch.last_change_t + self.thresholds.frozen_frame_s + \
+                            interval_s
+                        if self.clock.now() < t_end - 1e-9:
+                            continue
                 # seen moving until its last change
                 self._animated_until = watch.last_change_t if watch.last_change_t \
                     is not None else t_scan

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -221,7 +222,43 @@ def test_the_copy_serves_frames_it_rendered_ahead_to_a_request_on_the_same_grid_
     child._pixels(rig.clock.now(), camera.frame_time(ks[0] - 1), camera.frame_time(ks[-1]),
                   None, 0.0)
     assert rendered == []
+    for _ in range(500):  # the child's answers go out through a thread of their own
+        if len(conn.sent) == 2:
+            break
+        threading.Event().wait(0.01)
     _, _, served, values = conn.sent[-1]
     assert served == ks
     for i, k in enumerate(ks):
         np.testing.assert_array_equal(values[i], ahead[k][1])
+
+
+def test_a_large_answer_left_unread_while_the_parent_keeps_asking_does_not_hang(
+        make_rig, copy_at_once) -> None:
+    """Seed 2 hung: the copy blocked sending a long batch's answer (megabytes) that the
+    runner had not collected yet, while the runner blocked sending it more requests (each
+    with its points) into a pipe the copy no longer read. The copy's loop must keep reading
+    while an answer waits."""
+    rig = make_rig(noise_sigma=2.0)
+    cam = rig.camera
+    grids = [_grid(cam), tuple(a[::-1].copy() for a in _grid(cam))]  # two sets of points
+    rig.clock.sleep(8.0)
+    asked = [(cam.pixels_later(0.0, rig.clock.now(), grids[0]), rig.clock.now())]
+    done = threading.Event()
+
+    def keep_asking() -> None:
+        t = rig.clock.now()
+        for i in range(60):  # each request carries its points (~32 KB): the pipe fills
+            rig.clock.sleep(0.05)
+            asked.append((cam.pixels_later(t, rig.clock.now(), grids[(i + 1) % 2]),
+                          rig.clock.now()))
+            t = rig.clock.now()
+        done.set()
+
+    worker = threading.Thread(target=keep_asking, daemon=True)
+    worker.start()
+    assert done.wait(120.0), "the runner's side blocked: the copy stopped reading"
+    assert cam._replica is not None and cam._replica.alive
+    first = asked[0][0]()
+    assert len(first) == int(8.0 * cam.fps)  # every frame of the long batch
+    assert all(collect() for collect, _ in asked[1:])
+    assert cam._replica is not None and cam._replica.alive

@@ -28,7 +28,9 @@ import logging
 import math
 import multiprocessing
 import os
+import queue
 import signal
+import threading
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
@@ -238,9 +240,18 @@ def _serve(camera: SimCamera, conn: Connection, parent_end: Connection) -> None:
 
 
 class _Child:
+    """The copy's side. Its answers go out through a thread of their own: the parent may be
+    sending (inputs, advances of the clock) while an answer waits for it to read, and with
+    both processes blocked writing into a full pipe neither would read again (a long batch's
+    answer is megabytes; seed 2 hung so). The loop that reads the parent never blocks on a
+    send."""
+
     def __init__(self, camera: SimCamera, conn: Connection) -> None:
         self.camera = camera
         self.conn = conn
+        self.outbox: queue.SimpleQueue[tuple] = queue.SimpleQueue()
+        threading.Thread(target=self._send_answers, name="tapbot-twin-copy-answers",
+                         daemon=True).start()
         self.clock = camera.world.clock
         self.mirror = camera.world.mirror
         self.points: Points | None = None
@@ -265,12 +276,20 @@ class _Child:
             for part in msg[1]:  # a batch: inputs and advances, in order
                 self._handle(part)
 
+    def _send_answers(self) -> None:
+        """The answers, in order, as the parent reads them (ends with the pipe)."""
+        while True:
+            try:
+                self.conn.send(self.outbox.get())
+            except (OSError, ValueError):
+                return
+
     def _handle(self, msg: tuple) -> None:
         try:
             self.handlers[msg[0]](*msg[1:])
         except Exception as exc:  # reported to the parent, which renders itself then
             if msg[0] == "pixels":
-                self.conn.send(("err", f"{type(exc).__name__}: {exc}"))
+                self.outbox.put(("err", f"{type(exc).__name__}: {exc}"))
             # a command fails here exactly as it failed in the parent: nothing to say
 
     def _command(self, t: float, actor: str, method: str, args: tuple, kwargs: dict) -> None:
@@ -325,7 +344,7 @@ class _Child:
                 self.ready[s.index] = (s.t, s.values)
         values = np.stack([self.ready[k][1] for k in ks]) if ks else \
             np.zeros((0, len(self.points[0]), 3), np.uint8)
-        self.conn.send(("px", [self.ready[k][0] for k in ks], ks, values))
+        self.outbox.put(("px", [self.ready[k][0] for k in ks], ks, values))
         after = ks[-1] + frames.step if ks else frames.start  # the next frame of the grid
         # a frame whose exposure had not ended is served as it was so far, and not kept
         ended = math.floor((now - cam.exposure_s / 2 - cam.phase_s) * cam.fps + 1e-9)

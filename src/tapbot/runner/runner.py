@@ -396,15 +396,16 @@ class Runner(StepsMixin, LocateMixin, TouchMixin, WatchMixin, BackgroundMixin, R
             home = self._launcher_ref is None or self._on_launcher()
         if home:
             self._skipped_in_a_row = 0
-        skip = not home and self._skipped_in_a_row < SKIPPED_IN_A_ROW
+        elif self._skipped_in_a_row < SKIPPED_IN_A_ROW:
+            return self._skip_iteration(flow, iteration)
         t_begin = self.clock.now()
         ok = True
         with self._thresholds_for(flow.thresholds, self._budget.response_s):
             for index, step in enumerate(flow.steps):
                 if self._stop_requested:
                     return True
-                ok = self._top_step(flow, iteration, index, step, skip=skip)
-                if not ok or skip:
+                ok = self._top_step(flow, iteration, index, step)
+                if not ok:
                     break
         budget = self._budget.duration_s
         if ok and budget is not None and self.clock.now() - t_begin > budget:
@@ -413,13 +414,11 @@ class Runner(StepsMixin, LocateMixin, TouchMixin, WatchMixin, BackgroundMixin, R
                            f"its {budget:.1f} s budget")
         return ok
 
-    def _skip_iteration(self, flow: Flow, iteration: int, t_start: float) -> bool:
+    def _skip_iteration(self, flow: Flow, iteration: int) -> bool:
         """The flow cannot start where it assumes, on the launcher, which recovery did not
         reach (its presses of home landing elsewhere: a drifting digitizer): its steps would
         act on another screen (an app's icon tapped on a video pauses it, a watch then calls
-        it frozen). Once the background scan found nothing to explain it (a crash dialog, a
-        reboot: handled as such), the iteration is skipped (a step document says so, from
-        ``t_start``) and the next one tries
+        it frozen). The iteration is skipped (a step document says so) and the next one tries
         again, up to :data:`SKIPPED_IN_A_ROW` in a row: then flows run from where the phone
         is, as before recovery was checked, until one starts on the launcher again (the
         launcher may look different from how it was learnt: a soak must not skip everything);
@@ -430,14 +429,11 @@ class Runner(StepsMixin, LocateMixin, TouchMixin, WatchMixin, BackgroundMixin, R
         if self._skipped_in_a_row == SKIPPED_IN_A_ROW:
             logger.warning("%d iterations in a row could not start on the launcher; flows run "
                            "from where the phone is until one does", SKIPPED_IN_A_ROW)
-        self._step_doc(flow, iteration, 0, flow.steps[0], "skipped", t_start,
+        self._step_doc(flow, iteration, 0, flow.steps[0], "skipped", self.clock.now(),
                        "not on the launcher: the flow was not started", last=True)
         return False
 
-    def _top_step(self, flow: Flow, iteration: int, index: int, step: Step,
-                  skip: bool = False) -> bool:
-        """Run one step of a flow (``skip``: scan only, then skip the iteration:
-        :meth:`_skip_iteration`); False when an incident cut the iteration short."""
+    def _top_step(self, flow: Flow, iteration: int, index: int, step: Step) -> bool:
         self._step = step.describe()
         t_start = self.clock.now()
         logger.debug("%s/%s: step %d of iteration %d begins", flow.name, self._step, index + 1,
@@ -445,8 +441,6 @@ class Runner(StepsMixin, LocateMixin, TouchMixin, WatchMixin, BackgroundMixin, R
         status, message = "ok", ""
         try:
             self._scan_background()
-            if skip:
-                return self._skip_iteration(flow, iteration, t_start)
             incident = self._execute(step)
             if incident:
                 status, message = "failed", incident

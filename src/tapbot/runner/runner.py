@@ -76,7 +76,6 @@ SUSPEND_POLL_S = 5.0
 MAX_VIEW_SCALE = 0.25  # monitors' view: at most a quarter of the screen's px ...
 MIN_VIEW_SCALE = 0.1  # ... and at least a tenth, however coarse the camera
 SUSPEND_LIMIT_S = 3600.0
-SKIPPED_IN_A_ROW = 5  # iterations skipped (not on the launcher) before one runs anyway
 STALLS_KEPT = 16  # main-thread stalls from the device log kept for the freeze monitor
 
 
@@ -149,7 +148,6 @@ class Runner(StepsMixin, LocateMixin, TouchMixin, WatchMixin, BackgroundMixin, R
         self._log_unread: list[tuple[float, str]] = []  # read, not yet scanned for crashes
         # the app's main-thread stalls the device log told of lately: (start, end)
         self._stalls: deque[tuple[float, float]] = deque(maxlen=STALLS_KEPT)
-        self._skipped_in_a_row = 0  # iterations skipped in a row: not on the launcher
         self.incident_kinds: Counter[str] = Counter()
         self.steps_done = 0
         self.slot = 0
@@ -390,14 +388,10 @@ class Runner(StepsMixin, LocateMixin, TouchMixin, WatchMixin, BackgroundMixin, R
         self._flow = flow.name
         self._last_touch = None
         self._silent = None
-        home = self._on_launcher()
-        if not home:  # every flow starts on the launcher
+        if not self._on_launcher():  # every flow starts on the launcher
             self._recover_home()
-            home = self._launcher_ref is None or self._on_launcher()
-        if home:
-            self._skipped_in_a_row = 0
-        elif self._skipped_in_a_row < SKIPPED_IN_A_ROW:
-            return self._skip_iteration(flow, iteration)
+            if self._launcher_ref is not None and not self._on_launcher():
+                return self._skip_iteration(flow, iteration)
         t_begin = self.clock.now()
         ok = True
         with self._thresholds_for(flow.thresholds, self._budget.response_s):
@@ -419,16 +413,9 @@ class Runner(StepsMixin, LocateMixin, TouchMixin, WatchMixin, BackgroundMixin, R
         reach (its presses of home landing elsewhere: a drifting digitizer): its steps would
         act on another screen (an app's icon tapped on a video pauses it, a watch then calls
         it frozen). The iteration is skipped (a step document says so) and the next one tries
-        again, up to :data:`SKIPPED_IN_A_ROW` in a row: then flows run from where the phone
-        is, as before recovery was checked, until one starts on the launcher again (the
-        launcher may look different from how it was learnt: a soak must not skip everything);
-        returns False."""
-        self._skipped_in_a_row += 1
-        logger.info("%s: not on the launcher after recovery; iteration %d skipped",
-                    flow.name, iteration)
-        if self._skipped_in_a_row == SKIPPED_IN_A_ROW:
-            logger.warning("%d iterations in a row could not start on the launcher; flows run "
-                           "from where the phone is until one does", SKIPPED_IN_A_ROW)
+        again; returns False."""
+        logger.warning("%s: not on the launcher after recovery; iteration %d skipped",
+                       flow.name, iteration)
         self._step_doc(flow, iteration, 0, flow.steps[0], "skipped", self.clock.now(),
                        "not on the launcher: the flow was not started", last=True)
         return False

@@ -390,8 +390,6 @@ class Runner(StepsMixin, LocateMixin, TouchMixin, WatchMixin, BackgroundMixin, R
         self._silent = None
         if not self._on_launcher():  # every flow starts on the launcher
             self._recover_home()
-            if self._launcher_ref is not None and not self._on_launcher():
-                return self._skip_iteration(flow, iteration)
         t_begin = self.clock.now()
         ok = True
         with self._thresholds_for(flow.thresholds, self._budget.response_s):
@@ -407,18 +405,6 @@ class Runner(StepsMixin, LocateMixin, TouchMixin, WatchMixin, BackgroundMixin, R
                            f"flow '{flow.name}' took {self.clock.now() - t_begin:.1f} s, over "
                            f"its {budget:.1f} s budget")
         return ok
-
-    def _skip_iteration(self, flow: Flow, iteration: int) -> bool:
-        """The flow cannot start where it assumes, on the launcher, which recovery did not
-        reach (its presses of home landing elsewhere: a drifting digitizer): its steps would
-        act on another screen (an app's icon tapped on a video pauses it, a watch then calls
-        it frozen). The iteration is skipped (a step document says so) and the next one tries
-        again; returns False."""
-        logger.warning("%s: not on the launcher after recovery; iteration %d skipped",
-                       flow.name, iteration)
-        self._step_doc(flow, iteration, 0, flow.steps[0], "skipped", self.clock.now(),
-                       "not on the launcher: the flow was not started", last=True)
-        return False
 
     def _top_step(self, flow: Flow, iteration: int, index: int, step: Step) -> bool:
         self._step = step.describe()
@@ -466,12 +452,10 @@ class Runner(StepsMixin, LocateMixin, TouchMixin, WatchMixin, BackgroundMixin, R
         return True
 
     def _step_doc(self, flow: Flow, iteration: int, index: int, step: Step, status: str,
-                  t_start: float, message: str, last: bool | None = None) -> None:
-        """A step's document; ``last``: the iteration is done with it (default: the flow's
-        last step)."""
+                  t_start: float, message: str) -> None:
         self.steps_done += 1
         self._emit(StepDoc(run_id=self.run_id, t=self.clock.now(), flow=flow.name,
                            iteration=iteration, index=index, step=step.describe(),
                            status=status, t_start=t_start, message=message, slot=self.slot,
-                           last=index == len(flow.steps) - 1 if last is None else last))
+                           last=index == len(flow.steps) - 1))
 

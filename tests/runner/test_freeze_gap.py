@@ -17,6 +17,8 @@ from tapbot.rig import build_rig
 from tapbot.runner import Runner
 from tapbot.sim.score import score_run
 
+from .conftest import soak_flow
+
 #: Seed 1's freeze began 26 ms after the pause tap; the runner took the video standing still
 #: for the pause's answer and tapped resume into the frozen phone.
 AFTER_PAUSE_S = 0.026
@@ -131,14 +133,7 @@ def _freeze_over_mute(after_s: float, link: bool):
     nothing new when it ends."""
     t_mute = _mute_at()
     schedule = [{"kind": "freeze", "at_s": t_mute - 0.2, "duration_s": 0.2 + after_s}]
-    rig = build_rig(None, seed=4, overrides={"device": {"faults": {"schedule": schedule}}})
-    if not link:
-        rig.link = None  # a rig with the camera alone
-    docs: list = []
-    dispatcher = Dispatcher()
-    dispatcher.subscribe(docs.append)
-    Runner(rig, dispatcher, run_id="gap").run_plan(
-        Plan.from_mix([FlowMix(flow=library_flow("call"))], seed=4, duration_s=t_mute + 4.0))
+    rig, docs = soak_flow("call", schedule, t_mute + 4.0, 4, "gap", link=link)
     assert [t.target for t in rig.truth.touches if abs(t.t_down - t_mute) < 1e-6] == \
         ["ignored:freeze"]
     (freeze,) = rig.truth.faults

@@ -54,14 +54,18 @@ def twin():
 
 
 def soak_flow(flow_name: str, schedule: list[dict], seconds: float, seed: int, run_id: str,
-              link: bool = True):
+              link: bool = True, gap_s: float | None = None):
     """A soak of one library flow on the twin with a fixed fault ``schedule``: the rig (its
     truth is the reference) and the documents. ``link`` False: a rig with the camera alone
-    (no device link: no logcat, no digitizer log)."""
+    (no device link: no logcat, no digitizer log). ``gap_s``: the twin's quiet time between
+    two faults (a fault due during another or within it after waits)."""
     from tapbot.flows import FlowMix, Plan
     from tapbot.flows.library import library_flow
 
-    rig = build_rig(None, seed=seed, overrides={"device": {"faults": {"schedule": schedule}}})
+    faults: dict = {"schedule": schedule}
+    if gap_s is not None:
+        faults["gap_s"] = gap_s
+    rig = build_rig(None, seed=seed, overrides={"device": {"faults": faults}})
     if not link:
         rig.link = None
     docs: list = []

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 
+import cv2
+
 from tapbot.core.errors import RunAborted, TapbotError
 from tapbot.flows import steps as S
 from tapbot.flows.steps import Flow, PressKey
@@ -21,6 +23,22 @@ logger = logging.getLogger(__name__)
 HOME_PROBE_MAX_S = 15.0
 #: More presses of home when the screen settles elsewhere than the launcher after one.
 RECOVER_HOME_TRIES = 3
+#: While the digitizer reports touches off target (a touch drift, seen through the device
+#: link), the soak holds: it presses home every ``DRIFT_RETRY_S`` to see whether touches
+#: land where the finger is again ...
+DRIFT_RETRY_S = 10.0
+#: ... for at most ``DRIFT_HOLD_MAX_S``; then flows go on (each abandoned at its first touch
+#: that lands off target).
+DRIFT_HOLD_MAX_S = 180.0
+#: The lock screen is recognised below this fraction of the screen's height: its clock and
+#: date, above, change from minute to minute.
+LOCK_CLOCK_FRAC = 0.5
+#: Swipes up in a row on a lock screen that is still there after one ...
+UNLOCK_TRIES = 3
+#: ... then one more every ``UNLOCK_RETRY_S`` (a dead zone or a drift may be passing) until
+#: ``UNLOCK_HOLD_MAX_S`` has gone by; then the flows go on.
+UNLOCK_RETRY_S = 10.0
+UNLOCK_HOLD_MAX_S = 120.0
 
 
 class RecoveryMixin:
@@ -69,19 +87,45 @@ class RecoveryMixin:
         self._incident("reboot", reboot.onset, self.clock.now(),
                        "the screen went dark and the phone restarted",
                        evidence_view=reboot.view)
-        self._unlock()
+        started = self.observer.view_at(self.clock.now())
+        # (a phone without a lock screen starts on the launcher: nothing to learn)
+        self._lock_ref = None if self._shows_launcher(started) else started.image
+        self._lock_mask = self._tool_mask
+        self._recover_home()  # unlocks first
         self._t_background = self.clock.now()
 
+    def _on_lock_screen(self) -> bool:
+        """Whether the screen shows the lock screen as seen after the last reboot (home does
+        nothing there: only a swipe up leaves it)."""
+        if self._lock_ref is None:
+            return False
+        mask = cv2.bitwise_or(self._tool_mask, self._lock_mask)  # the tool then and now
+        mask[:round(LOCK_CLOCK_FRAC * mask.shape[0])] = 255
+        return not self.detector.differs(self._lock_ref,
+                                         self.observer.view_at(self.clock.now()).image, mask)
+
     def _unlock(self) -> None:
-        """Swipe up from the bottom (Android's swipe-to-unlock), then go home."""
-        try:
-            up = S.Swipe(start=S.Point(x="50%", y="85%"), end=S.Point(x="50%", y="35%"),
-                         expect="none")
+        """Swipe up from the bottom (Android's swipe-to-unlock), each swipe settled, until the
+        lock screen is gone: ``UNLOCK_TRIES`` swipes in a row, then one every
+        ``UNLOCK_RETRY_S`` (a swipe may be lost to a dead zone or a drifting digitizer) for up
+        to ``UNLOCK_HOLD_MAX_S``. A flow run on the lock screen would only gather incidents
+        the phone did not have."""
+        up = S.Swipe(start=S.Point(x="50%", y="85%"), end=S.Point(x="50%", y="35%"),
+                     expect="none")
+        t0 = self.clock.now()
+        tries = 0
+        while True:
             self._perform(self._stroke(up), "unlock")  # no response to judge: recovery
             self._settle()
-            self._recover_home()
-        except TapbotError:
-            logger.exception("unlocking after a reboot failed")
+            tries += 1
+            if not self._on_lock_screen():
+                return
+            if self._stop_requested or self.clock.now() - t0 >= UNLOCK_HOLD_MAX_S:
+                break
+            if tries >= UNLOCK_TRIES:
+                self.clock.sleep(UNLOCK_RETRY_S)
+        logger.warning("%s/%s: the lock screen stayed after %d swipes up in %.0f s", self._flow,
+                       self._step, tries, self.clock.now() - t0)
 
     def _learn_launcher(self) -> None:
         """Go home and remember the launcher's look (to see an app close by itself)."""
@@ -104,6 +148,10 @@ class RecoveryMixin:
         (home is the one key a phone always answers, unless it already shows the launcher)."""
         self._in_app = False
         try:
+            if self._on_lock_screen():  # a reboot restarts on it, where home does nothing
+                self._unlock()
+                if self._on_lock_screen():
+                    return
             on_launcher = self._on_launcher()
             stroke = self._stroke(PressKey(key="home"))
             ref = self.observer.view_at(self.clock.now())
@@ -130,18 +178,44 @@ class RecoveryMixin:
         (the digitizer's touches drifting: above the navigation bar it lands on the app) or
         not taken. Press home again, up to ``RECOVER_HOME_TRIES`` times, each settled: the
         next flow starts from the launcher, as it assumes, or is started knowingly from
-        elsewhere (said in the log)."""
+        elsewhere (said in the log). Not while the digitizer reports the presses off target
+        (device link): more would land off target too (see :meth:`_wait_out_drift`)."""
         for _ in range(RECOVER_HOME_TRIES):
-            if self._launcher_ref is None or self._on_launcher():
+            if self._launcher_ref is None or self._on_launcher() or \
+                    self._off_target is not None:
                 return
             logger.info("%s/%s: not on the launcher after home; pressing home again",
                         self._flow, self._step)
             self._perform(home, "recover-home")
             self._settle()
-        if self._launcher_ref is not None and not self._on_launcher():
+        if self._launcher_ref is not None and self._off_target is None and \
+                not self._on_launcher():
             # (info: during a touch drift this repeats at every recovery; the drift is an incident)
             logger.info("%s/%s: still not on the launcher after %d more presses of home",
                         self._flow, self._step, RECOVER_HOME_TRIES)
+
+    def _wait_out_drift(self) -> None:
+        """Touches land off target and the drift watch has an episode open: every flow would be
+        abandoned at its first touch, and the presses of home that recover from it land
+        elsewhere too, opening whatever is there (the next flow's first tap then acts on that
+        app, and what it watches is not what the flow expects). So the soak holds: it watches
+        the screen as at any wait (crash, reboot, glitch) and every ``DRIFT_RETRY_S`` presses
+        home, whose landing the digitizer reports, until a press lands where the finger was
+        (the episode ends) or ``DRIFT_HOLD_MAX_S`` has gone by."""
+        if not self.drift_watch.active:
+            return
+        t0 = self.clock.now()
+        logger.info("%s/%s: touches land off target; holding until they land again",
+                    self._flow, self._step)
+        while self.drift_watch.active and not self._stop_requested and \
+                self.clock.now() - t0 < DRIFT_HOLD_MAX_S:
+            self._wait(DRIFT_RETRY_S)
+            self._recover_home()
+        if self.drift_watch.active:
+            logger.warning("touches still land off target after %.0f s; the flows go on",
+                           self.clock.now() - t0)
+        else:
+            logger.info("touches land on target again after %.0f s", self.clock.now() - t0)
 
     def _home_unanswered(self, home: Stroke, t_down: float) -> None:
         """Home got no answer within ``stall_max`` away from the launcher: a phone that answers

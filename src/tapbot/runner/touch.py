@@ -500,6 +500,7 @@ class TouchMixin:
         """The touch landed off target (touch drift): what follows from it cannot be judged."""
         offset = self._off_target or 0.0
         self._recover_home()
+        self._wait_out_drift()
         raise FlowAbandoned(f"the touch landed {offset:.1f} mm off target")
 
     def _on_launcher(self) -> bool:

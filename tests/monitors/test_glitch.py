@@ -532,6 +532,39 @@ def test_a_faint_tear_over_a_video_drifting_at_a_steady_pace_is_a_glitch():
     assert feed(GlitchWatch(0.25, rows=ROWS), noisy(frames)) == []
 
 
+def test_a_tear_over_a_video_whose_middle_row_a_bar_crossed_just_before_is_a_glitch():
+    # the video's dark bar crossed row 16 two frames before a tear over rows 14-18 (other
+    # content, caught at half the camera's exposure): that row's pace before is the bar's,
+    # and it does not surge over it, which leaves two rows that surged on either side of
+    # it; over the pace of the rows beside it, it surged as they did
+    def clip_with_bar() -> list[np.ndarray]:
+        frames = [_drifting_clip(k) for k in range(40)]
+        frames[18] = frames[18].copy()
+        frames[18][16] = (20, 20, 20)
+        return frames
+
+    frames = clip_with_bar()
+    assert feed(GlitchWatch(0.25, rows=ROWS), noisy(frames)) == []
+    other = tear(page(3.0), 14, 19)
+    for k in (20, 21):
+        frames[k] = frames[k].copy()
+        frames[k][14:19] = (frames[k][14:19] + other[14:19]) // 2
+    frames = noisy(frames)
+    (seen,) = feed(GlitchWatch(0.25, rows=ROWS), frames)
+    assert abs(seen.t_start - (10.0 + 20 * DT)) < 1e-9
+    batch = GlitchWatch(0.25, rows=ROWS)  # fed in batches: the same
+    ts = [10.0 + i * DT for i in range(len(frames))]
+    many = []
+    for a in range(0, len(frames), 7):
+        many += batch.feed_many(ts[a:a + 7], np.stack([flat(f) for f in frames[a:a + 7]]))
+    assert many == [seen]
+    # the same rows showing that content from then on (a caption over the video) stay
+    frames = clip_with_bar()
+    for k in range(20, 40):
+        frames[k] = frames[k].copy()
+        frames[k][14:19] = (frames[k][14:19] + other[14:19]) // 2
+    assert feed(GlitchWatch(0.25, rows=ROWS), noisy(frames)) == []
+
 
 def test_a_tear_over_a_fast_scroll_whose_rows_change_whole_at_once_is_a_glitch():
     # a fast scroll: each row's change jumps as lines of text cross its points, so the band

@@ -25,7 +25,9 @@ frames and would slip between them. This one looks at every frame through a grid
   what it changed on the two frames before (``STEADY_K`` times, over a pace that held steady:
   a video's picture drifting through its colours does not double its own change in a frame),
   or changing whole together where before only parts of them changed (``PART_FRAC``: a fast
-  scroll changes a row where edges cross its points, its pace jumping as text passes);
+  scroll changes a row where edges cross its points, its pace jumping as text passes); a
+  row between two that surged joins them when it surged over their pace before (its own was
+  a spike of its own: a video's bar crossing it just before);
   the band ends when its rows change about as much again, as many times the pace before of the
   rows that surged by themselves (a row the band reaches over may have spiked on its own: a
   video's bar), within ``glitch_max_s``, undoing at
@@ -129,6 +131,10 @@ SURGE_FRAC = 0.5
 STEADY_K = 2.0
 STEADY_FRAMES = 3
 STEADY_RATIO = 1.3
+#: ... (a single row between two rows that surged, which surged over the pace before of the
+#: rows beside it rather than its own, is of the run: its own pace was a spike of its own,
+#: a video's bar crossing that row a frame or two before, and the band covered it too; the
+#: run still needs TEAR_ROWS rows that surged over their own pace);
 #: ... or it changed whole (BAND_FRAC of its points, by SURGE_LEVEL on average) where on each
 #: of the two frames before at most PART_FRAC of its points changed: a scroll changes a row
 #: where edges pass its points, a few of them at a time, its pace jumping as a line of text
@@ -280,6 +286,25 @@ def _paces(hist: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.maximum(hist[-1], hist[-2]), hi <= STEADY_RATIO * lo
 
 
+def _bridges(up: np.ndarray, rates: np.ndarray, changed: np.ndarray, before: np.ndarray
+             ) -> np.ndarray:
+    """Per row (last axis): a row that did not surge (``up`` False) between two that did,
+    which surged over the pace before of the rows beside it (SURGE_K times the faster of
+    them, with SURGE_LEVEL and SURGE_FRAC as a surge): its own pace before was a spike of its
+    own (a video's bar crossing that row just before a tear), not the content's pace, which
+    its neighbours show; the band that covered them covered it too."""
+    out = np.zeros_like(up)
+    if up.shape[-1] < 3:
+        return out
+    mid = ~up[..., 1:-1] & up[..., :-2] & up[..., 2:]
+    if not mid.any():  # nearly always: checked first, the rest only then
+        return out
+    pace = np.maximum(before[..., :-2], before[..., 2:])
+    out[..., 1:-1] = mid & (rates[..., 1:-1] >= SURGE_K * pace) & \
+        (rates[..., 1:-1] >= SURGE_LEVEL) & (changed[..., 1:-1] >= SURGE_FRAC)
+    return out
+
+
 def _step(sample: np.ndarray, prev: np.ndarray, points: np.ndarray) -> np.ndarray:
     """How ``points`` changed from ``prev`` to ``sample``, per channel (signed, float32)."""
     return (sample[points] - prev[points]).astype(np.float32)
@@ -422,7 +447,7 @@ class GlitchWatch:
         parts = np.concatenate([self._row_part, changed])  # parts[k + 2] is frame k's
         surged = self._surged(rates, changed,
                               *_paces(np.stack([hist[d:d + len(rates)] for d in range(h)])),
-                              np.maximum(parts[:-2], parts[1:-1]))
+                              np.maximum(parts[:-2], parts[1:-1]))[0]
         quiet = (fracs < JUMP_FRAC) & ~(changed >= BAND_FRAC).any(axis=1) & \
             ~surged.any(axis=1)
         # abnormal frames (black, bars): judged at once for the frames that jumped
@@ -674,26 +699,38 @@ class GlitchWatch:
 
     # -- a tear: a band that surged over whatever the screen did, and came back ------------
     def _surged(self, rates: np.ndarray, changed: np.ndarray, before: np.ndarray,
-                steady: np.ndarray, part: np.ndarray) -> np.ndarray:
+                steady: np.ndarray, part: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per frame (rows of ``rates``, each row's mean change; ``changed``, the fraction of
         its points changed by BAND_LEVEL; ``before``, the most it changed on either of the two
         frames before; ``steady``, whether its pace held steady, :func:`_paces`; ``part``, the
         most of its points changed on either of the two frames before): the rows in a run of
-        TEAR_ROWS or more adjacent ones that surged."""
+        TEAR_ROWS or more adjacent ones that surged; and, of those, the rows that surged only
+        over the pace of the rows beside them (:func:`_bridges`)."""
         up = (rates >= np.where(steady, STEADY_K, SURGE_K) * before) & \
             (rates >= SURGE_LEVEL) & (changed >= SURGE_FRAC)
         if self.rows < TEAR_ROWS:
-            return np.zeros_like(up)
+            return np.zeros_like(up), np.zeros_like(up)
         m = self.rows - TEAR_ROWS + 1
         full = np.logical_and.reduce([up[..., d:d + m] for d in range(TEAR_ROWS)])
         out = np.zeros_like(up)
         for d in range(TEAR_ROWS):  # every row of a full window
             out[..., d:d + full.shape[-1]] |= full
+        gap = _bridges(up, rates, changed, before)
+        bridged = np.zeros_like(up)
+        for i in np.flatnonzero(gap.any(axis=-1)) if gap.any() else ():
+            # runs of rows that surged, but for single rows between them that surged over
+            # their neighbours' pace: a band when TEAR_ROWS of them surged over their own
+            joined = up[i] | gap[i]
+            edges = np.flatnonzero(np.diff(joined.astype(np.int8), prepend=0, append=0))
+            for lo, end in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
+                if gap[i, lo:end].any() and np.count_nonzero(up[i, lo:end]) >= TEAR_ROWS:
+                    out[i, lo:end] = True
+                    bridged[i, lo:end] = gap[i, lo:end]
         # a run of rows that changed whole together, where before only parts of them did
         # (unless rows of it surged as above: that band is judged as such)
         whole = (changed >= BAND_FRAC).any(axis=-1)
         if not whole.any():
-            return out
+            return out, bridged
         cand = (changed >= SURGE_FRAC) & (rates >= SURGE_LEVEL)
         for i in np.flatnonzero(whole & (cand & (part <= PART_FRAC)).any(axis=-1)):
             edges = np.flatnonzero(np.diff(cand[i].astype(np.int8), prepend=0, append=0))
@@ -703,7 +740,7 @@ class GlitchWatch:
                         float(part[i, lo:end].sum()) <= PART_FRAC * k and \
                         not out[i, lo:end].any():
                     out[i, lo:end] = True
-        return out
+        return out, bridged
 
     def _tear_step(self, t: float, sample: np.ndarray, prev: np.ndarray, level: np.ndarray
                    ) -> GlitchSighting | None:
@@ -765,8 +802,9 @@ class GlitchWatch:
                 tear.t_last = t
                 kept.append(tear)
             # else: too long, or the screen swept by meanwhile (a transition): not a glitch
-        up = self._surged(rates[None], changed[None], before[None], steady[None],
-                          part[None])[0] & ~busy
+        up, bridged = self._surged(rates[None], changed[None], before[None], steady[None],
+                                   part[None])
+        up, bridged = up[0] & ~busy, bridged[0]
         if up.any():
             edges = np.flatnonzero(np.diff(np.r_[0, up.astype(np.int8), 0]))
             runs: list[tuple[int, int]] = []
@@ -789,7 +827,9 @@ class GlitchWatch:
                 pts = pts[level[pts] >= BAND_LEVEL]
                 # its pace before: that of the rows that surged (a row it reached over may
                 # have had a spike of its own: a video's bar passing)
-                own = up[rows] if up[rows].any() else np.ones(end - lo, bool)
+                own = up[rows] & ~bridged[rows]
+                if not own.any():
+                    own = np.ones(end - lo, bool)
                 pre = before[rows][own]
                 # it ends as it began: a change as much above that pace as its start needed
                 k = STEADY_K if steady[rows][own].all() else SURGE_K

@@ -15,6 +15,7 @@ phone, or a dead zone, hit by a scroll)."""
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 
 import cv2
@@ -197,8 +198,11 @@ class TouchMixin:
         at too.) With ``back_to`` (the view before the touch, where the tool and animations
         are, and a list), any other change that comes back to it within ``glitch_max_s``
         (:meth:`_came_back`) is taken for a glitch too (added to the list: the caller takes
-        the first as the answer if no other comes)."""
+        the first as the answer if no other comes), unless it follows a dark frame or colour
+        bars just passed over: it is their last frame, blended with the screen coming back."""
         deadline = t_from + timeout_s
+        period = self.observer.frame_period_s
+        t_flash = -math.inf  # the last dark or colour-bars frame passed over
         while True:
             hit = self._await(watch.changed, t_from, deadline - t_from,
                               every_frame=every_frame, first_moved=first_moved)
@@ -214,7 +218,8 @@ class TouchMixin:
                 t_back = self._came_back(hit, back_to[0], back_to[1])
                 if t_back is None:
                     return hit
-                back_to[2].append(hit)
+                if hit.t - t_flash > 1.5 * period:
+                    back_to[2].append(hit)
                 logger.debug("%s/%s: the change at %.3f s came back at %.3f s: a glitch, no "
                              "answer", self._flow, self._step, hit.t, t_back)
                 if t_back >= deadline - 1e-9:
@@ -235,6 +240,7 @@ class TouchMixin:
             if not dark and self._colour_bars(later):
                 return hit  # bars that stay: what the app shows
             logger.debug("%s/%s: a glitch at %.3f s is no answer", self._flow, self._step, hit.t)
+            t_flash = hit.t
             if hit.t >= deadline - 1e-9:
                 return None
             t_from = hit.t

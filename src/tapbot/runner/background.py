@@ -208,7 +208,9 @@ class BackgroundMixin:
         try:
             lines = self.rig.link.log_lines(self._t_log)  # type: ignore[union-attr]
         except TapbotError:
+            self._log_read = False
             return
+        self._log_read = True
         if not lines:
             return
         self._t_log = max(t for t, _ in lines)
@@ -237,6 +239,18 @@ class BackgroundMixin:
             if t0 <= t <= t1 and t1 - t0 >= self.thresholds.frozen_frame_s:
                 return t0, t1
         return None
+
+    def _stalled_within(self, t0: float, t1: float) -> bool | None:
+        """Whether the device log (read now) tells of a stall of the app's main thread of a
+        frozen frame or longer overlapping ``[t0, t1]``; None when it cannot tell (no link,
+        or the log could not be read)."""
+        if self.rig.link is None:
+            return None
+        self._pull_log()
+        if not self._log_read:
+            return None
+        return any(s0 <= t1 and s1 >= t0 and s1 - s0 >= self.thresholds.frozen_frame_s
+                   for s0, s1 in self._stalls)
 
     def _scan_log(self, view: View) -> None:
         """The device's crash/ANR/process-death lines (logcat through the link) since the

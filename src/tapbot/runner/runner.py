@@ -147,6 +147,7 @@ class Runner(StepsMixin, LocateMixin, TouchMixin, WatchMixin, BackgroundMixin, R
         # (touch-down, the view then, the tool's travel to it as a view mask)
         self._silent: tuple[float, View, np.ndarray] | None = None
         self._t_log = 0.0  # the device log is read up to here (its lines' own times)
+        self._log_read = False  # whether the last read of the device log worked
         self._log_unread: list[tuple[float, str]] = []  # read, not yet scanned for crashes
         # the app's main-thread stalls the device log told of lately: (start, end)
         self._stalls: deque[tuple[float, float]] = deque(maxlen=STALLS_KEPT)

@@ -562,6 +562,7 @@ class TouchMixin:
         home = self._stroke(PressKey(key="home"))
         first = True
         t_alive: float | None = None  # when the display came back, if before an answer
+        t_first_probe: float | None = None  # the first press of home
         came_from = self._tip_px()  # where the tool stood through the wait
         while self.clock.now() - onset < self.thresholds.max_freeze_s:
             if self._stop_requested:
@@ -569,6 +570,7 @@ class TouchMixin:
             by_home = self._in_app or not self._on_launcher()
             if by_home:
                 hit, t_probe = self._home_probe(home)
+                t_first_probe = t_probe if t_first_probe is None else t_first_probe
             else:
                 _, t_down, _ = self._perform(stroke, f"{gesture}-probe")
             if self._off_target is not None:
@@ -595,6 +597,8 @@ class TouchMixin:
                                 self._flow, self._step)
                     raise FlowAbandoned("the touch changed nothing (the phone answered home)")
                 end = min(hit.t, t_alive) if t_alive is not None else hit.t
+                if by_home and t_alive is None and t_first_probe is not None:
+                    self._home_slow_not_frozen(onset, t_first_probe, hit)
                 self._incident("freeze", onset, end,
                                f"no response to touch for {end - onset:.2f} s")
                 self._recover_home()
@@ -605,6 +609,25 @@ class TouchMixin:
                        f"no response to touch for over {self.clock.now() - onset:.0f} s")
         self._recover_home()
         raise FlowAbandoned("unresponsive")
+
+    def _home_slow_not_frozen(self, onset: float, t_home: float, hit: View) -> None:
+        """Home, first pressed at ``t_home`` after the touch at ``onset`` changed nothing, was
+        answered (``hit``) only after a probe's wait: frozen from the touch, unless the device
+        log, which tells of every stall of the app's main thread, tells of none meanwhile.
+        Then the touch simply changed nothing and home was slow: a stall if over the budget
+        (raises; returns when the log cannot tell, or tells of a stall)."""
+        if self._stalled_within(onset, hit.t) is not False:
+            return
+        logger.info("%s/%s: the touch changed nothing and home was answered after %.2f s; the "
+                    "device log tells of no frozen main thread", self._flow, self._step,
+                    hit.t - t_home)
+        self.glitch_watch.responded(hit.t)
+        budget = self.thresholds.response_budget_s
+        if budget is not None and hit.t - t_home > budget:
+            self._stall(t_home, hit.t, budget)
+        self._in_app = False
+        self._settle()
+        raise FlowAbandoned("the touch changed nothing (the phone answered home, slowly)")
 
     def _answer_before_probe(self, watch: ResponseWatch, t_waited: float, came_from: PointPx,
                              home: Stroke, t_probe: float) -> View | None:

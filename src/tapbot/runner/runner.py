@@ -306,6 +306,7 @@ class Runner(StepsMixin, LocateMixin, TouchMixin, WatchMixin, BackgroundMixin, R
             self._learn_launcher()
             body()
             self._flush_glitches()
+            self._last_ghosts()
             if self._stop_requested:
                 reason = "stopped"
         except RigFaultSeen as fault:
@@ -421,10 +422,7 @@ class Runner(StepsMixin, LocateMixin, TouchMixin, WatchMixin, BackgroundMixin, R
             if incident:
                 status, message = "failed", incident
         except GhostSeen as ghost:
-            for g in ghost.sightings:
-                self._incident("ghost_touch", g.t_down, g.t_up if g.t_up is not None else g.t_down,
-                               f"the digitizer reported a touch at ({g.x_px:.0f}, {g.y_px:.0f}) "
-                               "px that the robot did not make")
+            self._ghost_incidents(ghost)
             self._step_doc(flow, iteration, index, step, "failed", t_start, "ghost touch")
             self._recover_home()
             return False
@@ -453,6 +451,20 @@ class Runner(StepsMixin, LocateMixin, TouchMixin, WatchMixin, BackgroundMixin, R
             return False
         self._step_doc(flow, iteration, index, step, status, t_start, message)
         return True
+
+    def _ghost_incidents(self, ghost: GhostSeen) -> None:
+        for g in ghost.sightings:
+            self._incident("ghost_touch", g.t_down, g.t_up if g.t_up is not None else g.t_down,
+                           f"the digitizer reported a touch at ({g.x_px:.0f}, {g.y_px:.0f}) "
+                           "px that the robot did not make")
+
+    def _last_ghosts(self) -> None:
+        """The digitizer's reports since the last step's scan, judged as the run ends: a ghost
+        touch during the run's last step is an incident too."""
+        try:
+            self._scan_ghosts(self.clock.now())
+        except GhostSeen as ghost:
+            self._ghost_incidents(ghost)
 
     def _step_doc(self, flow: Flow, iteration: int, index: int, step: Step, status: str,
                   t_start: float, message: str) -> None:

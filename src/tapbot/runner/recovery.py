@@ -89,20 +89,23 @@ class RecoveryMixin:
                        evidence_view=reboot.view)
         started = self.observer.view_at(self.clock.now())
         # (a phone without a lock screen starts on the launcher: nothing to learn)
-        self._lock_ref = None if self._shows_launcher(started) else started.image
-        self._lock_mask = self._tool_mask
+        if self._shows_launcher(started):
+            self._lock = None
+        else:  # compared outside its clock and the tool as it stood then
+            ignored = self._tool_mask.copy()
+            ignored[:round(LOCK_CLOCK_FRAC * ignored.shape[0])] = 255
+            self._lock = (started.image, ignored)
         self._recover_home()  # unlocks first
         self._t_background = self.clock.now()
 
     def _on_lock_screen(self) -> bool:
         """Whether the screen shows the lock screen as seen after the last reboot (home does
         nothing there: only a swipe up leaves it)."""
-        if self._lock_ref is None:
+        if self._lock is None:
             return False
-        mask = cv2.bitwise_or(self._tool_mask, self._lock_mask)  # the tool then and now
-        mask[:round(LOCK_CLOCK_FRAC * mask.shape[0])] = 255
-        return not self.detector.differs(self._lock_ref,
-                                         self.observer.view_at(self.clock.now()).image, mask)
+        ref, ignored = self._lock
+        return not self.detector.differs(ref, self.observer.view_at(self.clock.now()).image,
+                                         cv2.bitwise_or(ignored, self._tool_mask))
 
     def _unlock(self) -> None:
         """Swipe up from the bottom (Android's swipe-to-unlock), each swipe settled, until the

@@ -136,8 +136,8 @@ class Runner(StepsMixin, LocateMixin, TouchMixin, WatchMixin, BackgroundMixin, R
         self._budget = Budget()
         self._dark_since: float | None = None
         self._launcher_ref: np.ndarray | None = None
-        self._lock_ref: np.ndarray | None = None  # the lock screen, as seen after a reboot
-        self._lock_mask: np.ndarray | None = None  # where the tool hid it then
+        # the lock screen as seen after a reboot, and the mask it is compared outside of
+        self._lock: tuple[np.ndarray, np.ndarray] | None = None
         self._in_app = False
         self._in_app_since = 0.0
         self._last_mask: np.ndarray | None = None

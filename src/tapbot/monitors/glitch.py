@@ -66,6 +66,7 @@ import math
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -330,6 +331,18 @@ class _Jump:
     response: bool = False
 
 
+class _Rows(NamedTuple):
+    """One frame's figures per row of the grid (for the batch, computed at once)."""
+
+    rates: np.ndarray  # each row's mean change level from the frame before
+    changed: np.ndarray  # the fraction of its points changed by BAND_LEVEL
+    before: np.ndarray  # the most it changed on either of the two frames before (_paces)
+    steady: np.ndarray  # whether its pace held steady over STEADY_FRAMES (_paces)
+    part: np.ndarray  # the most of its points changed on either of the two frames before
+    up: np.ndarray  # the rows in a surge (:meth:`GlitchWatch._surged`)
+    bridged: np.ndarray  # of those, the ones that surged only over their neighbours' pace
+
+
 @dataclass
 class _Tear:
     """A band of rows that surged at ``t0`` (rows ``lo..hi``; ``points``: the grid points that
@@ -445,9 +458,9 @@ class GlitchWatch:
         h = STEADY_FRAMES
         hist = np.concatenate([self._row_rate, rates])  # hist[k + h] is frame k's
         parts = np.concatenate([self._row_part, changed])  # parts[k + 2] is frame k's
-        surged = self._surged(rates, changed,
-                              *_paces(np.stack([hist[d:d + len(rates)] for d in range(h)])),
-                              np.maximum(parts[:-2], parts[1:-1]))[0]
+        before, steady = _paces(np.stack([hist[d:d + len(rates)] for d in range(h)]))
+        part = np.maximum(parts[:-2], parts[1:-1])
+        surged, bridged = self._surged(rates, changed, before, steady, part)
         quiet = (fracs < JUMP_FRAC) & ~(changed >= BAND_FRAC).any(axis=1) & \
             ~surged.any(axis=1)
         # abnormal frames (black, bars): judged at once for the frames that jumped
@@ -476,7 +489,9 @@ class GlitchWatch:
             k = start + i
             sample = samples[k]
             prev, self._prev = self._prev, sample
-            sighting = self._feed(ts[k], sample, prev, levels[i], abnormal.get(i))
+            rows = _Rows(rates[i], changed[i], before[i], steady[i], part[i], surged[i],
+                         bridged[i])
+            sighting = self._feed(ts[k], sample, prev, levels[i], abnormal.get(i), rows)
             self._t_prev = ts[k]
             if sighting is not None:
                 out.append(sighting)
@@ -489,8 +504,8 @@ class GlitchWatch:
                 and not self._tears and bool(np.isnan(self._rows_t).all()))
 
     def _feed(self, t: float, sample: np.ndarray, prev: np.ndarray | None,
-              level: np.ndarray | None = None, abnormal: bool | None = None
-              ) -> GlitchSighting | None:
+              level: np.ndarray | None = None, abnormal: bool | None = None,
+              rows: _Rows | None = None) -> GlitchSighting | None:
         if prev is None:
             self._prev_abnormal = self._is_abnormal(sample)
             return None
@@ -500,9 +515,11 @@ class GlitchWatch:
         jumped = level >= JUMP_LEVEL
         frac = fraction(jumped)
         before_frac, self._prev_frac = self._prev_frac, frac
-        tear = self._tear_step(t, sample, prev, level)
+        if rows is None:
+            rows = self._rows_of(level)
+        tear = self._tear_step(t, sample, prev, level, rows)
         sighting = (self._abnormal_frames(t, sample, frac >= JUMP_FRAC, abnormal)
-                    or self._bands(t, sample, prev, level) or tear
+                    or self._bands(t, sample, prev, level, rows.changed) or tear
                     or (self._screen_returns(t, sample, prev) if self._open or self._back
                         else None))
         if sighting is not None:
@@ -610,14 +627,14 @@ class GlitchWatch:
         return None
 
     # -- a band came back -----------------------------------------------------------------
-    def _bands(self, t: float, sample: np.ndarray, prev: np.ndarray, level: np.ndarray
-               ) -> GlitchSighting | None:
-        """Rows that jumped whole and came back; a sighting when BAND_ROWS adjacent ones did
-        at about the same time."""
+    def _bands(self, t: float, sample: np.ndarray, prev: np.ndarray, level: np.ndarray,
+               changed: np.ndarray) -> GlitchSighting | None:
+        """Rows that jumped whole and came back (``changed``: each row's fraction of points
+        changed by BAND_LEVEL); a sighting when BAND_ROWS adjacent ones did at about the same
+        time."""
         if self.rows < BAND_ROWS:
             return None
         n = sample.shape[0] // self.rows
-        changed = (level >= BAND_LEVEL).reshape(self.rows, n).mean(axis=1)
         calm, self._rows_changed = self._rows_changed, changed
         open_rows = ~np.isnan(self._rows_t)
         if open_rows.any():
@@ -742,13 +759,23 @@ class GlitchWatch:
                     out[i, lo:end] = True
         return out, bridged
 
-    def _tear_step(self, t: float, sample: np.ndarray, prev: np.ndarray, level: np.ndarray
-                   ) -> GlitchSighting | None:
-        n = sample.shape[0] // self.rows
+    def _rows_of(self, level: np.ndarray) -> _Rows:
+        """The per-row figures of one frame of change ``level`` (:class:`_Rows`), from the
+        watch's history of the frames before it."""
+        n = level.shape[0] // self.rows
         rates = level.reshape(self.rows, n).mean(axis=1)
         changed = (level >= BAND_LEVEL).reshape(self.rows, n).mean(axis=1)
         before, steady = _paces(self._row_rate)
         part = self._row_part.max(axis=0)
+        up, bridged = self._surged(rates[None], changed[None], before[None], steady[None],
+                                   part[None])
+        return _Rows(rates, changed, before, steady, part, up[0], bridged[0])
+
+    def _tear_step(self, t: float, sample: np.ndarray, prev: np.ndarray, level: np.ndarray,
+                   rows_now: _Rows) -> GlitchSighting | None:
+        n = sample.shape[0] // self.rows
+        rates, changed, before, steady = (rows_now.rates, rows_now.changed, rows_now.before,
+                                          rows_now.steady)
         sighting = None
         kept: list[_Tear] = []
         busy = np.zeros(self.rows, bool)
@@ -802,9 +829,7 @@ class GlitchWatch:
                 tear.t_last = t
                 kept.append(tear)
             # else: too long, or the screen swept by meanwhile (a transition): not a glitch
-        up, bridged = self._surged(rates[None], changed[None], before[None], steady[None],
-                                   part[None])
-        up, bridged = up[0] & ~busy, bridged[0]
+        up, bridged = rows_now.up & ~busy, rows_now.bridged
         if up.any():
             edges = np.flatnonzero(np.diff(np.r_[0, up.astype(np.int8), 0]))
             runs: list[tuple[int, int]] = []

@@ -39,6 +39,10 @@ from tapbot.sim.world import ToolPose
 
 logger = logging.getLogger(__name__)
 
+_KEEP = [3, 3, 3]  # the coverage channel, once per colour channel
+#: :func:`_rounded_quotients` by count of instants.
+_QUOTIENTS: dict[int, np.ndarray] = {}
+
 #: The step of a shape's offsets and heights (deck mm).
 QUANTUM_MM = 0.25
 
@@ -55,9 +59,6 @@ Anchor = tuple[int, int]
 ToolKey = tuple[tuple[ShapeKey, Anchor, int], ...]
 #: A tool drawing on the image: (x0, y0, premultiplied colour, keep), both h x w x 3 uint8.
 ToolLayer = tuple[int, int, np.ndarray, np.ndarray]
-
-_CHANNELS = np.arange(4)
-
 
 def shape_key(pose: ToolPose, anchor: Anchor) -> ShapeKey:
     """The quantized shape of ``pose`` seen with its anchor at ``anchor`` (see the
@@ -185,26 +186,45 @@ def tool_at_points(key: ToolKey, sprites: Mapping[ShapeKey, ToolSprite], ys: np.
         keep = np.repeat((255 - both[:, 3])[:, None], 3, axis=1)
         return hit, np.ascontiguousarray(both[:, :3]), keep
     n = sum(count for *_, count in placed)
-    m = len(hit)
-    acc = np.zeros(4 * m)  # per point: colour and coverage summed (exact integers)
+    sums = np.zeros((len(hit), 4), np.int64)  # per point: colour and coverage summed
     by_shape: dict[int, list[tuple[ToolSprite, int, int, int]]] = {}
     for p in placed:
         by_shape.setdefault(id(p[0]), []).append(p)
     for group in by_shape.values():
-        sprite = group[0][0]
-        sw, sh = sprite.size
-        sx = np.array([x for _, x, _, _ in group])[:, None]
-        sy = np.array([y for _, _, y, _ in group])[:, None]
-        ly, lx = py[None, :] - sy, px[None, :] - sx  # placements x points
-        gi, pi = np.nonzero((ly >= 0) & (ly < sh) & (lx >= 0) & (lx < sw))
-        if not len(gi):
-            continue
-        values = sprite.colour_cover[ly[gi, pi], lx[gi, pi]]
-        counts = [c for *_, c in group]
-        if max(counts) > 1:
-            values = values * np.array(counts)[gi][:, None]
-        acc += np.bincount((pi[:, None] * 4 + _CHANNELS).ravel(), values.ravel(), 4 * m)
-    sums = acc.astype(np.int64).reshape(m, 4)
-    out = ((sums[:, :3] + n // 2) // n).astype(np.uint8)
-    keep1 = ((n * 255 + n // 2 - sums[:, 3]) // n).astype(np.uint8)
-    return hit, out, np.repeat(keep1[:, None], 3, axis=1)
+        sums += _summed_at(group, py.astype(np.int64, copy=False),
+                           px.astype(np.int64, copy=False))
+    # (sum + n // 2) // n by a table: numpy's integer division is slow
+    divided = _rounded_quotients(n)
+    return hit, divided[sums[:, :3]], divided[n * 255 - sums[:, _KEEP]]
+
+
+def _rounded_quotients(n: int) -> np.ndarray:
+    """``(x + n // 2) // n`` for every ``x`` in ``0 .. 255 * n`` (uint8), kept per ``n``."""
+    table = _QUOTIENTS.get(n)
+    if table is None:
+        table = _QUOTIENTS[n] = ((np.arange(255 * n + 1) + n // 2) // n).astype(np.uint8)
+    return table
+
+
+def _summed_at(group: list[tuple[ToolSprite, int, int, int]], py: np.ndarray, px: np.ndarray
+               ) -> np.ndarray:
+    """The placements of one sprite summed at points (``py``, ``px``: image rows, cols,
+    int64), each times its count: colour and coverage, (points x 4) int64. A point outside a
+    placement's box adds nothing. (All placements at once in a handful of numpy calls: a
+    travelling tool's few placements over a few hundred points cost more in numpy's calls
+    than in its arithmetic.)"""
+    sprite = group[0][0]
+    sw, sh = sprite.size
+    sx = np.array([x for _, x, _, _ in group], np.int64)[:, None]
+    sy = np.array([y for _, _, y, _ in group], np.int64)[:, None]
+    ly, lx = py[None, :] - sy, px[None, :] - sx  # placements x points
+    # (a negative offset is a huge unsigned one: one comparison per axis)
+    inside = (ly.view(np.uint64) < sh) & (lx.view(np.uint64) < sw)
+    flat = sprite.colour_cover.reshape(-1, 4)
+    values = flat[np.where(inside, ly * sw + lx, 0)]  # outside: the box's corner pixel
+    if flat[0].any():  # (never drawn on: a sprite's box has a margin around the tool)
+        values[~inside] = 0
+    counts = [c for *_, c in group]
+    if max(counts) > 1:
+        return (values * np.array(counts, np.int64)[:, None, None]).sum(axis=0)
+    return values.sum(axis=0, dtype=np.int64)

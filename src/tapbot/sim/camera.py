@@ -825,12 +825,23 @@ class SimCamera(Camera):
             travel = float(np.sqrt((moved * moved).sum(axis=1).max()))
             # instants from the window's start to its end, about 1.5 px of travel apart
             n = max(2, min(_MAX_TOOL_SAMPLES, math.ceil(travel / 1.5) + 1))
-            sampled = world.tool_poses_at([s0 + i / (n - 1) * (s1 - s0) for i in range(n)])
-            poses = [p for p in sampled if p is not None]
+            poses = self._sampled_poses(s0, s1, n, first, last)
         key = self._tool_key_of(poses)
         if first == last:
             self._still_tool = (last, key)
         return key
+
+    def _sampled_poses(self, s0: float, s1: float, n: int, first: ToolPose, last: ToolPose
+                       ) -> list[ToolPose]:
+        """The tool's poses at ``n`` instants evenly from ``s0`` to ``s1`` (those known),
+        given its poses ``first`` at ``s0`` and ``last`` at ``s1``: the world is asked only
+        for the instants between (and for the last one if it does not fall on ``s1``
+        exactly). The world's pose of an instant does not depend on the others asked with
+        it."""
+        ts = [s0 + i / (n - 1) * (s1 - s0) for i in range(n)]
+        inner = self.world.tool_poses_at(ts[1:-1])
+        end = last if ts[-1] == s1 else self.world.tool_pose_at(ts[-1])
+        return [p for p in (first, *inner, end) if p is not None]
 
     def _tool_key_of(self, poses: list[ToolPose]) -> ToolKey:
         """The tool key of instants at ``poses`` over an exposure (see :meth:`_tool_key`)."""

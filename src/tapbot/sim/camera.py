@@ -197,6 +197,7 @@ class _Points:
         mask = camera._screen_mask[self._ly, self._lx] > 0
         self.on_screen = self.in_roi[mask]
         self._mask = mask
+        self._all_on_screen = bool(mask.all())  # (a grid on the screen: no mask to apply)
         self._map1 = camera._map1[self._ly, self._lx][None]
         self._map2 = camera._map2[self._ly, self._lx][None]
         self._roi_background = self.background[self.in_roi]
@@ -225,8 +226,11 @@ class _Points:
             screen = cam.world.phone.screen_at(t, cam._render_scale)
             warped = cv2.remap(screen, self._map1, self._map2, cv2.INTER_LINEAR,
                                borderMode=cv2.BORDER_CONSTANT)[0]
-            values = self._roi_background.copy()
-            values[self._mask] = warped[self._mask]
+            if self._all_on_screen:
+                values = warped
+            else:
+                values = self._roi_background.copy()
+                values[self._mask] = warped[self._mask]
         values.setflags(write=False)
         self.composites[key] = values
         if len(self.composites) > _CACHE:
@@ -626,16 +630,17 @@ class SimCamera(Camera):
         j0 = math.floor(s0 * self._hz + _EPS) + 1
         j1 = math.ceil(s1 * self._hz - _EPS) - 1
         cuts = [s0] + [j / self._hz for j in range(j0, j1 + 1)] + [s1]
+        spans = [(a, b, display_key((a + b) / 2)) for a, b in itertools.pairwise(cuts)]
+        first = spans[0][2]
+        if all(key is first or key == first for _, _, key in spans[1:]):
+            # one display state throughout (most frames): no sums by key (a display key
+            # hashes all its fields each time)
+            return composite(first, (spans[0][0] + spans[0][1]) / 2)
         parts: dict[Hashable, float] = {}
         when: dict[Hashable, float] = {}
-        for a, b in itertools.pairwise(cuts):
-            mid = (a + b) / 2
-            key = display_key(mid)
+        for a, b, key in spans:
             parts[key] = parts.get(key, 0.0) + (b - a)
-            when.setdefault(key, mid)
-        if len(parts) == 1:
-            key = next(iter(parts))
-            return composite(key, when[key])
+            when.setdefault(key, (a + b) / 2)
         total = s1 - s0
         ranked = sorted(parts.items(), key=lambda kv: -kv[1])
         weights = tuple((k, round(w / total * 64)) for k, w in ranked)

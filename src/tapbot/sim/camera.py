@@ -118,6 +118,9 @@ _POSE_STATE = ("_screen_to_camera", "_background", "_roi", "_screen_mask", "_map
                "_sampled_rows", "_sampled_cols", "_screen_scaled_px", "_composites", "_blends",
                "_point_sets", "_last_composite")
 _EPS = 1e-9
+#: A projection computed in another order of operations rounds to the same pixel unless it
+#: lies this close to a half (the orders differ by ~1e-12 px).
+_ROUNDING_MARGIN_PX = 1e-6
 #: :meth:`SimCamera.pixels` calls before the twin is copied into a second process (a run that
 #: keeps asking gains; a test that asks a few times does not pay for the copy).
 REPLICA_AFTER_CALLS = 8
@@ -293,6 +296,7 @@ class SimCamera(Camera):
         # by noise entry: (the background it was made from, background + noise)
         self._noisy_backgrounds: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._ideal_to_deck: list[list[float]] | None = None
+        self._deck_to_ideal_rows: list[list[float]] | None = None
         # the camera is fixed to the deck: this map never changes, even when the phone moves
         self._pose: ScreenPose = world.screen_pose_at(world.clock.now())
         self._deck_to_ideal = (self._screen_to_camera.matrix
@@ -850,16 +854,44 @@ class SimCamera(Camera):
 
     def _tool_key_of(self, poses: list[ToolPose]) -> ToolKey:
         """The tool key of instants at ``poses`` over an exposure (see :meth:`_tool_key`)."""
-        world = self.world
-        # anchored where finger 0 meets the glass's plane: a press does not move the anchor
-        z_ref = world.glass_z_mm
-        tips = np.array([(p.fingers[0][0], p.fingers[0][1], z_ref) for p in poses], np.float64)
-        anchors = np.round(self._project_fast(tips)).astype(np.int64).tolist()
+        anchors = self._anchors(poses)
         groups: dict[tuple[ShapeKey, tuple[int, int]], int] = {}
         for pose, (ax, ay) in zip(poses, anchors, strict=True):
             at = (shape_key(pose, (ax, ay)), (ax, ay))
             groups[at] = groups.get(at, 0) + 1
         return tuple((shape, anchor, count) for (shape, anchor), count in groups.items())
+
+    def _anchors(self, poses: list[ToolPose]) -> list[tuple[int, int]]:
+        """Each pose's anchor: the camera pixel (rounded) where finger 0 meets the glass's
+        plane (a press does not move it).
+
+        :meth:`_project_fast` rounded, computed here in plain floats (for a few points,
+        several times faster than its numpy calls). The two differ by a few units in the
+        last place (the order of the operations, numpy's matrix product), which changes a
+        rounded pixel only within a hair of a half: there the numpy projection decides."""
+        z_ref = self.world.glass_z_mm
+        approx = [self._project_point(p.fingers[0][0], p.fingers[0][1], z_ref) for p in poses]
+        if all(abs(v % 1.0 - 0.5) >= _ROUNDING_MARGIN_PX for xy in approx for v in xy):
+            return [(round(x), round(y)) for x, y in approx]
+        tips = np.array([(p.fingers[0][0], p.fingers[0][1], z_ref) for p in poses], np.float64)
+        return np.round(self._project_fast(tips)).astype(np.int64).tolist()
+
+    def _project_point(self, x: float, y: float, z: float) -> tuple[float, float]:
+        """:meth:`_project_fast` of one point in plain floats (the same model and order of
+        operations; not bit for bit: see :meth:`_anchors`)."""
+        if self._deck_to_ideal_rows is None:
+            self._deck_to_ideal_rows = self._deck_to_ideal.tolist()
+        (a, b, c), (d, e, f), (g, h, i) = self._deck_to_ideal_rows
+        cx, cy = self._c
+        w = g * x + h * y + i
+        rx, ry = (a * x + b * y + c) / w - cx, (d * x + e * y + f) / w - cy
+        height = self.options.camera_height_mm
+        s = height / max(height + self.world.glass_z_mm - z, 1.0)  # parallax
+        k1, k2 = self._k
+        if k1 or k2:  # radial distortion
+            r2 = (rx * rx + ry * ry) * (s * s / (self._f * self._f))
+            s = s * (1 + k1 * r2 + k2 * r2 * r2)
+        return rx * s + cx, ry * s + cy
 
     def _tool_layer(self, key: ToolKey) -> ToolLayer | None:
         """The tool of ``key`` on the image (see :func:`tool_layer`), from a small cache."""

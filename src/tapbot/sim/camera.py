@@ -793,7 +793,13 @@ class SimCamera(Camera):
         return sprite
 
     def _sprites_of(self, key: ToolKey) -> dict[ShapeKey, ToolSprite]:
-        return {shape: self._sprite(shape) for shape, _, _ in key}
+        """The sprites of a key's shapes (each looked up once: a travelling tool's placements
+        share one)."""
+        sprites: dict[ShapeKey, ToolSprite] = {}
+        for shape, _, _ in key:
+            if shape not in sprites:
+                sprites[shape] = self._sprite(shape)
+        return sprites
 
     def _tool_key(self, s0: float, s1: float) -> ToolKey | None:
         """The tool over the exposure ``[s0, s1]``: instants about 1.5 px of travel apart (at

@@ -129,3 +129,31 @@ def test_a_moving_tools_poses_are_the_worlds() -> None:
         for n in (2, 3, 7):
             want = [world.tool_pose_at(s0 + i / (n - 1) * (s1 - s0)) for i in range(n)]
             assert camera._sampled_poses(s0, s1, n, first, last) == want
+
+
+@pytest.mark.parametrize("margin", [None, 0.6])
+def test_tool_keys_worked_out_together_are_each_frames_own(
+        margin: float | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The keys of a batch's moving frames, their travel measured in one projection, are the
+    keys each frame works out alone (also where every count is left to the frame's own
+    projection: ``margin``)."""
+    if margin is not None:
+        monkeypatch.setattr(sim_camera, "_ROUNDING_MARGIN_PX", margin)
+    clock = VirtualClock()
+    world = SimWorld(clock, SimPhone(SimPhoneOptions(), clock))
+    together = SimCamera(SimCameraOptions(k1=-0.04), world)
+    alone = SimCamera(SimCameraOptions(k1=-0.04), world)
+    robot = SimRobot(SimRobotOptions(fingers=2), world)
+    t0 = clock.now()
+    for i, speed in enumerate((40.0, 150.0, 300.0)):
+        robot.move_to(60.0 + 25.0 * i, 90.0 + 15.0 * i, speed)
+        robot.pair_down(world.glass_z_mm)
+        robot.pair_up(world.glass_z_mm + 5.0)
+    robot.move_pair_to((50.0, 100.0), (80.0, 110.0), 200.0)
+    now = clock.now()
+    windows = [together._exposure(k, now) for k in together.frame_indices(t0, now)]
+    together._prefetch_tool_keys(windows)
+    assert len(together._tool_keys) > 40  # the moving frames' keys, worked out together
+    assert len({len(key) for key in together._tool_keys.values()}) > 2
+    for s0, s1 in windows:
+        assert together._tool_key(s0, s1) == alone._tool_key_uncached(s0, s1)

@@ -112,6 +112,7 @@ _TOOL_LAYERS = 8  # blurred tool drawings kept for whole frames
 _SCENES = 4  # frames before noise kept (their box; a still scene is drawn once)
 _NOISY = 16  # whole frames after noise kept by (scene, noise entry): a still scene's repeats
 _TOOL_KEYS = 256  # tool keys kept by exposure window (the points and the frame of a window)
+_PREFETCH = 32  # frames of a batch whose tool keys are worked out together (< _TOOL_KEYS)
 _KEPT_POSES = 2  # caches kept for poses other than the one in use (before/after a bump)
 #: The camera's state that depends on where the phone lies: swapped as a whole at a bump.
 _POSE_STATE = ("_screen_to_camera", "_background", "_roi", "_screen_mask", "_map1", "_map2",
@@ -810,10 +811,13 @@ class SimCamera(Camera):
             return known_key
         key = self._tool_key_uncached(s0, s1)
         if key is not None:
-            self._tool_keys[(s0, s1)] = key
-            if len(self._tool_keys) > _TOOL_KEYS:
-                self._tool_keys.popitem(last=False)
+            self._keep_tool_key(s0, s1, key)
         return key
+
+    def _keep_tool_key(self, s0: float, s1: float, key: ToolKey) -> None:
+        self._tool_keys[(s0, s1)] = key
+        if len(self._tool_keys) > _TOOL_KEYS:
+            self._tool_keys.popitem(last=False)
 
     def _tool_key_uncached(self, s0: float, s1: float) -> ToolKey | None:
         world = self.world
@@ -828,23 +832,61 @@ class SimCamera(Camera):
         first, last = world.tool_pose_at(s0), world.tool_pose_at(s1)
         if first is None or last is None:
             return None
-        if first == last:  # still: the same key as last time, most of the time
-            still = self._still_tool
-            if still is not None and still[0] == last:
-                return still[1]
-            poses = [last]
-        else:
-            a = self._tool_points(first)
-            ab = self._project_fast(np.concatenate([a, self._tool_points(last)]))
-            moved = ab[len(a):] - ab[:len(a)]
-            travel = float(np.sqrt((moved * moved).sum(axis=1).max()))
-            # instants from the window's start to its end, about 1.5 px of travel apart
-            n = max(2, min(_MAX_TOOL_SAMPLES, math.ceil(travel / 1.5) + 1))
-            poses = self._sampled_poses(s0, s1, n, first, last)
-        key = self._tool_key_of(poses)
-        if first == last:
-            self._still_tool = (last, key)
+        if first != last:
+            return self._tool_key_of(self._sampled_poses(s0, s1, self._samples(first, last),
+                                                         first, last))
+        # still: the same key as last time, most of the time
+        still = self._still_tool
+        if still is not None and still[0] == last:
+            return still[1]
+        key = self._tool_key_of([last])
+        self._still_tool = (last, key)
         return key
+
+    def _samples(self, first: ToolPose, last: ToolPose) -> int:
+        """How many instants of an exposure to draw the tool at, from its poses at the start
+        and the end: about 1.5 px of travel apart, from the start to the end."""
+        a = self._tool_points(first)
+        ab = self._project_fast(np.concatenate([a, self._tool_points(last)]))
+        moved = ab[len(a):] - ab[:len(a)]
+        travel = float(np.sqrt((moved * moved).sum(axis=1).max()))
+        return max(2, min(_MAX_TOOL_SAMPLES, math.ceil(travel / 1.5) + 1))
+
+    def _prefetch_tool_keys(self, windows: list[tuple[float, float]]) -> None:
+        """Work out at once the tool keys (:meth:`_tool_key`) of the exposures ``windows``
+        where the tool moves: their travel (:meth:`_samples`) measured in one projection of
+        all their outlines, not one per exposure (a travelling tool's frames each paid ~15 us
+        in numpy's calls for it).
+
+        A projection of many points rounds otherwise than one of a frame's own (numpy's
+        matrix product), by ~1e-12 px; this changes the count of instants only where the
+        travel lies within a hair of a multiple of 1.5 px: there the frame's own projection
+        decides, as before."""
+        world = self.world
+        moving = []
+        for s0, s1 in windows:
+            if (s0, s1) in self._tool_keys or world.tool_at_rest(s0, s1) is not None:
+                continue
+            first, last = world.tool_pose_at(s0), world.tool_pose_at(s1)
+            if first is not None and last is not None and first != last:
+                moving.append((s0, s1, first, last))
+        if len(moving) < 2:
+            return
+        outlines = [self._tool_points(pose) for *_, first, last in moving
+                    for pose in (first, last)]
+        size = len(outlines[0])
+        if any(len(o) != size for o in outlines):
+            return  # (one tool throughout, always: its outline's size does not change)
+        ends = self._project_fast(np.concatenate(outlines)).reshape(len(moving), 2, size, 2)
+        moved = ends[:, 1] - ends[:, 0]
+        steps = (np.sqrt((moved * moved).sum(axis=2).max(axis=1)) / 1.5).tolist()
+        for (s0, s1, first, last), q in zip(moving, steps, strict=True):
+            if abs(q - round(q)) < _ROUNDING_MARGIN_PX:
+                n = self._samples(first, last)  # the frame's own projection decides
+            else:
+                n = max(2, min(_MAX_TOOL_SAMPLES, math.ceil(q) + 1))
+            self._keep_tool_key(s0, s1, self._tool_key_of(
+                self._sampled_poses(s0, s1, n, first, last)))
 
     def _sampled_poses(self, s0: float, s1: float, n: int, first: ToolPose, last: ToolPose
                        ) -> list[ToolPose]:
@@ -1118,6 +1160,9 @@ class SimCamera(Camera):
         keys: dict[int, Hashable] = {}
         noisy: dict[int, tuple[_Points, list[int], list[int]]] = {}  # by point set: rows, bank
         for i, k in enumerate(ks):
+            if i % _PREFETCH == 0:
+                self._prefetch_tool_keys([self._exposure(j, now) for j in ks[i:i + _PREFETCH]
+                                          if j not in self._frames])
             frame = self._frames.get(k)
             if frame is not None:
                 values[i] = frame.image[pts.ys, pts.xs]
@@ -1144,14 +1189,17 @@ class SimCamera(Camera):
             self._point_sets = {id(points[0]): pts}
         return pts
 
+    def _exposure(self, k: int, now: float) -> tuple[float, float]:
+        """Frame ``k``'s exposure as known at ``now`` (cut short at ``now``)."""
+        t = self.frame_time(k)
+        half = self.exposure_s / 2
+        s0 = t - half
+        return s0, max(min(t + half, now), s0)
+
     def _scene_at_points(self, k: int, pts: _Points, keys: dict[int, Hashable]) -> np.ndarray:
         """:meth:`_scene` of frame ``k`` at ``pts`` only (same operations on the same pixels),
         before noise; read-only, shared while the scene stays the same."""
-        t = self.frame_time(k)
-        now = self.world.clock.now()
-        half = self.exposure_s / 2
-        s0 = t - half
-        s1 = max(min(t + half, now), s0)
+        s0, s1 = self._exposure(k, self.world.clock.now())
         screen = self._display(s0, s1, pts, keys)
         gain = self.flicker_gain(s0, s1)
         tool = self._tool_key(s0, s1)

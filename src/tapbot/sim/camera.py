@@ -1149,8 +1149,9 @@ class SimCamera(Camera):
         """:meth:`pixels` rendered in this process: exactly ``frame.image[points]``.
 
         The batch is rendered at one instant of the world: display keys are looked up once per
-        refresh, a still scene is composed once, and the sensor noise is added to all frames
-        at once."""
+        refresh, the tool keys of its moving frames are worked out together
+        (:meth:`_prefetch_tool_keys`), a still scene is composed once, and the sensor noise is
+        added to all frames at once."""
         now = self.world.clock.now()
         if self.interval_is_empty(since, until, now):
             return []
@@ -1160,7 +1161,7 @@ class SimCamera(Camera):
         keys: dict[int, Hashable] = {}
         noisy: dict[int, tuple[_Points, list[int], list[int]]] = {}  # by point set: rows, bank
         for i, k in enumerate(ks):
-            if i % _PREFETCH == 0:
+            if i % _PREFETCH == 0 and len(ks) > 1:
                 self._prefetch_tool_keys([self._exposure(j, now) for j in ks[i:i + _PREFETCH]
                                           if j not in self._frames])
             frame = self._frames.get(k)

@@ -157,3 +157,24 @@ def test_tool_keys_worked_out_together_are_each_frames_own(
     assert len({len(key) for key in together._tool_keys.values()}) > 2
     for s0, s1 in windows:
         assert together._tool_key(s0, s1) == alone._tool_key_uncached(s0, s1)
+
+
+def test_tool_outline_is_carriage_arms_and_tips() -> None:
+    """The outline points, from one flat list, are those of the tool's parts, point by point."""
+    camera = _camera()
+    pose = ToolPose(((50.25, 80.5, 3.0), (70.75, 82.0, 1.5)), (60.5, 81.25, 33.0))
+    cx, cy, cz = pose.carriage
+    w, h = sim_camera.CARRIAGE_SIZE_MM
+    by = cy + sim_camera.CARRIAGE_OFFSET_MM
+    a, r = sim_camera.ARM_WIDTH_MM / 2, sim_camera.FINGER_DIAMETER_MM / 2
+    want = [(cx - w / 2, by - h / 2, cz), (cx + w / 2, by - h / 2, cz),
+            (cx + w / 2, by + h / 2, cz), (cx - w / 2, by + h / 2, cz)]
+    for x, y, z in pose.fingers:
+        top = z + 0.5 * (cz - z)
+        want += [(x - a, y + r * 0.5, top), (x + a, y + r * 0.5, top),
+                 (x + a, by - h / 2, cz), (x - a, by - h / 2, cz)]
+    for x, y, z in pose.fingers:
+        want += [(x, y, z), (x + r, y, z)]
+    got = camera._tool_points(pose)
+    assert got.flags.c_contiguous
+    np.testing.assert_array_equal(got, np.asarray(want, np.float64))

@@ -698,16 +698,17 @@ class SimCamera(Camera):
         cx, cy, cz = pose.carriage
         w, h = CARRIAGE_SIZE_MM
         by = cy + CARRIAGE_OFFSET_MM
-        pts = [(cx - w / 2, by - h / 2, cz), (cx + w / 2, by - h / 2, cz),
-               (cx + w / 2, by + h / 2, cz), (cx - w / 2, by + h / 2, cz)]
+        x0, x1, y0, y1 = cx - w / 2, cx + w / 2, by - h / 2, by + h / 2
+        # (one flat list: numpy makes an array of it twice as fast as of a list of tuples)
+        flat = [x0, y0, cz, x1, y0, cz, x1, y1, cz, x0, y1, cz]
         a, r = ARM_WIDTH_MM / 2, FINGER_DIAMETER_MM / 2
         for x, y, z in pose.fingers:
             top = z + 0.5 * (cz - z)
-            pts += [(x - a, y + r * 0.5, top), (x + a, y + r * 0.5, top),
-                    (x + a, by - h / 2, cz), (x - a, by - h / 2, cz)]
+            y_arm = y + r * 0.5
+            flat += (x - a, y_arm, top, x + a, y_arm, top, x + a, y0, cz, x - a, y0, cz)
         for x, y, z in pose.fingers:
-            pts += [(x, y, z), (x + r, y, z)]
-        return np.asarray(pts, dtype=np.float64)
+            flat += (x, y, z, x + r, y, z)
+        return np.array(flat, np.float64).reshape(-1, 3)
 
     def _project_fast(self, p: np.ndarray) -> np.ndarray:
         """:meth:`project_deck` for a few points, with the deck -> camera map cached (the

@@ -115,10 +115,15 @@ def _boxes(key: ToolKey, sprites: Mapping[ShapeKey, ToolSprite]
 
 
 def _union(placed: list[tuple[ToolSprite, int, int, int]]) -> tuple[int, int, int, int]:
-    x0 = min(x for _, x, _, _ in placed)
-    y0 = min(y for _, _, y, _ in placed)
-    x1 = max(x + s.size[0] for s, x, _, _ in placed)
-    y1 = max(y + s.size[1] for s, _, y, _ in placed)
+    """The box (x0, y0, x1, y1) of the image the placements cover (one pass: a frame's
+    tool at points asks it for every new key)."""
+    sprite, x0, y0, _ = placed[0]
+    h, w = sprite.colour_cover.shape[:2]
+    x1, y1 = x0 + w, y0 + h
+    for sprite, x, y, _ in placed[1:]:
+        h, w = sprite.colour_cover.shape[:2]
+        x0, y0 = min(x0, x), min(y0, y)
+        x1, y1 = max(x1, x + w), max(y1, y + h)
     return x0, y0, x1, y1
 
 
@@ -233,7 +238,7 @@ def _summed_at(group: list[tuple[ToolSprite, int, int, int]], py: np.ndarray, px
     inside = (ly.view(np.uint64) < sh) & (lx.view(np.uint64) < sw)
     at = ly * sw
     at += lx
-    at[~inside] = 0  # outside: the box's corner pixel
+    at *= inside  # outside: the box's corner pixel
     flat = _pixels(sprite)
     values = flat[at]
     if flat[0]:  # (never drawn on: a sprite's box has a margin around the tool)

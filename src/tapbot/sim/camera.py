@@ -112,12 +112,16 @@ _TOOL_LAYERS = 8  # blurred tool drawings kept for whole frames
 _SCENES = 4  # frames before noise kept (their box; a still scene is drawn once)
 _NOISY = 16  # whole frames after noise kept by (scene, noise entry): a still scene's repeats
 _TOOL_KEYS = 256  # tool keys kept by exposure window (the points and the frame of a window)
+_PREFETCH = 32  # frames of a batch whose tool keys are worked out together (< _TOOL_KEYS)
 _KEPT_POSES = 2  # caches kept for poses other than the one in use (before/after a bump)
 #: The camera's state that depends on where the phone lies: swapped as a whole at a bump.
 _POSE_STATE = ("_screen_to_camera", "_background", "_roi", "_screen_mask", "_map1", "_map2",
                "_sampled_rows", "_sampled_cols", "_screen_scaled_px", "_composites", "_blends",
                "_point_sets", "_last_composite")
 _EPS = 1e-9
+#: A projection computed in another order of operations rounds to the same pixel unless it
+#: lies this close to a half (the orders differ by ~1e-12 px).
+_ROUNDING_MARGIN_PX = 1e-6
 #: :meth:`SimCamera.pixels` calls before the twin is copied into a second process (a run that
 #: keeps asking gains; a test that asks a few times does not pay for the copy).
 REPLICA_AFTER_CALLS = 8
@@ -197,6 +201,7 @@ class _Points:
         mask = camera._screen_mask[self._ly, self._lx] > 0
         self.on_screen = self.in_roi[mask]
         self._mask = mask
+        self._all_on_screen = bool(mask.all())  # (a grid on the screen: no mask to apply)
         self._map1 = camera._map1[self._ly, self._lx][None]
         self._map2 = camera._map2[self._ly, self._lx][None]
         self._roi_background = self.background[self.in_roi]
@@ -225,8 +230,11 @@ class _Points:
             screen = cam.world.phone.screen_at(t, cam._render_scale)
             warped = cv2.remap(screen, self._map1, self._map2, cv2.INTER_LINEAR,
                                borderMode=cv2.BORDER_CONSTANT)[0]
-            values = self._roi_background.copy()
-            values[self._mask] = warped[self._mask]
+            if self._all_on_screen:
+                values = warped
+            else:
+                values = self._roi_background.copy()
+                values[self._mask] = warped[self._mask]
         values.setflags(write=False)
         self.composites[key] = values
         if len(self.composites) > _CACHE:
@@ -289,6 +297,7 @@ class SimCamera(Camera):
         # by noise entry: (the background it was made from, background + noise)
         self._noisy_backgrounds: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._ideal_to_deck: list[list[float]] | None = None
+        self._deck_to_ideal_rows: list[list[float]] | None = None
         # the camera is fixed to the deck: this map never changes, even when the phone moves
         self._pose: ScreenPose = world.screen_pose_at(world.clock.now())
         self._deck_to_ideal = (self._screen_to_camera.matrix
@@ -626,16 +635,17 @@ class SimCamera(Camera):
         j0 = math.floor(s0 * self._hz + _EPS) + 1
         j1 = math.ceil(s1 * self._hz - _EPS) - 1
         cuts = [s0] + [j / self._hz for j in range(j0, j1 + 1)] + [s1]
+        spans = [(a, b, display_key((a + b) / 2)) for a, b in itertools.pairwise(cuts)]
+        first = spans[0][2]
+        if all(key is first or key == first for _, _, key in spans[1:]):
+            # one display state throughout (most frames): no sums by key (a display key
+            # hashes all its fields each time)
+            return composite(first, (spans[0][0] + spans[0][1]) / 2)
         parts: dict[Hashable, float] = {}
         when: dict[Hashable, float] = {}
-        for a, b in itertools.pairwise(cuts):
-            mid = (a + b) / 2
-            key = display_key(mid)
+        for a, b, key in spans:
             parts[key] = parts.get(key, 0.0) + (b - a)
-            when.setdefault(key, mid)
-        if len(parts) == 1:
-            key = next(iter(parts))
-            return composite(key, when[key])
+            when.setdefault(key, (a + b) / 2)
         total = s1 - s0
         ranked = sorted(parts.items(), key=lambda kv: -kv[1])
         weights = tuple((k, round(w / total * 64)) for k, w in ranked)
@@ -688,16 +698,17 @@ class SimCamera(Camera):
         cx, cy, cz = pose.carriage
         w, h = CARRIAGE_SIZE_MM
         by = cy + CARRIAGE_OFFSET_MM
-        pts = [(cx - w / 2, by - h / 2, cz), (cx + w / 2, by - h / 2, cz),
-               (cx + w / 2, by + h / 2, cz), (cx - w / 2, by + h / 2, cz)]
+        x0, x1, y0, y1 = cx - w / 2, cx + w / 2, by - h / 2, by + h / 2
+        # (one flat list: numpy makes an array of it twice as fast as of a list of tuples)
+        flat = [x0, y0, cz, x1, y0, cz, x1, y1, cz, x0, y1, cz]
         a, r = ARM_WIDTH_MM / 2, FINGER_DIAMETER_MM / 2
         for x, y, z in pose.fingers:
             top = z + 0.5 * (cz - z)
-            pts += [(x - a, y + r * 0.5, top), (x + a, y + r * 0.5, top),
-                    (x + a, by - h / 2, cz), (x - a, by - h / 2, cz)]
+            y_arm = y + r * 0.5
+            flat += (x - a, y_arm, top, x + a, y_arm, top, x + a, y0, cz, x - a, y0, cz)
         for x, y, z in pose.fingers:
-            pts += [(x, y, z), (x + r, y, z)]
-        return np.asarray(pts, dtype=np.float64)
+            flat += (x, y, z, x + r, y, z)
+        return np.array(flat, np.float64).reshape(-1, 3)
 
     def _project_fast(self, p: np.ndarray) -> np.ndarray:
         """:meth:`project_deck` for a few points, with the deck -> camera map cached (the
@@ -784,7 +795,13 @@ class SimCamera(Camera):
         return sprite
 
     def _sprites_of(self, key: ToolKey) -> dict[ShapeKey, ToolSprite]:
-        return {shape: self._sprite(shape) for shape, _, _ in key}
+        """The sprites of a key's shapes (each looked up once: a travelling tool's placements
+        share one)."""
+        sprites: dict[ShapeKey, ToolSprite] = {}
+        for shape, _, _ in key:
+            if shape not in sprites:
+                sprites[shape] = self._sprite(shape)
+        return sprites
 
     def _tool_key(self, s0: float, s1: float) -> ToolKey | None:
         """The tool over the exposure ``[s0, s1]``: instants about 1.5 px of travel apart (at
@@ -795,10 +812,13 @@ class SimCamera(Camera):
             return known_key
         key = self._tool_key_uncached(s0, s1)
         if key is not None:
-            self._tool_keys[(s0, s1)] = key
-            if len(self._tool_keys) > _TOOL_KEYS:
-                self._tool_keys.popitem(last=False)
+            self._keep_tool_key(s0, s1, key)
         return key
+
+    def _keep_tool_key(self, s0: float, s1: float, key: ToolKey) -> None:
+        self._tool_keys[(s0, s1)] = key
+        if len(self._tool_keys) > _TOOL_KEYS:
+            self._tool_keys.popitem(last=False)
 
     def _tool_key_uncached(self, s0: float, s1: float) -> ToolKey | None:
         world = self.world
@@ -813,37 +833,114 @@ class SimCamera(Camera):
         first, last = world.tool_pose_at(s0), world.tool_pose_at(s1)
         if first is None or last is None:
             return None
-        if first == last:  # still: the same key as last time, most of the time
-            still = self._still_tool
-            if still is not None and still[0] == last:
-                return still[1]
-            poses = [last]
-        else:
-            a = self._tool_points(first)
-            ab = self._project_fast(np.concatenate([a, self._tool_points(last)]))
-            moved = ab[len(a):] - ab[:len(a)]
-            travel = float(np.sqrt((moved * moved).sum(axis=1).max()))
-            # instants from the window's start to its end, about 1.5 px of travel apart
-            n = max(2, min(_MAX_TOOL_SAMPLES, math.ceil(travel / 1.5) + 1))
-            sampled = world.tool_poses_at([s0 + i / (n - 1) * (s1 - s0) for i in range(n)])
-            poses = [p for p in sampled if p is not None]
-        key = self._tool_key_of(poses)
-        if first == last:
-            self._still_tool = (last, key)
+        if first != last:
+            return self._tool_key_of(self._sampled_poses(s0, s1, self._samples(first, last),
+                                                         first, last))
+        # still: the same key as last time, most of the time
+        still = self._still_tool
+        if still is not None and still[0] == last:
+            return still[1]
+        key = self._tool_key_of([last])
+        self._still_tool = (last, key)
         return key
+
+    def _samples(self, first: ToolPose, last: ToolPose) -> int:
+        """How many instants of an exposure to draw the tool at, from its poses at the start
+        and the end: about 1.5 px of travel apart, from the start to the end."""
+        a = self._tool_points(first)
+        ab = self._project_fast(np.concatenate([a, self._tool_points(last)]))
+        moved = ab[len(a):] - ab[:len(a)]
+        travel = float(np.sqrt((moved * moved).sum(axis=1).max()))
+        return max(2, min(_MAX_TOOL_SAMPLES, math.ceil(travel / 1.5) + 1))
+
+    def _prefetch_tool_keys(self, windows: list[tuple[float, float]]) -> None:
+        """Work out at once the tool keys (:meth:`_tool_key`) of the exposures ``windows``
+        where the tool moves: their travel (:meth:`_samples`) measured in one projection of
+        all their outlines, not one per exposure (a travelling tool's frames each paid ~15 us
+        in numpy's calls for it).
+
+        A projection of many points rounds otherwise than one of a frame's own (numpy's
+        matrix product), by ~1e-12 px; this changes the count of instants only where the
+        travel lies within a hair of a multiple of 1.5 px: there the frame's own projection
+        decides, as before."""
+        world = self.world
+        moving = []
+        for s0, s1 in windows:
+            if (s0, s1) in self._tool_keys or world.tool_at_rest(s0, s1) is not None:
+                continue
+            first, last = world.tool_pose_at(s0), world.tool_pose_at(s1)
+            if first is not None and last is not None and first != last:
+                moving.append((s0, s1, first, last))
+        if len(moving) < 2:
+            return
+        outlines = [self._tool_points(pose) for *_, first, last in moving
+                    for pose in (first, last)]
+        size = len(outlines[0])
+        if any(len(o) != size for o in outlines):
+            return  # (one tool throughout, always: its outline's size does not change)
+        ends = self._project_fast(np.concatenate(outlines)).reshape(len(moving), 2, size, 2)
+        moved = ends[:, 1] - ends[:, 0]
+        steps = (np.sqrt((moved * moved).sum(axis=2).max(axis=1)) / 1.5).tolist()
+        for (s0, s1, first, last), q in zip(moving, steps, strict=True):
+            if abs(q - round(q)) < _ROUNDING_MARGIN_PX:
+                n = self._samples(first, last)  # the frame's own projection decides
+            else:
+                n = max(2, min(_MAX_TOOL_SAMPLES, math.ceil(q) + 1))
+            self._keep_tool_key(s0, s1, self._tool_key_of(
+                self._sampled_poses(s0, s1, n, first, last)))
+
+    def _sampled_poses(self, s0: float, s1: float, n: int, first: ToolPose, last: ToolPose
+                       ) -> list[ToolPose]:
+        """The tool's poses at ``n`` instants evenly from ``s0`` to ``s1`` (those known),
+        given its poses ``first`` at ``s0`` and ``last`` at ``s1``: the world is asked only
+        for the instants between (and for the last one if it does not fall on ``s1``
+        exactly). The world's pose of an instant does not depend on the others asked with
+        it."""
+        ts = [s0 + i / (n - 1) * (s1 - s0) for i in range(n)]
+        inner = self.world.tool_poses_at(ts[1:-1])
+        end = last if ts[-1] == s1 else self.world.tool_pose_at(ts[-1])
+        return [p for p in (first, *inner, end) if p is not None]
 
     def _tool_key_of(self, poses: list[ToolPose]) -> ToolKey:
         """The tool key of instants at ``poses`` over an exposure (see :meth:`_tool_key`)."""
-        world = self.world
-        # anchored where finger 0 meets the glass's plane: a press does not move the anchor
-        z_ref = world.glass_z_mm
-        tips = np.array([(p.fingers[0][0], p.fingers[0][1], z_ref) for p in poses], np.float64)
-        anchors = np.round(self._project_fast(tips)).astype(np.int64).tolist()
+        anchors = self._anchors(poses)
         groups: dict[tuple[ShapeKey, tuple[int, int]], int] = {}
         for pose, (ax, ay) in zip(poses, anchors, strict=True):
             at = (shape_key(pose, (ax, ay)), (ax, ay))
             groups[at] = groups.get(at, 0) + 1
         return tuple((shape, anchor, count) for (shape, anchor), count in groups.items())
+
+    def _anchors(self, poses: list[ToolPose]) -> list[tuple[int, int]]:
+        """Each pose's anchor: the camera pixel (rounded) where finger 0 meets the glass's
+        plane (a press does not move it).
+
+        :meth:`_project_fast` rounded, computed here in plain floats (for a few points,
+        several times faster than its numpy calls). The two differ by a few units in the
+        last place (the order of the operations, numpy's matrix product), which changes a
+        rounded pixel only within a hair of a half: there the numpy projection decides."""
+        z_ref = self.world.glass_z_mm
+        approx = [self._project_point(p.fingers[0][0], p.fingers[0][1], z_ref) for p in poses]
+        if all(abs(v % 1.0 - 0.5) >= _ROUNDING_MARGIN_PX for xy in approx for v in xy):
+            return [(round(x), round(y)) for x, y in approx]
+        tips = np.array([(p.fingers[0][0], p.fingers[0][1], z_ref) for p in poses], np.float64)
+        return np.round(self._project_fast(tips)).astype(np.int64).tolist()
+
+    def _project_point(self, x: float, y: float, z: float) -> tuple[float, float]:
+        """:meth:`_project_fast` of one point in plain floats (the same model and order of
+        operations; not bit for bit: see :meth:`_anchors`)."""
+        if self._deck_to_ideal_rows is None:
+            self._deck_to_ideal_rows = self._deck_to_ideal.tolist()
+        (a, b, c), (d, e, f), (g, h, i) = self._deck_to_ideal_rows
+        cx, cy = self._c
+        w = g * x + h * y + i
+        rx, ry = (a * x + b * y + c) / w - cx, (d * x + e * y + f) / w - cy
+        height = self.options.camera_height_mm
+        s = height / max(height + self.world.glass_z_mm - z, 1.0)  # parallax
+        k1, k2 = self._k
+        if k1 or k2:  # radial distortion
+            r2 = (rx * rx + ry * ry) * (s * s / (self._f * self._f))
+            s = s * (1 + k1 * r2 + k2 * r2 * r2)
+        return rx * s + cx, ry * s + cy
 
     def _tool_layer(self, key: ToolKey) -> ToolLayer | None:
         """The tool of ``key`` on the image (see :func:`tool_layer`), from a small cache."""
@@ -1053,8 +1150,9 @@ class SimCamera(Camera):
         """:meth:`pixels` rendered in this process: exactly ``frame.image[points]``.
 
         The batch is rendered at one instant of the world: display keys are looked up once per
-        refresh, a still scene is composed once, and the sensor noise is added to all frames
-        at once."""
+        refresh, the tool keys of its moving frames are worked out together
+        (:meth:`_prefetch_tool_keys`), a still scene is composed once, and the sensor noise is
+        added to all frames at once."""
         now = self.world.clock.now()
         if self.interval_is_empty(since, until, now):
             return []
@@ -1064,6 +1162,9 @@ class SimCamera(Camera):
         keys: dict[int, Hashable] = {}
         noisy: dict[int, tuple[_Points, list[int], list[int]]] = {}  # by point set: rows, bank
         for i, k in enumerate(ks):
+            if i % _PREFETCH == 0 and len(ks) > 1:
+                self._prefetch_tool_keys([self._exposure(j, now) for j in ks[i:i + _PREFETCH]
+                                          if j not in self._frames])
             frame = self._frames.get(k)
             if frame is not None:
                 values[i] = frame.image[pts.ys, pts.xs]
@@ -1090,14 +1191,17 @@ class SimCamera(Camera):
             self._point_sets = {id(points[0]): pts}
         return pts
 
+    def _exposure(self, k: int, now: float) -> tuple[float, float]:
+        """Frame ``k``'s exposure as known at ``now`` (cut short at ``now``)."""
+        t = self.frame_time(k)
+        half = self.exposure_s / 2
+        s0 = t - half
+        return s0, max(min(t + half, now), s0)
+
     def _scene_at_points(self, k: int, pts: _Points, keys: dict[int, Hashable]) -> np.ndarray:
         """:meth:`_scene` of frame ``k`` at ``pts`` only (same operations on the same pixels),
         before noise; read-only, shared while the scene stays the same."""
-        t = self.frame_time(k)
-        now = self.world.clock.now()
-        half = self.exposure_s / 2
-        s0 = t - half
-        s1 = max(min(t + half, now), s0)
+        s0, s1 = self._exposure(k, self.world.clock.now())
         screen = self._display(s0, s1, pts, keys)
         gain = self.flicker_gain(s0, s1)
         tool = self._tool_key(s0, s1)

@@ -175,15 +175,25 @@ class _Motion:
         f = self.fraction(t)
         if f >= 1.0:
             return self.b
+        return _Axes(*self._between(f))
+
+    def _between(self, f: float) -> tuple[float, float, float, float, float, float, float,
+                                          float, tuple[float, ...]]:
+        """The fields of :class:`_Axes` a fraction ``f`` (< 1) of the way."""
         a, b, bl = self.a, self.b, self.robot.options.backlash_mm
         mx, my = a.mx + f * (b.mx - a.mx), a.my + f * (b.my - a.my)
-        return _Axes(mx, my, _play(a.lx, mx, bl), _play(a.ly, my, bl),
-                     a.nx + f * (b.nx - a.nx), a.ny + f * (b.ny - a.ny),
-                     a.angle + f * (b.angle - a.angle), a.sep + f * (b.sep - a.sep),
-                     tuple(za + f * (zb - za) for za, zb in zip(a.z, b.z, strict=True)))
+        return (mx, my, _play(a.lx, mx, bl), _play(a.ly, my, bl),
+                a.nx + f * (b.nx - a.nx), a.ny + f * (b.ny - a.ny),
+                a.angle + f * (b.angle - a.angle), a.sep + f * (b.sep - a.sep),
+                tuple(za + f * (zb - za) for za, zb in zip(a.z, b.z, strict=True)))
 
     def pose_at(self, t: float) -> ToolPose:
-        return self.robot._pose(self.axes_at(t))
+        f = self.fraction(t)
+        if f >= 1.0:
+            return self.robot._pose(self.b)
+        # (the camera asks for several poses of every frame while the tool moves: no _Axes)
+        _, _, lx, ly, nx, ny, angle, sep, z = self._between(f)
+        return self.robot._tool_pose(lx + nx, ly + ny, angle, sep, z)
 
 
 class SimRobot(RobotBackend):
@@ -221,13 +231,26 @@ class SimRobot(RobotBackend):
         return x + self._k * y, y
 
     def _pose(self, ax: _Axes) -> ToolPose:
-        cx, cy = ax.lx + ax.nx, ax.ly + ax.ny
+        return self._tool_pose(ax.lx + ax.nx, ax.ly + ax.ny, ax.angle, ax.sep, ax.z)
+
+    def _tool_pose(self, cx: float, cy: float, angle: float, sep: float,
+                   z: tuple[float, ...]) -> ToolPose:
+        """The tool's pose with the carriage (load plus landing noise) at machine (cx, cy):
+        the same arithmetic as :meth:`_offset` and :meth:`_deck`, its cosine and sine taken
+        once."""
+        k = self._k
+        if self.fingers == 1:
+            offsets = [(0.0, 0.0)]
+        else:
+            c, s = math.cos(angle), math.sin(angle)
+            h0, h1 = -0.5 * sep, 0.5 * sep
+            offsets = [(h0 * c, h0 * s), (h1 * c, h1 * s)]
         tips = []
-        for i in range(self.fingers):
-            ox, oy = self._offset(i, ax.angle, ax.sep)
-            tips.append((*self._deck(cx + ox, cy + oy), ax.z[i]))
-        carriage_z = max(ax.z) + CARRIAGE_ABOVE_TIP_MM
-        return ToolPose(tuple(tips), (*self._deck(cx, cy), carriage_z))
+        for (ox, oy), zi in zip(offsets, z, strict=True):
+            x, y = cx + ox, cy + oy
+            tips.append((x + k * y, y, zi))
+        carriage_z = max(z) + CARRIAGE_ABOVE_TIP_MM
+        return ToolPose(tuple(tips), (cx + k * cy, cy, carriage_z))
 
     def true_machine_to_deck(self) -> Homography:
         """The gantry's true map from commanded (machine) XY to deck XY: its shear. A twin

@@ -39,6 +39,9 @@ from tapbot.sim.world import ToolPose
 
 logger = logging.getLogger(__name__)
 
+#: :func:`_rounded_quotients` by count of instants.
+_QUOTIENTS: dict[int, np.ndarray] = {}
+
 #: The step of a shape's offsets and heights (deck mm).
 QUANTUM_MM = 0.25
 
@@ -55,9 +58,6 @@ Anchor = tuple[int, int]
 ToolKey = tuple[tuple[ShapeKey, Anchor, int], ...]
 #: A tool drawing on the image: (x0, y0, premultiplied colour, keep), both h x w x 3 uint8.
 ToolLayer = tuple[int, int, np.ndarray, np.ndarray]
-
-_CHANNELS = np.arange(4)
-
 
 def shape_key(pose: ToolPose, anchor: Anchor) -> ShapeKey:
     """The quantized shape of ``pose`` seen with its anchor at ``anchor`` (see the
@@ -115,10 +115,15 @@ def _boxes(key: ToolKey, sprites: Mapping[ShapeKey, ToolSprite]
 
 
 def _union(placed: list[tuple[ToolSprite, int, int, int]]) -> tuple[int, int, int, int]:
-    x0 = min(x for _, x, _, _ in placed)
-    y0 = min(y for _, _, y, _ in placed)
-    x1 = max(x + s.size[0] for s, x, _, _ in placed)
-    y1 = max(y + s.size[1] for s, _, y, _ in placed)
+    """The box (x0, y0, x1, y1) of the image the placements cover (one pass: a frame's
+    tool at points asks it for every new key)."""
+    sprite, x0, y0, _ = placed[0]
+    h, w = sprite.colour_cover.shape[:2]
+    x1, y1 = x0 + w, y0 + h
+    for sprite, x, y, _ in placed[1:]:
+        h, w = sprite.colour_cover.shape[:2]
+        x0, y0 = min(x0, x), min(y0, y)
+        x1, y1 = max(x1, x + w), max(y1, y + h)
     return x0, y0, x1, y1
 
 
@@ -172,39 +177,74 @@ def tool_at_points(key: ToolKey, sprites: Mapping[ShapeKey, ToolSprite], ys: np.
                    xs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`tool_layer` at camera pixels (``ys``, ``xs``: rows, cols inside the image) only:
     the indices of the points in its box, and the colour and keep there (m x 3 uint8 each)."""
+    ys = np.asarray(ys, np.int64)
+    xs = np.asarray(xs, np.int64)
     placed = _boxes(key, sprites)
     ux0, uy0, ux1, uy1 = _union(placed)
-    hit = np.flatnonzero((ys >= uy0) & (ys < uy1) & (xs >= ux0) & (xs < ux1))
+    # (a negative offset is a huge unsigned one: one comparison per axis)
+    hit = np.flatnonzero(((ys - uy0).view(np.uint64) < uy1 - uy0)
+                         & ((xs - ux0).view(np.uint64) < ux1 - ux0))
     if not len(hit):
         empty = np.zeros((0, 3), np.uint8)
         return hit, empty, empty
     py, px = ys[hit], xs[hit]
     if len(placed) == 1:
         sprite, sx, sy, _ = placed[0]
-        both = sprite.colour_cover[py - sy, px - sx]
-        keep = np.repeat((255 - both[:, 3])[:, None], 3, axis=1)
+        at = (py - sy) * sprite.size[0]
+        at += px - sx
+        both = _pixels(sprite)[at].view(np.uint8).reshape(-1, 4)
+        keep = np.repeat(255 - both[:, 3:], 3, axis=1)
         return hit, np.ascontiguousarray(both[:, :3]), keep
-    n = sum(count for *_, count in placed)
-    m = len(hit)
-    acc = np.zeros(4 * m)  # per point: colour and coverage summed (exact integers)
+    n = 0
     by_shape: dict[int, list[tuple[ToolSprite, int, int, int]]] = {}
     for p in placed:
+        n += p[3]
         by_shape.setdefault(id(p[0]), []).append(p)
+    sums = None  # per point: colour and coverage summed
     for group in by_shape.values():
-        sprite = group[0][0]
-        sw, sh = sprite.size
-        sx = np.array([x for _, x, _, _ in group])[:, None]
-        sy = np.array([y for _, _, y, _ in group])[:, None]
-        ly, lx = py[None, :] - sy, px[None, :] - sx  # placements x points
-        gi, pi = np.nonzero((ly >= 0) & (ly < sh) & (lx >= 0) & (lx < sw))
-        if not len(gi):
-            continue
-        values = sprite.colour_cover[ly[gi, pi], lx[gi, pi]]
-        counts = [c for *_, c in group]
-        if max(counts) > 1:
-            values = values * np.array(counts)[gi][:, None]
-        acc += np.bincount((pi[:, None] * 4 + _CHANNELS).ravel(), values.ravel(), 4 * m)
-    sums = acc.astype(np.int64).reshape(m, 4)
-    out = ((sums[:, :3] + n // 2) // n).astype(np.uint8)
-    keep1 = ((n * 255 + n // 2 - sums[:, 3]) // n).astype(np.uint8)
-    return hit, out, np.repeat(keep1[:, None], 3, axis=1)
+        summed = _summed_at(group, py, px)
+        sums = summed if sums is None else sums + summed
+    assert sums is not None
+    # (sum + n // 2) // n by a table: numpy's integer division is slow
+    divided = _rounded_quotients(n)
+    return hit, divided[sums[:, :3]], np.repeat(divided[n * 255 - sums[:, 3:]], 3, axis=1)
+
+
+def _pixels(sprite: ToolSprite) -> np.ndarray:
+    """The sprite's pixels (colour and coverage) as one uint32 each, row by row: numpy
+    gathers scalars several times faster than rows of four bytes."""
+    return sprite.colour_cover.view(np.uint32).reshape(-1)
+
+
+def _rounded_quotients(n: int) -> np.ndarray:
+    """``(x + n // 2) // n`` for every ``x`` in ``0 .. 255 * n`` (uint8), kept per ``n``."""
+    table = _QUOTIENTS.get(n)
+    if table is None:
+        table = _QUOTIENTS[n] = ((np.arange(255 * n + 1) + n // 2) // n).astype(np.uint8)
+    return table
+
+
+def _summed_at(group: list[tuple[ToolSprite, int, int, int]], py: np.ndarray, px: np.ndarray
+               ) -> np.ndarray:
+    """The placements of one sprite summed at points (``py``, ``px``: image rows, cols,
+    int64), each times its count: colour and coverage, (points x 4) int64. A point outside a
+    placement's box adds nothing. (All placements at once in a handful of numpy calls: a
+    travelling tool's few placements over a few hundred points cost more in numpy's calls
+    than in its arithmetic.)"""
+    sprite = group[0][0]
+    sw, sh = sprite.size
+    corner = np.array([(x, y) for _, x, y, _ in group], np.int64)
+    ly, lx = py - corner[:, 1:], px - corner[:, :1]  # placements x points
+    inside = (ly.view(np.uint64) < sh) & (lx.view(np.uint64) < sw)
+    at = ly * sw
+    at += lx
+    at *= inside  # outside: the box's corner pixel
+    flat = _pixels(sprite)
+    values = flat[at]
+    if flat[0]:  # (never drawn on: a sprite's box has a margin around the tool)
+        values[~inside] = 0
+    colour_cover = values.view(np.uint8).reshape(len(group), -1, 4)
+    counts = [c for *_, c in group]
+    if max(counts) > 1:
+        return (colour_cover * np.array(counts, np.int64)[:, None, None]).sum(axis=0)
+    return colour_cover.sum(axis=0, dtype=np.int64)

@@ -450,18 +450,18 @@ def test_a_tear_between_a_tap_and_the_answer_the_runner_found_for_it_is_a_glitch
 
 
 def test_a_tear_that_began_just_before_a_tap_and_ended_while_it_was_down_is_a_glitch():
-    # seed 9, 2507.0 s: a tear over rows 9-15 a frame before the finger landed at rows 15-16
-    # to pause the video; it came back while the finger was still down. What began before the
-    # touch is no effect of it
+    # seed 10, 1918.7 s: a tear over rows 9-15 in the dialer; the finger landed at rows 12-13
+    # as it ended, and was still down as it came back. What began before the touch is no
+    # effect of it
     base = screen()
     frames = [base] * 10 + [tear(base, 9, 16)] * 2 + [base] * 8
     watch = GlitchWatch(0.25, rows=ROWS)
-    watch.touched(10.0 + 10.6 * DT, 10.0 + 14.2 * DT, rows=(15, 16))
+    watch.touched(10.0 + 11.6 * DT, 10.0 + 15.2 * DT, rows=(12, 13))
     (seen,) = feed(watch, noisy(frames))
     assert abs(seen.t_start - (10.0 + 10 * DT)) < 1e-9
     # a touch that came and went while the band was up: the tool over those rows
     watch = GlitchWatch(0.25, rows=ROWS)
-    watch.touched(10.0 + 10.6 * DT, 10.0 + 11.4 * DT, rows=(15, 16))
+    watch.touched(10.0 + 10.6 * DT, 10.0 + 11.4 * DT, rows=(12, 13))
     assert feed(watch, noisy(frames)) == []
 
 

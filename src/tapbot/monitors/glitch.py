@@ -907,7 +907,7 @@ class GlitchWatch:
                for t_down, t_up, lo, hi in self._touches):
             # a touch that went down after the band began and was up before it ended: the
             # tool over those rows as it came and went. Not one still down as the band came
-            # back: a glitch that began just before a tap (seed 9, 2507.0 s)
+            # back: a glitch that began just before a tap (seed 10, 1918.7 s)
             return True
         touches = list(self._touches)
         for i, (t_down, t_up, lo, hi) in enumerate(touches):

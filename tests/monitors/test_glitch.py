@@ -430,6 +430,41 @@ def test_a_band_after_the_tap_near_it_was_up_that_the_runner_took_for_its_answer
     assert feed(watch, noisy(frames)) == []
 
 
+def test_a_tear_between_a_tap_and_the_answer_the_runner_found_for_it_is_a_glitch():
+    # seed 9, 5868.6 s: an icon tapped at rows 10-11; 350 ms after the finger lifted a tear
+    # comes over them for two frames, then the app opens: the runner passed the tear over (it
+    # came back) and took the app for the answer. The tap was answered: the tear is no effect
+    # of it
+    base = screen()
+    app = screen((30, 120, 60))
+    frames = [base] * 25 + [tear(base, 9, 16)] * 2 + [base] * 2 + [app] * 8
+    watch = GlitchWatch(0.25, rows=ROWS)
+    watch.touched(10.0 + 1 * DT, 10.0 + 4 * DT, rows=(10, 11))
+    watch.responded(10.0 + 29 * DT)
+    (seen,) = feed(watch, noisy(frames))
+    assert abs(seen.t_start - (10.0 + 25 * DT)) < 1e-9
+    # with no answer found, it may be the tap's own late effect (a screen sliding in)
+    watch = GlitchWatch(0.25, rows=ROWS)
+    watch.touched(10.0 + 1 * DT, 10.0 + 4 * DT, rows=(10, 11))
+    assert feed(watch, noisy(frames)) == []
+
+
+def test_a_tear_that_began_just_before_a_tap_and_ended_while_it_was_down_is_a_glitch():
+    # seed 10, 1918.7 s: a tear over rows 9-15 in the dialer; the finger landed at rows 12-13
+    # as it ended, and was still down as it came back. What began before the touch is no
+    # effect of it
+    base = screen()
+    frames = [base] * 10 + [tear(base, 9, 16)] * 2 + [base] * 8
+    watch = GlitchWatch(0.25, rows=ROWS)
+    watch.touched(10.0 + 11.6 * DT, 10.0 + 15.2 * DT, rows=(12, 13))
+    (seen,) = feed(watch, noisy(frames))
+    assert abs(seen.t_start - (10.0 + 10 * DT)) < 1e-9
+    # a touch that came and went while the band was up: the tool over those rows
+    watch = GlitchWatch(0.25, rows=ROWS)
+    watch.touched(10.0 + 10.6 * DT, 10.0 + 11.4 * DT, rows=(12, 13))
+    assert feed(watch, noisy(frames)) == []
+
+
 def test_an_app_whose_edge_shows_as_a_band_and_then_its_body_stays_is_no_glitch():
     # an app slides up over a dark screen, above the navigation bar (rows 44-47): its lit
     # edge shows first over three rows and rises on while its lighter body fills them and

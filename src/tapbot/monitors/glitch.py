@@ -44,8 +44,10 @@ frames and would slip between them. This one looks at every frame through a grid
   (a flickering tear) waits for its next end: one that undoes that jump (``UNDO_FRAC``),
   however it compares with the first (the picture under it moved on and changed its contrast).
   A tap near the band as it began (a swipe: as it went down or lifted; while it moves, its
-  effect is the page it moves), or a response found then whose touch went near it (or that
-  came long after any touch: a thaw), explains it (for the band test as for this one: the
+  effect is the page it moves; a tap the runner found no answer to: up to TOUCH_EFFECT_S
+  after it), a touch near it that went down after it began and was up before it ended (the
+  tool over its rows), or a response found then whose touch went near it (or that came long
+  after any touch: a thaw), explains it (for the band test as for this one: the
   runner may take a glitch for the response to a key pressed far from it); a band back to
   exactly what it was, only if it began by the time the finger was up (a pressed row's
   highlight: one that comes and goes after it is a glitch the runner took for the answer as
@@ -901,14 +903,23 @@ class GlitchWatch:
         """A touch near the band while it began (a swipe: as it went down or lifted) or
         before it ended, or a response found as it began whose touch went near it."""
         band = (tear.lo, tear.hi)
-        if self._touched_between(tear.t0, t, band):
+        if any(tear.t0 <= t_down and t_up <= t and self._near(lo, hi, band)
+               for t_down, t_up, lo, hi in self._touches):
+            # a touch that went down after the band began and was up before it ended: the
+            # tool over those rows as it came and went. Not one still down as the band came
+            # back: a glitch that began just before a tap (seed 10, 1918.7 s)
             return True
-        for t_down, t_up, lo, hi in self._touches:
+        touches = list(self._touches)
+        for i, (t_down, t_up, lo, hi) in enumerate(touches):
             # a tap's effect (a pressed row's highlight) may come a while after it
             late = RESPONSE_SPREAD_S
-            if t_up - t_down <= TAP_S and not any(t_down <= r <= tear.t0
+            t_next = touches[i + 1][0] if i + 1 < len(touches) else math.inf
+            if t_up - t_down <= TAP_S and not any(t_down <= r < t_next
                                                   for r in self._responses):
-                late = TOUCH_EFFECT_S  # a tap with no response found: it may be this
+                # a tap the runner found no response to: it may be this. One it found a
+                # response to, after the band came back, was not answered by it (seed 9,
+                # 5868.6 s: a tear on the launcher between a tap on an icon and its app)
+                late = TOUCH_EFFECT_S
             if t_up - t_down > TAP_S and t_down + TAP_S < tear.t0 < t_up:
                 # a swipe's effect while the finger moves is the page it moves: motion, which
                 # this test tells from a band that comes back (a pressed row's highlight

@@ -133,6 +133,7 @@ class Runner(StepsMixin, LocateMixin, TouchMixin, WatchMixin, BackgroundMixin, R
         self._full_rectifier: ScreenRectifier | None = None
         self._templates: dict[str, np.ndarray] = {}
         self._last_touch: tuple[float, float | None] | None = None  # (t_down, latency)
+        self._undone: list[View] = []  # changes that came back as the last touch awaited
         self._budget = Budget()
         self._dark_since: float | None = None
         self._launcher_ref: np.ndarray | None = None

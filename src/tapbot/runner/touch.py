@@ -39,7 +39,7 @@ from tapbot.monitors.glitch import (
 )
 from tapbot.monitors.sampler import as_sample
 from tapbot.runner.background import DARK_LEVEL, REBOOT_DARK_S, is_dark
-from tapbot.runner.interrupts import CrashSeen, FlowAbandoned, RebootSeen
+from tapbot.runner.interrupts import AppExitSeen, CrashSeen, FlowAbandoned, RebootSeen
 from tapbot.runner.observer import View
 from tapbot.runner.watch import MIN_JUMPED_POINTS  # (also: too few to judge a change back)
 from tapbot.vision import to_gray
@@ -144,7 +144,16 @@ class TouchMixin:
         if hit is None:
             return self._unanswered(step, stroke, watch, t_down, t_down + wait,
                                     every_frame=key)
-        self._no_dialog_in(hit)
+        try:
+            self._no_dialog_in(hit)
+        except AppExitSeen:
+            undone = self._undone_answer(t_down)
+            if undone is not None:
+                # the device log says the app closed: the change that came back before this
+                # one was the app the touch opened, closing at once (seed 2, 5982.0 s; the
+                # glitch watch hears it, as when nothing else answers: _await_response)
+                self.glitch_watch.responded(undone.t, anywhere=True)
+            raise
         if step.expect == "still":
             self._paused_still(mask, t_down, hit.t)
         return self._answered(step, watch, t_down, hit.t, budget)
@@ -164,6 +173,7 @@ class TouchMixin:
         t_down = watch.t_touch
         moving = min(wait, t_lifted - t_down)
         undone: list[View] = []  # changes that came back (see _await_answer)
+        self._undone = undone
         hit = self._await_answer(watch, t_down, moving, every_frame,
                                  (ref, watch.mask, undone) if check_back else None,
                                  self._grid_first_moved(ref, watch.mask))
@@ -173,17 +183,25 @@ class TouchMixin:
             hit = self._await_answer(after, t_down + moving, wait - moving, every_frame,
                                      (ref, rest, undone) if check_back else None,
                                      self._grid_first_moved(ref, rest))
-        budget = self.thresholds.response_budget_s
-        if hit is None and undone and (budget is None or undone[0].t - t_down <= budget):
+        first_undone = self._undone_answer(t_down)
+        if hit is None and first_undone is not None:
             # nothing else came: the change that came back was the answer, undone (an app
             # that opened and closed at once: the exit and crash monitors tell, maybe before
             # the answer is timed, so the glitch watch hears now that it was the touch's
-            # doing wherever it showed). Not one later than the budget: a touch that changed
-            # nothing, and a glitch after it (taken for the answer, it was a false stall
-            # and a missed glitch: seed 6 of the 3 h bench, 7620.7 s)
-            self.glitch_watch.responded(undone[0].t, anywhere=True)
-            return undone[0]
+            # doing wherever it showed)
+            self.glitch_watch.responded(first_undone.t, anywhere=True)
+            return first_undone
         return hit
+
+    def _undone_answer(self, t_down: float) -> View | None:
+        """The first change that came back while the last touch (down at ``t_down``) awaited
+        its answer, if it came within the response budget. Not one later: a touch that
+        changed nothing, and a glitch after it (taken for the answer, it was a false stall
+        and a missed glitch: seed 6 of the 3 h bench, 7620.7 s)."""
+        budget = self.thresholds.response_budget_s
+        if self._undone and (budget is None or self._undone[0].t - t_down <= budget):
+            return self._undone[0]
+        return None
 
     def _await_answer(self, watch: ResponseWatch, t_from: float, timeout_s: float,
                       every_frame: bool = False,

@@ -900,8 +900,10 @@ class GlitchWatch:
         return bool(len(moved)) and fraction(moved < BAND_BACK_CAP) >= BAND_BACK
 
     def _tear_excused(self, tear: _Tear, t: float) -> bool:
-        """A touch near the band while it began (a swipe: as it went down or lifted) or
-        before it ended, or a response found as it began whose touch went near it."""
+        """A touch near the band as it began (a swipe: as it went down or lifted; a tap the
+        runner found no answer to: up to TOUCH_EFFECT_S after it), one that went down after
+        it began and was up before it ended, or a response found as it began whose touch went
+        near it."""
         band = (tear.lo, tear.hi)
         if any(tear.t0 <= t_down and t_up <= t and self._near(lo, hi, band)
                for t_down, t_up, lo, hi in self._touches):

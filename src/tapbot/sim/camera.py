@@ -976,12 +976,8 @@ class SimCamera(Camera):
         t = self.frame_time(k)
         self._use_pose(t)
         now = self.world.clock.now()
-        half = self.exposure_s / 2
-        s0 = t - half
-        s1 = min(t + half, now)
-        complete = t + half <= now + _EPS
-        s1 = max(s1, s0)
-        scene, box = self._scene(s0, s1)
+        complete = t + self.exposure_s / 2 <= now + _EPS
+        scene, box = self._scene(*self._exposure(k, now))
         img = self._with_noise(scene, box, k % len(self._noise) if self._noise else None)
         return Frame(image=img, t=t, index=k), complete
 

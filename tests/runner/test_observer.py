@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -104,3 +105,53 @@ def test_frames_that_are_one_image_share_one_rectified_view(monkeypatch) -> None
     camera.image = np.full((8, 8), 90, np.uint8)
     observer.views(0.5, 0.6)
     assert len(rectified) == 1 + 6
+
+
+class _StampCamera(_StepCamera):
+    """Tells its frames' stamps without making them (as the twin does)."""
+
+    def frame_stamps(self, since: float, until: float, min_interval_s: float = 0.0
+                     ) -> list[tuple[int, float]]:
+        if self.interval_is_empty(since, until, self.now):
+            return []
+        k0 = math.floor(since * FPS + 1e-9) + 1
+        k1 = math.floor(until * FPS + 1e-9)
+        n = self.thinning_stride(min_interval_s) if min_interval_s > 0 else 1
+        return [(k, k / FPS) for k in range(-(-k0 // n) * n, k1 + 1, n)]
+
+
+def test_a_covering_scan_takes_the_frames_already_viewed() -> None:
+    camera = _StampCamera(k_change=10**9, now=2.0)
+    observer = _observer(camera)
+    for k in (5, 20, 40):  # the runner's own looks
+        observer.frame_near(k / FPS)
+    camera.fetched.clear()
+    # the grid's frames are 30 and 60 (0.5 s); the latest look in the half second up to
+    # each (and after the one taken before) stands for it
+    got = observer.views_covering(0.0, 1.0, 0.5)
+    assert [v.frame.index for v in got] == [20, 40]
+    assert camera.fetched == []
+    # where nothing was looked at, the grid's own frames are made
+    got = observer.views_covering(1.0, 2.0, 0.5)
+    assert [v.frame.index for v in got] == [90, 120]
+    assert camera.fetched == [90, 120]
+
+
+def test_a_covering_scan_never_leaves_two_intervals_unlooked() -> None:
+    camera = _StampCamera(k_change=10**9, now=3.0)
+    observer = _observer(camera)
+    for k in (2, 31, 59, 61, 150):
+        observer.frame_near(k / FPS)
+    camera.fetched.clear()
+    got = observer.views_covering(0.0, 3.0, 0.5)
+    # one look per grid frame (30, 60, ..., 180): the latest earlier look in its half second
+    # (61 is after 60, so it stands for 90), else the grid frame
+    assert [v.frame.index for v in got] == [2, 59, 61, 120, 150, 180]
+    assert camera.fetched == [120, 180]
+    ts = [0.0] + [v.t for v in got]
+    assert all(b - a < 2 * 0.5 for a, b in itertools.pairwise(ts))
+
+
+def test_a_camera_that_cannot_tell_its_stamps_hands_them_from_its_frames() -> None:
+    camera = _StepCamera(k_change=10**9, now=1.0)
+    assert camera.frame_stamps(0.0, 0.5, 0.25) == [(15, 15 / FPS), (30, 30 / FPS)]

@@ -45,6 +45,14 @@ class Camera(ABC):
         them). ``until`` must not lie in the future of the rig's clock.
         """
 
+    def frame_stamps(self, since: float, until: float, min_interval_s: float = 0.0
+                     ) -> list[tuple[int, float]]:
+        """``(index, capture time)`` of each frame :meth:`frames` would hand for the same
+        arguments, without handing the frames: for a caller that may not need them all (see
+        :meth:`Observer.views_covering <tapbot.runner.observer.Observer.views_covering>`). A
+        camera that can tell them without making the frames (the twin) overrides this."""
+        return [(f.index, f.t) for f in self.frames(since, until, min_interval_s)]
+
     @staticmethod
     def interval_is_empty(since: float, until: float, now: float) -> bool:
         """Check a ``frames`` request against the clock: ``until`` in the future raises

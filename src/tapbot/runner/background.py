@@ -59,7 +59,8 @@ class BackgroundMixin:
         self._check_pose(now)
         if now <= self._t_background:
             return
-        views = self.observer.views(self._t_background, now, self.background_interval_s)
+        views = self.observer.views_covering(self._t_background, now,
+                                             self.background_interval_s)
         if self.rig.link is not None and views:
             self._scan_log(views[-1])
             try:

@@ -51,6 +51,41 @@ class Observer:
             self.recent.extend(out[-8:])
         return out
 
+    def views_covering(self, since: float, until: float, interval_s: float) -> list[View]:
+        """One view per frame that ``views(since, until, interval_s)`` would hand, oldest
+        first: the latest frame already viewed (and still cached) in the ``interval_s`` up to
+        that frame and after the view taken for the one before, else that frame itself.
+
+        For a scan that must look at least every ``interval_s`` and follows the runner's own
+        looks (a touch's await and settle view the screen several times a second): it
+        renders and rectifies only where they left a gap. Consecutive views lie less than
+        ``2 * interval_s`` apart."""
+        stamps = self.camera.frame_stamps(since, until, interval_s)
+        if not stamps:
+            return []
+        lowest = max(since, stamps[0][1] - interval_s)
+        known = sorted((v for v in self._cache.values() if lowest < v.t <= stamps[-1][1]),
+                       key=lambda v: v.t)
+        half = 0.5 * self.frame_period_s
+        out: list[View] = []
+        last = since
+        i = 0
+        for _, t in stamps:
+            pick = None
+            while i < len(known) and known[i].t <= t + 1e-9:
+                if known[i].t > max(last, t - interval_s) + 1e-9:
+                    pick = known[i]
+                i += 1
+            if pick is None:
+                got = self.camera.frames(t - half, t)
+                if not got:
+                    continue
+                pick = self._view(got[-1])
+            out.append(pick)
+            last = pick.t
+        self.recent.extend(out[-8:])
+        return out
+
     def _view(self, frame: Frame) -> View:
         """Rectify ``frame`` once; monitors sampling the same frame share the view, and so do
         frames that are the same read-only image (a camera may hand one image twice)."""

@@ -1079,6 +1079,14 @@ class SimCamera(Camera):
             return []
         return [self.render(k) for k in self.frame_indices(since, until, min_interval_s)]
 
+    def frame_stamps(self, since: float, until: float, min_interval_s: float = 0.0
+                     ) -> list[tuple[int, float]]:
+        """``(index, capture time)`` of the frames :meth:`frames` would render, rendering
+        none."""
+        if self.interval_is_empty(since, until, self.world.clock.now()):
+            return []
+        return [(k, self.frame_time(k)) for k in self.frame_indices(since, until, min_interval_s)]
+
     def frame_indices(self, since: float, until: float, min_interval_s: float = 0.0) -> range:
         """The indices of the frames captured in ``(since, until]``, thinned to
         ``min_interval_s`` (multiples of :meth:`thinning_stride`)."""

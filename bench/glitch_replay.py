@@ -11,7 +11,8 @@ keeps every call the runner makes (``feed_many`` with its frame times and grid s
 ``touched``, ``responded``, ``reset``, and ``glitch_max_s`` as it was at each batch), in
 order, in FOLDER (``samples.u8``: the samples as raw uint8, frames x points x channels;
 ``record.pkl``: the calls, the grid's rows, the truth's glitch windows, the run's steps and
-its glitch incidents). About 2.2 GB per simulated 3 h at 60 fps.
+its glitch incidents). About 2.2 GB per simulated 3 h at 60 fps. The twin renders in this
+process only (no copy), so recording takes longer than the soak.
 
 ``replay`` feeds a fresh watch (the code as it is now) the same calls in the same order and
 scores its sightings, taken as the run's glitch incidents, against the truth's glitch
@@ -104,7 +105,10 @@ def record(args: argparse.Namespace) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     duration_s = parse_duration(args.duration)
     rates = parse_rates(args.rate) if args.faults == "all" else {}
-    rig = build_rig(None, seed=args.seed, overrides={"device": {"faults": {"per_hour": rates}}})
+    # no copy of the twin: the watch must run in this process to be recorded (the copy would
+    # run it; the run is the same either way)
+    rig = build_rig(None, seed=args.seed, overrides={"device": {"faults": {"per_hour": rates}},
+                                                     "camera": {"worker": False}})
     plan = Plan.from_mix(demo_mix(), name=RUN_ID, seed=args.seed, duration_s=duration_s)
     docs: list[Any] = []
     dispatcher = Dispatcher()

@@ -151,7 +151,3 @@ def test_a_covering_scan_never_leaves_two_intervals_unlooked() -> None:
     ts = [0.0] + [v.t for v in got]
     assert all(b - a < 2 * 0.5 for a, b in itertools.pairwise(ts))
 
-
-def test_a_camera_that_cannot_tell_its_stamps_hands_them_from_its_frames() -> None:
-    camera = _StepCamera(k_change=10**9, now=1.0)
-    assert camera.frame_stamps(0.0, 0.5, 0.25) == [(15, 15 / FPS), (30, 30 / FPS)]

@@ -204,7 +204,7 @@ def test_the_copy_serves_frames_it_rendered_ahead_to_a_request_on_the_same_grid_
     conn = _Sent()
     child = replica._Child(camera, conn)  # (in this process: only its bookkeeping is tested)
     rig.clock.sleep(0.1)
-    child._pixels(rig.clock.now(), 0.0, rig.clock.now(), points, 1 / 60)
+    child._pixels(rig.clock.now(), 0.0, rig.clock.now(), points, 1 / 60, False)
     _drive(rig, 2)
     while child._render_ahead():
         pass
@@ -220,13 +220,13 @@ def test_the_copy_serves_frames_it_rendered_ahead_to_a_request_on_the_same_grid_
     monkeypatch.setattr(camera, "pixels_here", counting)
     ks = sorted(ahead)[-10:]
     child._pixels(rig.clock.now(), camera.frame_time(ks[0] - 1), camera.frame_time(ks[-1]),
-                  None, 0.0)
+                  None, 0.0, False)
     assert rendered == []
     for _ in range(500):  # the child's answers go out through a thread of their own
         if len(conn.sent) == 2:
             break
         threading.Event().wait(0.01)
-    _, _, served, values = conn.sent[-1]
+    _, _, (_, served, values) = conn.sent[-1]
     assert served == ks
     for i, k in enumerate(ks):
         np.testing.assert_array_equal(values[i], ahead[k][1])
@@ -262,3 +262,84 @@ def test_a_large_answer_left_unread_while_the_parent_keeps_asking_does_not_hang(
     assert len(first) == int(8.0 * cam.fps)  # every frame of the long batch
     assert all(collect() for collect, _ in asked[1:])
     assert cam._replica is not None and cam._replica.alive
+
+
+class _Tally:
+    """A pixel sink: what it was told since the last batch, and each frame's index and sum."""
+
+    def __init__(self) -> None:
+        self.told: list[object] = []
+        self.fed = 0
+
+    def note(self, what: object) -> None:
+        self.told.append(what)
+
+    def reset(self) -> None:
+        self.told.append("reset")
+
+    def feed_pixels(self, samples) -> list[tuple]:
+        self.fed += len(samples)
+        found = [(s.index, int(s.values.astype(np.int64).sum()), tuple(self.told))
+                 for s in samples]
+        self.told = []
+        return found
+
+
+def _feed_in_turn(rig, link, points, rounds: int) -> list[tuple[float, float, list]]:
+    """Ask, tell, feed and collect as the runner does (fed a round late, collected a round
+    after that); the intervals asked for and what was found in each."""
+    asked: list[tuple] = []
+    found = []
+    pending = None
+    t = rig.clock.now()
+    for i in range(rounds):
+        _drive(rig, 2)
+        ticket = link.ask(t, rig.clock.now(), points)
+        asked.append((t, rig.clock.now()))
+        t = rig.clock.now()
+        link.call("note", i)
+        if pending is not None:
+            found.append(pending())
+        pending = link.feed(ticket)
+    found.append(pending())
+    return [(a, b, f) for (a, b), f in zip(asked, found, strict=True)]
+
+
+def test_a_sink_runs_in_the_copy_and_finds_what_it_would_find_here(make_rig,
+                                                                    copy_at_once) -> None:
+    rig = make_rig(noise_sigma=2.0)
+    points = _grid(rig.camera)
+    rig.clock.sleep(0.5)
+    sink = _Tally()
+    link = rig.camera.pixel_sink(sink)
+    assert rig.camera.pixel_sink(sink) is link  # one link per sink
+    got = _feed_in_turn(rig, link, points, 6)
+    copy = rig.camera.replica
+    assert copy is not None and copy.alive and sink.fed == 0  # the copy's sink was fed
+    here = _Tally()
+    for i, (t0, t1, found) in enumerate(got):
+        here.note(i)  # told before its batch was fed
+        assert found == here.feed_pixels(rig.camera.pixels_here(t0, t1, points))
+    assert sum(len(f) for _, _, f in got) > 100
+
+
+def test_a_sink_whose_copy_died_starts_afresh_here(make_rig, copy_at_once, caplog) -> None:
+    rig = make_rig()
+    points = _grid(rig.camera)
+    rig.clock.sleep(0.5)
+    sink = _Tally()
+    link = rig.camera.pixel_sink(sink)
+    _feed_in_turn(rig, link, points, 2)
+    copy = rig.camera.replica
+    assert copy is not None and sink.fed == 0
+    copy._proc.kill()
+    copy._proc.join()
+    with caplog.at_level(logging.WARNING, logger="tapbot.sim.replica"):
+        got = _feed_in_turn(rig, link, points, 3)
+    assert not copy.alive and "starts afresh here" in caplog.text
+    assert sink.fed > 0
+    # the sink here was behind (the copy's had been told and fed since the fork): reset once
+    assert got[0][2][0][2][0] == "reset"
+    for t0, t1, found in got:
+        assert [f[:2] for f in found] == [(s.index, int(s.values.astype(np.int64).sum()))
+                                          for s in rig.camera.pixels_here(t0, t1, points)]

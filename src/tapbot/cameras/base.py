@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -90,6 +91,61 @@ class Camera(ABC):
         got = self.pixels(since, until, points, min_interval_s)
         return lambda: got
 
+    def pixel_sink(self, sink: PixelSink) -> SinkLink:
+        """Run ``sink`` on the point samples of this camera's frames, and return how to talk
+        to it (see :class:`SinkLink`). This default runs it in the caller's process; a camera
+        that makes the samples elsewhere (the twin's copy) may run it there. Asking twice for
+        one sink gives one link."""
+        links: dict[int, SinkLink] = self.__dict__.setdefault("_pixel_sink_links", {})
+        link = links.get(id(sink))
+        if link is None or link.sink is not sink:
+            link = links[id(sink)] = SinkLink(self, sink)
+        return link
+
     @abstractmethod
     def latest(self) -> Frame:
         """The most recent frame at the rig's current time (peek, not consume)."""
+
+
+class PixelSink(Protocol):
+    """A monitor that looks at every frame through a few points and is fed their samples in
+    order (the glitch watch). Its other inputs are method calls that return nothing, so a
+    camera may run it where the samples are made (the twin's copy, in a second process) and
+    hand it those calls as messages, in the order they were made (see :class:`SinkLink`)."""
+
+    def feed_pixels(self, samples: list[PixelSample]) -> list[Any]:
+        """Take the next frames' samples (oldest first); returns what it found in them."""
+        ...
+
+    def reset(self) -> None:
+        """Forget the frames fed so far: the next ones do not follow them."""
+        ...
+
+
+class SinkLink:
+    """How a caller talks to a :class:`PixelSink` its camera runs: inputs in order
+    (:meth:`call`), frames asked for now (:meth:`ask`) and fed later (:meth:`feed`: after the
+    inputs made meanwhile), whose findings are collected later still. A caller that keeps to
+    that order gets the same findings wherever the sink runs.
+
+    This base runs the sink in the caller's process (:meth:`Camera.pixel_sink`)."""
+
+    def __init__(self, camera: Camera, sink: PixelSink) -> None:
+        self.camera = camera
+        self.sink = sink
+
+    def call(self, method: str, *args: Any) -> None:
+        """Call the sink's ``method`` (it returns nothing) after the inputs before it."""
+        getattr(self.sink, method)(*args)
+
+    def ask(self, since: float, until: float, points: tuple[np.ndarray, np.ndarray],
+            min_interval_s: float = 0.0) -> Any:
+        """Ask for the samples of :meth:`Camera.pixels` now (as of now); returns a ticket for
+        :meth:`feed`, to be fed once."""
+        return self.camera.pixels_later(since, until, points, min_interval_s)
+
+    def feed(self, ticket: Any) -> Callable[[], list[Any]]:
+        """Feed the sink the frames of ``ticket``, after the inputs given so far; returns how
+        to collect what it found (once)."""
+        found = self.sink.feed_pixels(ticket())
+        return lambda: found

@@ -72,6 +72,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from tapbot.core.frames import PixelSample
+
 #: A point "jumped": its three colour channels moved by this much in all (0-765) ...
 JUMP_LEVEL = 60
 #: ... and a frame jumped when this fraction of the grid did, the frame before it changing by
@@ -427,6 +429,19 @@ class GlitchWatch:
         self._responses.append(t)
         if anywhere:
             self._anywhere.append(t)
+
+    def set_glitch_max(self, glitch_max_s: float) -> None:
+        """The longest a glitch lasts, from the next frame on (a flow's or step's own)."""
+        self.glitch_max_s = glitch_max_s
+
+    def feed_pixels(self, samples: list[PixelSample]) -> list[GlitchSighting]:
+        """:meth:`feed_many` for the grid's samples as a camera hands them: the watch is a
+        :class:`~tapbot.cameras.base.PixelSink`, which a camera may run where it makes them
+        (:meth:`~tapbot.cameras.base.Camera.pixel_sink`)."""
+        if not samples:
+            return []
+        return self.feed_many([px.t for px in samples],
+                              np.stack([px.values for px in samples]).astype(np.int16))
 
     def feed(self, t: float, sample: np.ndarray) -> GlitchSighting | None:
         """One frame's grid sample (``(points, channels)`` int16) captured at ``t``."""

@@ -6,15 +6,18 @@ state and touch log (ghost touches) are read when there is a link."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import cv2
 import numpy as np
 
+from tapbot.cameras.base import SinkLink
 from tapbot.core.documents import Measurement
 from tapbot.core.errors import FlowError, TapbotError
 from tapbot.monitors import look_for_crash
 from tapbot.monitors.crash import DialogSighting, classify_text, read_text
 from tapbot.monitors.freeze import main_thread_stall
+from tapbot.monitors.glitch import GlitchSighting
 from tapbot.monitors.pose import PoseCheck
 from tapbot.runner.interrupts import (
     AppExitSeen,
@@ -105,15 +108,24 @@ class BackgroundMixin:
         return self._launcher_ref is not None and not self.detector.differs(
             self._launcher_ref, view.image, self._tool_mask)
 
+    @property
+    def _glitch(self) -> SinkLink:
+        """How the runner talks to the glitch watch, which the camera runs where it makes the
+        grid's samples (the twin's copy, on the other core): inputs go in order with the
+        frames (:meth:`SinkLink.call`)."""
+        return self.rig.camera.pixel_sink(self.glitch_watch)
+
     def _scan_glitches(self, now: float) -> None:
         """Every frame since the last look (at most ``glitch_interval_s`` apart), through the
         glitch watch's grid; each glitch is an incident (nothing to recover).
 
-        The frames are asked for now and looked at on the next scan (:meth:`_flush_glitches`
-        at the end of a run): a camera that renders them elsewhere (the twin's copy) works
-        while the runner goes on. A glitch is reported a scan late, under the flow and step
-        of the scan that asked. Only frames whose exposure has ended (a frame period ago) are
-        asked for, as a real camera hands them."""
+        The frames are asked for now, fed to the watch at the next scan (after what the
+        runner tells it meanwhile: the touches and responses of those frames), and what it
+        found is reported at the scan after that (:meth:`_flush_glitches`; at once at the
+        end of a run): a camera that renders them and runs the watch elsewhere (the twin's
+        copy) works while the runner goes on. A glitch is reported two scans late, under the
+        flow and step of the scan that asked. Only frames whose exposure has ended (a frame
+        period ago) are asked for, as a real camera hands them."""
         self._flush_glitches()
         camera = self.rig.camera
         until = now - camera.frame_period_s
@@ -123,24 +135,32 @@ class BackgroundMixin:
         gap = since > self._t_glitch
         self._t_glitch = until
         points = self.glitch_sampler.points(camera.size_px)
-        self._glitch_batch = (camera.pixels_later(since, until, points, self.glitch_interval_s),
+        self._glitch_batch = (self._glitch.ask(since, until, points, self.glitch_interval_s),
                               gap, self.thresholds.glitch_max_s, self._flow, self._step)
 
-    def _flush_glitches(self) -> None:
-        """Look at the frames asked for at the last scan, if any."""
-        if self._glitch_batch is None:
-            return
-        collect, gap, glitch_max_s, flow, step = self._glitch_batch
-        self._glitch_batch = None
-        got = collect()
-        if gap:
-            self.glitch_watch.reset()
-        self.glitch_watch.glitch_max_s = glitch_max_s
-        if not got:
-            return
-        samples = np.stack([px.values for px in got]).astype(np.int16)
+    def _flush_glitches(self, last: bool = False) -> None:
+        """Report what the glitch watch found in the frames fed at the last scan, and feed it
+        the frames asked for then; ``last`` (the run ends): report what it finds in those
+        too."""
+        fed, self._glitch_fed = self._glitch_fed, None
+        if fed is not None:
+            self._report_glitches(*fed)
+        if self._glitch_batch is not None:
+            ticket, gap, glitch_max_s, flow, step = self._glitch_batch
+            self._glitch_batch = None
+            link = self._glitch
+            if gap:
+                link.call("reset")
+            link.call("set_glitch_max", glitch_max_s)
+            self._glitch_fed = (link.feed(ticket), flow, step)
+        if last and self._glitch_fed is not None:
+            fed, self._glitch_fed = self._glitch_fed, None
+            self._report_glitches(*fed)
+
+    def _report_glitches(self, collect: Callable[[], list[GlitchSighting]], flow: str,
+                         step: str) -> None:
         period_ms = self.rig.camera.frame_period_s * 1000
-        for seen in self.glitch_watch.feed_many([px.t for px in got], samples):
+        for seen in collect():
             shown_ms = (seen.t_end - seen.t_start) * 1000 + period_ms
             self._incident("glitch", seen.t_start, seen.t_end,
                            f"{seen.frac:.0%} of the screen changed for {shown_ms:.0f} ms "

@@ -166,7 +166,7 @@ class RecoveryMixin:
                 hit = self._await(watch.changed, t_down, max(budget,
                                                              self.thresholds.stall_max_s))
                 if hit is not None:
-                    self.glitch_watch.responded(hit.t)
+                    self._glitch.call("responded", hit.t)
                     if hit.t - t_down > budget:
                         self._stall(t_down, hit.t, budget)
                 else:
@@ -242,7 +242,7 @@ class RecoveryMixin:
                 return
             hit, _ = self._home_probe(home)
             if hit is not None:
-                self.glitch_watch.responded(hit.t)
+                self._glitch.call("responded", hit.t)
                 self._incident("freeze", t_down, hit.t,
                                f"home was not answered for {hit.t - t_down:.2f} s")
                 return

@@ -38,13 +38,12 @@ from tapbot.core.documents import (
     StepDoc,
 )
 from tapbot.core.errors import ConnectionLost, FlowError, RunAborted, TapbotError
-from tapbot.core.frames import PixelSample
 from tapbot.flows import steps as S
 from tapbot.flows.plan import Budget, Plan
 from tapbot.flows.steps import Flow, FlowMix, Step
 from tapbot.flows.yamlflow import validation_message
 from tapbot.monitors import PoseMonitor, Thresholds
-from tapbot.monitors.glitch import GlitchWatch
+from tapbot.monitors.glitch import GlitchSighting, GlitchWatch
 from tapbot.monitors.sampler import FrameSampler
 from tapbot.monitors.slowdown import SlowdownWatch
 from tapbot.monitors.touchlog import DriftWatch, TouchLog
@@ -167,9 +166,10 @@ class Runner(StepsMixin, LocateMixin, TouchMixin, WatchMixin, BackgroundMixin, R
         self.glitch_watch = GlitchWatch(self.thresholds.glitch_max_s,
                                         rows=self.glitch_sampler.rows)
         self._t_glitch = 0.0
-        # frames asked for at the last scan: (collect, after a gap, glitch_max_s, flow, step)
-        self._glitch_batch: tuple[Callable[[], list[PixelSample]], bool, float, str, str] \
-            | None = None
+        # frames asked for at the last scan: (ticket, after a gap, glitch_max_s, flow, step)
+        self._glitch_batch: tuple[Any, bool, float, str, str] | None = None
+        # the frames fed to the glitch watch at the last scan: (its findings, flow, step)
+        self._glitch_fed: tuple[Callable[[], list[GlitchSighting]], str, str] | None = None
         self.touch_log = TouchLog(rig.device.px_per_mm) if rig.link is not None else None
         self.drift_watch = DriftWatch(self.thresholds.drift_max_mm)
         self._off_target: float | None = None
@@ -299,20 +299,21 @@ class Runner(StepsMixin, LocateMixin, TouchMixin, WatchMixin, BackgroundMixin, R
         reason = "completed"
         try:
             rig.open()
-            self._glitch_batch = None  # an aborted run's last batch went with its camera
+            # an aborted run's last batches went with its camera
+            self._glitch_batch = self._glitch_fed = None
             self._t_background = self.clock.now()
             self._t_log = self.clock.now()
             self._log_unread.clear()
             self._stalls.clear()
             self._learn_launcher()
             body()
-            self._flush_glitches()
+            self._flush_glitches(last=True)
             self._last_ghosts()
             if self._stop_requested:
                 reason = "stopped"
         except RigFaultSeen as fault:
             reason = "rig-fault"
-            self._flush_glitches()
+            self._flush_glitches(last=True)
             logger.error("run stopped, a rig fault: %s", fault.message)
         except KeyboardInterrupt:
             reason = "aborted"

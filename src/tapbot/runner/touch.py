@@ -68,8 +68,8 @@ class TouchMixin:
                             finger=path.finger, x_px=p.x, y_px=p.y, x_mm=mm.x, y_mm=mm.y,
                             t_down=t_down, t_up=t_up))
         ys = [q.y for _, q in stroke.points]
-        self.glitch_watch.touched(t_down, t_up,
-                                  self.glitch_sampler.rows_between(min(ys), max(ys)))
+        self._glitch.call("touched", t_down, t_up,
+                          self.glitch_sampler.rows_between(min(ys), max(ys)))
         self._check_landing(t_down, t_up, (p.x, p.y))
         return path, t_down, t_up
 
@@ -152,7 +152,7 @@ class TouchMixin:
                 # the device log says the app closed: the change that came back before this
                 # one was the app the touch opened, closing at once (seed 2, 5982.0 s; the
                 # glitch watch hears it, as when nothing else answers: _await_response)
-                self.glitch_watch.responded(undone.t, anywhere=True)
+                self._glitch.call("responded", undone.t, True)
             raise
         if step.expect == "still":
             self._paused_still(mask, t_down, hit.t)
@@ -189,7 +189,7 @@ class TouchMixin:
             # that opened and closed at once: the exit and crash monitors tell, maybe before
             # the answer is timed, so the glitch watch hears now that it was the touch's
             # doing wherever it showed)
-            self.glitch_watch.responded(first_undone.t, anywhere=True)
+            self._glitch.call("responded", first_undone.t, True)
             return first_undone
         return hit
 
@@ -370,7 +370,7 @@ class TouchMixin:
         """A response at ``t_hit``: its latency, a stall over the budget (unless a slowdown
         explains it), then the settle time. An answer a frozen frame late or later may be the
         display coming back from a freeze that swallowed the touch (the device log tells)."""
-        self.glitch_watch.responded(t_hit)
+        self._glitch.call("responded", t_hit)
         latency = watch.latency_s(t_hit)
         logger.debug("%s/%s: answered at %.3f s (latency %.0f ms)", self._flow, self._step,
                      t_hit, latency * 1000)
@@ -642,7 +642,7 @@ class TouchMixin:
         logger.info("%s/%s: the touch changed nothing and home was answered after %.2f s; the "
                     "device log tells of no frozen main thread", self._flow, self._step,
                     hit.t - t_home)
-        self.glitch_watch.responded(hit.t)
+        self._glitch.call("responded", hit.t)
         budget = self.thresholds.response_budget_s
         if budget is not None and hit.t - t_home > budget:
             self._stall(t_home, hit.t, budget)
@@ -682,7 +682,7 @@ class TouchMixin:
         home at once: no input was answered from the touch until then, a freeze as long as a
         probe's (raises). A crash dialog is a crash, not the answer."""
         self._no_dialog_in(late)
-        self.glitch_watch.responded(late.t)  # the display coming back is no glitch
+        self._glitch.call("responded", late.t)  # the display coming back is no glitch
         logger.debug("%s/%s: the screen changed at %.3f s, after the touch's wait and before "
                      "the probe", self._flow, self._step, late.t)
         self._incident("freeze", onset, late.t,
@@ -705,7 +705,7 @@ class TouchMixin:
         t0, t1 = stall
         logger.debug("%s/%s: the device log says the main thread stalled %.3f-%.3f s, over "
                      "the touch", self._flow, self._step, t0, t1)
-        self.glitch_watch.responded(t1)  # the display coming back is no glitch
+        self._glitch.call("responded", t1)  # the display coming back is no glitch
         shown = "the screen showed no change" if t_answer is None else \
             f"answered {t_answer - t_down:.2f} s after it"
         self._incident("freeze", t0, t1,

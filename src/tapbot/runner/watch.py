@@ -232,7 +232,7 @@ class WatchMixin:
         mask = self._status_mask
         hit = self.observer.first_change(
             t_still, t_moved, lambda img: self.detector.differs(still, img, mask))
-        self.glitch_watch.responded(hit.t if hit is not None else t_moved)
+        self._glitch.call("responded", hit.t if hit is not None else t_moved)
 
     def _follow_frozen_animation(self, watch: AnimationWatch, t_from: float,
                                  interval_s: float = 0.1) -> str:

@@ -64,7 +64,7 @@ import cv2
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from tapbot.cameras.base import Camera
+from tapbot.cameras.base import Camera, PixelSink, SinkLink
 from tapbot.core.frames import Frame, PixelSample
 from tapbot.core.geometry import Homography
 from tapbot.sim import replica
@@ -279,6 +279,9 @@ class SimCamera(Camera):
         self._last_composite: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._frames: OrderedDict[int, Frame] = OrderedDict()
         self._replica: replica.TwinReplica | None = None
+        #: Sinks given to :meth:`pixel_sink`, by number: a copy forked later holds them too.
+        self.sinks: list[PixelSink] = []
+        self._sink_links: list[replica.TwinSinkLink] = []
         self._pixel_calls = 0
         self._replica_failed = False
         self._luts: dict[int, np.ndarray] = {}
@@ -1136,6 +1139,22 @@ class SimCamera(Camera):
             return self.pixels_here(since, until, points, min_interval_s)
 
         return collect
+
+    @property
+    def replica(self) -> replica.TwinReplica | None:
+        """The twin's copy in its second process, if there is one now."""
+        return self._replica
+
+    def pixel_sink(self, sink: PixelSink) -> SinkLink:
+        """Run ``sink`` in the twin's copy once one holds it (a copy forked after this call),
+        fed the samples the copy renders: see :class:`~tapbot.sim.replica.TwinSinkLink`."""
+        for link in self._sink_links:
+            if link.sink is sink:
+                return link
+        link = replica.TwinSinkLink(self, sink, len(self.sinks))
+        self.sinks.append(sink)
+        self._sink_links.append(link)
+        return link
 
     def _replica_gone(self) -> None:
         """The copy stopped (said once in the log): render here, and do not copy again this

@@ -13,6 +13,12 @@ it renders only the rest. A runner that asks ahead (:meth:`SimCamera.pixels_late
 <tapbot.sim.camera.SimCamera.pixels_later>`) and collects at its next look does not wait at
 all.
 
+A monitor that looks at every frame through those points (the glitch watch: a
+:class:`~tapbot.cameras.base.PixelSink`) can run in the copy too (:class:`TwinSinkLink`): the
+copy feeds it the samples it rendered, with the monitor's other inputs as messages in the
+order the runner gave them, and sends back only what it found. The runner then neither
+receives nor looks at the samples of every frame, and a rig's two cores share the work.
+
 The parent trusts nothing: it renders the last frame of every batch itself as it asks (a
 change to the twin made outside its doors shows there, however early in the batch it was
 made), and compares when it collects. Any difference (the twin was changed outside its doors,
@@ -32,12 +38,14 @@ import queue
 import signal
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
 
+from tapbot.cameras.base import PixelSink, SinkLink
 from tapbot.core.frames import PixelSample
 
 if TYPE_CHECKING:
@@ -94,8 +102,12 @@ class TwinReplica:
         child_end.close()
         self._points: Points | None = None
         self._asked = 0  # batches asked for; the copy answers them in order
-        self._received = 0
-        self._answers: dict[int, tuple[list[float], list[int], np.ndarray]] = {}
+        self._fed = 0  # batches fed to a sink in the copy; answered in order too
+        # answers received and not yet collected, by (kind, number): "px" batches (ts, ks,
+        # values), "fed" findings
+        self._answers: dict[tuple[str, int], Any] = {}
+        #: The sinks the copy holds: those the camera had when it forked (their numbers).
+        self.sinks_held = len(camera.sinks)
         self._t_sent = self._clock.now()
         self._step = PREFETCH_FRAMES / 2 / camera.fps
         # inputs not sent yet: they go with the next advance or request, in order (the copy
@@ -141,6 +153,22 @@ class TwinReplica:
         them (in any order of requests; each once): checked against the last frame, rendered
         here now; None when there is no copy (any more), from either call (the caller
         renders itself)."""
+        asked = self._ask(since, until, points, min_interval_s, keep=False)
+        if asked is None or callable(asked):
+            return asked
+        ticket, checks = asked
+        return lambda: self._collect(ticket, checks)
+
+    def request_kept(self, since: float, until: float, points: Points, min_interval_s: float
+                     ) -> tuple[int, dict[int, list[PixelSample]]] | list[PixelSample] | None:
+        """Ask the copy to render the samples of :meth:`SimCamera.pixels` and keep them for a
+        sink (:meth:`feed`): the ticket, and the last frame rendered here to check the copy's
+        against; an empty batch as it is; None when there is no copy (any more)."""
+        asked = self._ask(since, until, points, min_interval_s, keep=True)
+        return [] if callable(asked) else asked
+
+    def _ask(self, since: float, until: float, points: Points, min_interval_s: float,
+             keep: bool) -> Any:
         if not self.alive:
             return None
         cam = self._camera
@@ -156,25 +184,21 @@ class TwinReplica:
             send_points = self._points = (np.asarray(points[0]).copy(),
                                           np.asarray(points[1]).copy())
         self._t_sent = now
-        self._send(("pixels", now, since, until, send_points, min_interval_s))
+        self._send(("pixels", now, since, until, send_points, min_interval_s, keep))
         ticket = self._asked
         self._asked += 1
         # the last frame, rendered here as the copy renders it: as of now
         k = ks[-1]
         checks = {k: cam.pixels_here(cam.frame_time(k - 1), cam.frame_time(k), points,
                                      min_interval_s)}
-        return lambda: self._collect(ticket, checks)
+        return ticket, checks
 
     def _collect(self, ticket: int, checks: dict[int, list[PixelSample]]
                  ) -> list[PixelSample] | None:
-        while self.alive and ticket not in self._answers:
-            answer = self._receive()
-            if answer is not None:
-                self._answers[self._received] = answer
-                self._received += 1
-        if not self.alive:
+        answer = self._answer(("px", ticket))
+        if answer is None:
             return None
-        ts, ks, values = self._answers.pop(ticket)
+        ts, ks, values = answer
         got = [PixelSample(values[i], t, k) for i, (t, k) in enumerate(zip(ts, ks, strict=True))]
         if not _agrees(got, checks):
             self.close("its frames differ from this process's (the twin was changed outside "
@@ -182,19 +206,50 @@ class TwinReplica:
             return None
         return got
 
-    def _receive(self) -> tuple[list[float], list[int], np.ndarray] | None:
+    # -- sinks ------------------------------------------------------------------------------
+    def sink_call(self, sink: int, method: str, args: tuple) -> None:
+        """Call the method of a sink the copy holds, in order with the twin's inputs."""
+        self._outbox.append(("sink", sink, method, args))
+
+    def feed(self, sink: int, batch: int | list[PixelSample],
+             checks: dict[int, list[PixelSample]] | None = None
+             ) -> Callable[[], list[Any] | None]:
+        """Feed a sink the copy holds a batch it kept (:meth:`request_kept`: its ticket and
+        checks) or ``batch``'s samples; returns how to collect what the sink found (None when
+        the copy is gone, or its frames differ from this process's: the caller feeds the sink
+        itself)."""
+        fed = self._fed
+        self._fed += 1
+        self._send(("feed", sink, batch, fed))
+
+        def collect() -> list[Any] | None:
+            if isinstance(batch, int):
+                assert checks is not None
+                if self._collect(batch, checks) is None:  # the last frame, checked
+                    return None
+            return self._answer(("fed", fed))
+
+        return collect
+
+    def _answer(self, key: tuple[str, int]) -> Any:
+        """The answer ``key``, received (None: the copy stopped)."""
+        while self.alive and key not in self._answers:
+            self._receive()
+        return self._answers.pop(key) if self.alive else None
+
+    def _receive(self) -> None:
         try:
             if not self._conn.poll(ANSWER_TIMEOUT_S):
                 self.close(f"it did not answer within {ANSWER_TIMEOUT_S:.0f} s")
-                return None
-            kind, *rest = self._conn.recv()
+                return
+            kind, number, payload = self._conn.recv()
         except (OSError, EOFError) as exc:
             self.close(f"it is gone ({exc!r})")
-            return None
-        if kind != "px":
-            self.close(f"it failed: {rest[0]}")
-            return None
-        return rest[0], rest[1], rest[2]
+            return
+        if kind == "err":
+            self.close(f"it failed: {payload}")
+            return
+        self._answers[kind, number] = payload
 
     def close(self, why: str | None = None) -> None:
         """Stop the copy (``why``: it went wrong; logged, and this process renders from now
@@ -260,8 +315,12 @@ class _Child:
         self.ready: dict[int, tuple[float, np.ndarray]] = {}
         # frames rendered ahead are kept until asked for; no more than the camera keeps
         self.max_ready = round(camera.history_s * camera.fps) + PREFETCH_FRAMES
+        self.sinks = camera.sinks
+        self.asked = 0  # batches asked for, numbered as the parent numbers them
+        self.kept: dict[int, tuple[list[float], list[int], np.ndarray]] = {}  # for a sink
         self.handlers: dict[str, Callable[..., Any]] = {
-            "cmd": self._command, "adv": self.clock.advance_to, "pixels": self._pixels}
+            "cmd": self._command, "adv": self.clock.advance_to, "pixels": self._pixels,
+            "sink": self._sink_call, "feed": self._feed}
 
     def run(self) -> None:
         while True:
@@ -288,9 +347,19 @@ class _Child:
         try:
             self.handlers[msg[0]](*msg[1:])
         except Exception as exc:  # reported to the parent, which renders itself then
-            if msg[0] == "pixels":
-                self.outbox.put(("err", f"{type(exc).__name__}: {exc}"))
+            if msg[0] != "cmd":
+                self.outbox.put(("err", -1, f"{type(exc).__name__}: {exc}"))
             # a command fails here exactly as it failed in the parent: nothing to say
+
+    def _sink_call(self, sink: int, method: str, args: tuple) -> None:
+        getattr(self.sinks[sink], method)(*args)
+
+    def _feed(self, sink: int, batch: int | list[PixelSample], fed: int) -> None:
+        if isinstance(batch, int):
+            ts, ks, values = self.kept.pop(batch)
+            batch = [PixelSample(values[i], t, k) for i, (t, k) in enumerate(zip(ts, ks,
+                                                                                 strict=True))]
+        self.outbox.put(("fed", fed, self.sinks[sink].feed_pixels(batch)))
 
     def _command(self, t: float, actor: str, method: str, args: tuple, kwargs: dict) -> None:
         self.clock.advance_to(t)
@@ -318,7 +387,9 @@ class _Child:
         return True
 
     def _pixels(self, now: float, since: float, until: float, points: Points | None,
-                interval: float) -> None:
+                interval: float, keep: bool) -> None:
+        number = self.asked
+        self.asked += 1
         self.clock.advance_to(now)
         cam = self.camera
         if points is not None:
@@ -344,7 +415,12 @@ class _Child:
                 self.ready[s.index] = (s.t, s.values)
         values = np.stack([self.ready[k][1] for k in ks]) if ks else \
             np.zeros((0, len(self.points[0]), 3), np.uint8)
-        self.outbox.put(("px", [self.ready[k][0] for k in ks], ks, values))
+        ts = [self.ready[k][0] for k in ks]
+        if keep:  # for a sink, fed later: the parent gets the last frame, to check
+            self.kept[number] = (ts, ks, values)
+            self.outbox.put(("px", number, (ts[-1:], ks[-1:], values[-1:])))
+        else:
+            self.outbox.put(("px", number, (ts, ks, values)))
         after = ks[-1] + frames.step if ks else frames.start  # the next frame of the grid
         # a frame whose exposure had not ended is served as it was so far, and not kept
         ended = math.floor((now - cam.exposure_s / 2 - cam.phase_s) * cam.fps + 1e-9)
@@ -359,3 +435,103 @@ class _Child:
         if len(self.ready) > self.max_ready:
             for k in sorted(self.ready)[:len(self.ready) - self.max_ready + PREFETCH_FRAMES]:
                 del self.ready[k]
+
+
+# -- a sink in the copy -------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    """A batch the copy renders and keeps for a sink: its ticket there, the last frame
+    rendered here (to check the copy's against), and what was asked (to render it here if the
+    copy goes)."""
+
+    copy: TwinReplica
+    ticket: int
+    checks: dict[int, list[PixelSample]]
+    asked: tuple[float, float, Points, float]
+
+
+class TwinSinkLink(SinkLink):
+    """A :class:`~tapbot.cameras.base.SinkLink` that runs the sink in the twin's copy once
+    the copy holds it (the copy forked after the sink was given to the camera), and in this
+    process before that, or when there is no copy.
+
+    The sink in this process stops at the fork: the copy's goes on from the same state. If
+    the copy goes away after it was told anything, the one here is behind: it is reset (a gap
+    in what it saw, said in the log), and goes on here."""
+
+    def __init__(self, camera: SimCamera, sink: PixelSink, number: int) -> None:
+        super().__init__(camera, sink)
+        self._camera = camera
+        self.number = number  # the sink's number in the camera, and in the copy
+        self._diverged = False  # a copy's sink has been told what this one was not
+        self._in_use: TwinReplica | None = None  # the copy last found holding the sink
+
+    def _copy(self) -> TwinReplica | None:
+        """The copy holding the sink, if it is alive."""
+        copy = self._camera.replica
+        if copy is None or not copy.alive or self.number >= copy.sinks_held:
+            return None
+        if copy is not self._in_use:
+            self._in_use = copy
+            if self._diverged:  # it forked from this process's sink, which is behind
+                logger.warning("the twin's copy that ran a frame monitor went away; the "
+                               "monitor starts afresh in the new copy")
+                copy.sink_call(self.number, "reset", ())
+        return copy
+
+    def _here(self) -> PixelSink:
+        """The sink in this process, up to date."""
+        if self._diverged:
+            self._diverged = False
+            logger.warning("the twin's copy went away with the frame monitor it ran; that "
+                           "monitor starts afresh here")
+            self.sink.reset()
+        return self.sink
+
+    def call(self, method: str, *args: Any) -> None:
+        copy = self._copy()
+        if copy is not None:
+            self._diverged = True
+            copy.sink_call(self.number, method, args)
+        else:
+            getattr(self._here(), method)(*args)
+
+    def ask(self, since: float, until: float, points: Points, min_interval_s: float = 0.0
+            ) -> Any:
+        copy = self._copy()
+        if copy is not None:
+            got = copy.request_kept(since, until, points, min_interval_s)
+            if isinstance(got, tuple):
+                return _Kept(copy, got[0], got[1], (since, until, points, min_interval_s))
+            if got is not None:
+                return got  # (no frames)
+        return self._camera.pixels_later(since, until, points, min_interval_s)
+
+    def feed(self, ticket: Any) -> Callable[[], list[Any]]:
+        copy = self._copy()
+        if isinstance(ticket, _Kept):
+            if copy is ticket.copy:
+                self._diverged = True
+                return self._fallback(copy.feed(self.number, ticket.ticket, ticket.checks),
+                                      lambda: self._camera.pixels_here(*ticket.asked))
+            samples = self._camera.pixels_here(*ticket.asked)  # (the copy went meanwhile)
+        else:
+            samples = ticket if isinstance(ticket, list) else ticket()
+        if copy is not None:
+            self._diverged = True
+            return self._fallback(copy.feed(self.number, samples), lambda: samples)
+        found = self._here().feed_pixels(samples)
+        return lambda: found
+
+    def _fallback(self, pending: Callable[[], list[Any] | None],
+                  samples: Callable[[], list[PixelSample]]) -> Callable[[], list[Any]]:
+        """Collect ``pending``; if the copy went away meanwhile, feed the sink here."""
+
+        def collect() -> list[Any]:
+            found = pending()
+            if found is None:
+                found = self._here().feed_pixels(samples())
+            return found
+
+        return collect

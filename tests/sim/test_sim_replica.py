@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tapbot.core.documents import Dispatcher
+from tapbot.core.documents import Dispatcher, Incident, StepDoc
 from tapbot.flows.library import demo_mix
 from tapbot.rig import build_rig
 from tapbot.runner import Runner
@@ -343,3 +343,35 @@ def test_a_sink_whose_copy_died_starts_afresh_here(make_rig, copy_at_once, caplo
     for t0, t1, found in got:
         assert [f[:2] for f in found] == [(s.index, int(s.values.astype(np.int64).sum()))
                                           for s in rig.camera.pixels_here(t0, t1, points)]
+
+
+def test_a_soak_whose_copy_dies_goes_on_watching_for_glitches_here(copy_at_once,
+                                                                   caplog) -> None:
+    """The copy, running the glitch watch, is killed mid-soak: the run ends as it should, says
+    so once, and the watch (afresh in the runner) still reports the glitches injected after."""
+    rig = build_rig(None, seed=3, overrides={"device": {"faults": {"per_hour": {"glitch": 90.0}}}})
+    docs: list = []
+    killed: list[float] = []
+
+    def kill_at_40s(doc) -> None:
+        docs.append(doc)
+        copy = rig.camera.replica
+        if not killed and isinstance(doc, StepDoc) and doc.t > 40.0 and copy is not None:
+            killed.append(doc.t)
+            copy._proc.kill()
+            copy._proc.join()
+
+    dispatcher = Dispatcher()
+    dispatcher.subscribe(kill_at_40s)
+    with tempfile.TemporaryDirectory() as tmp, \
+            caplog.at_level(logging.WARNING, logger="tapbot.sim.replica"):
+        stop = Runner(rig, dispatcher, run_id="killed", artifacts=Artifacts(Path(tmp))) \
+            .run_soak(demo_mix(), duration_s=150.0, seed=3)
+    assert killed and stop.reason == "completed"
+    assert "twin copy stopped" in caplog.text
+    assert "starts afresh here" in caplog.text
+    truth = [f for f in rig.truth.faults if f.kind == "glitch" and f.t_start > killed[0] + 2.0]
+    seen = [d for d in docs if isinstance(d, Incident) and d.incident == "glitch"
+            and d.t_onset > killed[0] + 2.0]
+    assert truth and seen, (len(truth), len(seen))
+    assert all(any(f.t_start - 2.0 <= d.t_onset <= f.t_end + 2.0 for f in truth) for d in seen)

@@ -163,6 +163,8 @@ class Runner(StepsMixin, LocateMixin, TouchMixin, WatchMixin, BackgroundMixin, R
         self.glitch_interval_s = glitch_interval_s
         self.glitch_sampler = FrameSampler(rig.calibration, rig.device.screen_px,
                                            self.thresholds.status_bar_frac)
+        # the camera runs it where it makes the grid's samples (the twin's copy): talk to it
+        # through self._glitch only, and read nothing back but what a feed found
         self.glitch_watch = GlitchWatch(self.thresholds.glitch_max_s,
                                         rows=self.glitch_sampler.rows)
         self._t_glitch = 0.0

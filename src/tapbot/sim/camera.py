@@ -279,9 +279,9 @@ class SimCamera(Camera):
         self._last_composite: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self._frames: OrderedDict[int, Frame] = OrderedDict()
         self._replica: replica.TwinReplica | None = None
-        #: Sinks given to :meth:`pixel_sink`, by number: a copy forked later holds them too.
-        self.sinks: list[PixelSink] = []
-        self._sink_links: list[replica.TwinSinkLink] = []
+        #: The links of the sinks given to :meth:`pixel_sink`, by number: a copy forked later
+        #: holds their sinks too.
+        self.sink_links: list[replica.TwinSinkLink] = []
         self._pixel_calls = 0
         self._replica_failed = False
         self._luts: dict[int, np.ndarray] = {}
@@ -1148,12 +1148,11 @@ class SimCamera(Camera):
     def pixel_sink(self, sink: PixelSink) -> SinkLink:
         """Run ``sink`` in the twin's copy once one holds it (a copy forked after this call),
         fed the samples the copy renders: see :class:`~tapbot.sim.replica.TwinSinkLink`."""
-        for link in self._sink_links:
+        for link in self.sink_links:
             if link.sink is sink:
                 return link
-        link = replica.TwinSinkLink(self, sink, len(self.sinks))
-        self.sinks.append(sink)
-        self._sink_links.append(link)
+        link = replica.TwinSinkLink(self, sink, len(self.sink_links))
+        self.sink_links.append(link)
         return link
 
     def _replica_gone(self) -> None:

@@ -107,7 +107,7 @@ class TwinReplica:
         # values), "fed" findings
         self._answers: dict[tuple[str, int], Any] = {}
         #: The sinks the copy holds: those the camera had when it forked (their numbers).
-        self.sinks_held = len(camera.sinks)
+        self.sinks_held = len(camera.sink_links)
         self._t_sent = self._clock.now()
         self._step = PREFETCH_FRAMES / 2 / camera.fps
         # inputs not sent yet: they go with the next advance or request, in order (the copy
@@ -154,8 +154,8 @@ class TwinReplica:
         here now; None when there is no copy (any more), from either call (the caller
         renders itself)."""
         asked = self._ask(since, until, points, min_interval_s, keep=False)
-        if asked is None or callable(asked):
-            return asked
+        if not isinstance(asked, tuple):
+            return None if asked is None else lambda: []
         ticket, checks = asked
         return lambda: self._collect(ticket, checks)
 
@@ -164,20 +164,22 @@ class TwinReplica:
         """Ask the copy to render the samples of :meth:`SimCamera.pixels` and keep them for a
         sink (:meth:`feed`): the ticket, and the last frame rendered here to check the copy's
         against; an empty batch as it is; None when there is no copy (any more)."""
-        asked = self._ask(since, until, points, min_interval_s, keep=True)
-        return [] if callable(asked) else asked
+        return self._ask(since, until, points, min_interval_s, keep=True)
 
     def _ask(self, since: float, until: float, points: Points, min_interval_s: float,
-             keep: bool) -> Any:
+             keep: bool
+             ) -> tuple[int, dict[int, list[PixelSample]]] | list[PixelSample] | None:
+        """Send the request: its ticket and the check; ``[]`` when it holds no frame; None
+        when there is no copy."""
         if not self.alive:
             return None
         cam = self._camera
         now = self._clock.now()
         if cam.interval_is_empty(since, until, now):
-            return lambda: []
+            return []
         ks = cam.frame_indices(since, until, min_interval_s)
         if not ks:
-            return lambda: []
+            return []
         send_points = None
         if self._points is None or not (np.array_equal(self._points[0], points[0])
                                         and np.array_equal(self._points[1], points[1])):
@@ -315,7 +317,7 @@ class _Child:
         self.ready: dict[int, tuple[float, np.ndarray]] = {}
         # frames rendered ahead are kept until asked for; no more than the camera keeps
         self.max_ready = round(camera.history_s * camera.fps) + PREFETCH_FRAMES
-        self.sinks = camera.sinks
+        self.sinks = [link.sink for link in camera.sink_links]
         self.asked = 0  # batches asked for, numbered as the parent numbers them
         self.kept: dict[int, tuple[list[float], list[int], np.ndarray]] = {}  # for a sink
         self.handlers: dict[str, Callable[..., Any]] = {
@@ -460,16 +462,17 @@ class TwinSinkLink(SinkLink):
     the copy goes away after it was told anything, the one here is behind: it is reset (a gap
     in what it saw, said in the log), and goes on here."""
 
+    camera: SimCamera
+
     def __init__(self, camera: SimCamera, sink: PixelSink, number: int) -> None:
         super().__init__(camera, sink)
-        self._camera = camera
         self.number = number  # the sink's number in the camera, and in the copy
         self._diverged = False  # a copy's sink has been told what this one was not
         self._in_use: TwinReplica | None = None  # the copy last found holding the sink
 
     def _copy(self) -> TwinReplica | None:
         """The copy holding the sink, if it is alive."""
-        copy = self._camera.replica
+        copy = self.camera.replica
         if copy is None or not copy.alive or self.number >= copy.sinks_held:
             return None
         if copy is not self._in_use:
@@ -506,7 +509,7 @@ class TwinSinkLink(SinkLink):
                 return _Kept(copy, got[0], got[1], (since, until, points, min_interval_s))
             if got is not None:
                 return got  # (no frames)
-        return self._camera.pixels_later(since, until, points, min_interval_s)
+        return self.camera.pixels_later(since, until, points, min_interval_s)
 
     def feed(self, ticket: Any) -> Callable[[], list[Any]]:
         copy = self._copy()
@@ -514,8 +517,8 @@ class TwinSinkLink(SinkLink):
             if copy is ticket.copy:
                 self._diverged = True
                 return self._fallback(copy.feed(self.number, ticket.ticket, ticket.checks),
-                                      lambda: self._camera.pixels_here(*ticket.asked))
-            samples = self._camera.pixels_here(*ticket.asked)  # (the copy went meanwhile)
+                                      lambda: self.camera.pixels_here(*ticket.asked))
+            samples = self.camera.pixels_here(*ticket.asked)  # (the copy went meanwhile)
         else:
             samples = ticket if isinstance(ticket, list) else ticket()
         if copy is not None:

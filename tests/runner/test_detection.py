@@ -75,6 +75,37 @@ def test_a_glitch_the_last_look_of_a_run_asked_for_is_reported_as_the_run_ends(m
     assert stop.incidents == 1 and stop.verdict == "FAIL"
 
 
+@pytest.mark.parametrize("lag_s", [1.0, 3.0])
+def test_a_glitch_is_reported_at_the_first_scan_a_lag_after_its_frames_were_looked_at(
+        monkeypatch, lag_s):
+    # what the glitch watch finds (where the camera runs it: the twin's copy) is collected
+    # GLITCH_REPORT_LAG_S on the rig's clock after its frames were fed to it, not sooner:
+    # the runner does not wait for a copy running a little behind
+    from tapbot.runner import background
+
+    monkeypatch.setattr(background, "GLITCH_REPORT_LAG_S", lag_s)
+    scans = []
+    scan = BackgroundMixin._scan_glitches
+
+    def spying(self, now):
+        scans.append(now)
+        return scan(self, now)
+
+    monkeypatch.setattr(BackgroundMixin, "_scan_glitches", spying)
+    schedule = [{"kind": "glitch", "at_s": 12.0, "style": "black", "frames": 3}]
+    rig, docs, _ = soak(schedule, [compile_flow_text(COUNTER)], 30.0)
+    (truth,) = [f for f in rig.truth.faults if f.kind == "glitch"]
+    (glitch,) = incidents(docs)
+    period = 1 / rig.camera.fps
+    # the first scan whose frames hold the glitch's last one, and the scan that fed them
+    asked = next(i for i, t in enumerate(scans) if t - period >= truth.t_end - period)
+    fed = scans[asked + 1]
+    reported = next(t for t in scans[asked + 1:] if t - fed >= lag_s - 1e-9)
+    assert glitch.t == reported
+    assert glitch.t - truth.t_end >= lag_s
+    assert abs(glitch.t_onset - truth.t_start) <= period + 1e-6
+
+
 @pytest.mark.parametrize(("style", "after_s"), [("tear", 0.06), ("black", 0.03),
                                              ("bars", 0.03)])
 def test_a_glitch_between_a_touch_and_its_answer_is_a_glitch_not_the_answer(style, after_s):

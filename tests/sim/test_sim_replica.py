@@ -232,6 +232,92 @@ def test_the_copy_serves_frames_it_rendered_ahead_to_a_request_on_the_same_grid_
         np.testing.assert_array_equal(values[i], ahead[k][1])
 
 
+def test_frames_the_parent_rendered_are_not_rendered_again_by_the_copy(
+        make_rig, monkeypatch: pytest.MonkeyPatch) -> None:
+    rig = make_rig(noise_sigma=2.0)
+    camera = rig.camera
+    points = _grid(camera)
+    child = replica._Child(camera, _Sent())  # (in this process: only its bookkeeping)
+    rig.clock.sleep(0.1)
+    child._pixels(rig.clock.now(), 0.0, rig.clock.now(), points, 0.0, False)
+    start = child.next_k
+    _drive(rig, 2)
+    # the parent's offer: frames it rendered, of which the copy has rendered none yet, but
+    # for one it has served (older than what it renders next: left alone)
+    offered = [*range(start + 3, start + 9), start - 2]
+    sent = camera.pixels_here(camera.frame_time(start - 3), camera.frame_time(start + 8),
+                              points)
+    by_index = {s.index: s for s in sent}
+    marked = {k: (by_index[k].values ^ np.uint8(1)) for k in offered}  # not the real ones
+    child._have(tuple(offered), tuple(by_index[k].t for k in offered),
+                np.stack([marked[k] for k in offered]))
+    rendered: list[int] = []
+    here = camera.pixels_here
+
+    def counting(since, until, pts, min_interval_s=0.0):
+        got = here(since, until, pts, min_interval_s)
+        rendered.extend(s.index for s in got)
+        return got
+
+    monkeypatch.setattr(camera, "pixels_here", counting)
+    while child._render_ahead():
+        pass
+    assert rendered and not set(rendered) & set(offered[:-1])  # every other frame, in runs
+    assert set(range(start, max(rendered) + 1)) == set(rendered) | set(offered[:-1])
+    for k in offered[:-1]:
+        np.testing.assert_array_equal(child.ready[k][1], marked[k])  # served as offered
+    assert start - 2 not in child.ready or \
+        not np.array_equal(child.ready[start - 2][1], marked[start - 2])
+    # a batch's last frame is the copy's own render (the parent checks it against its own)
+    monkeypatch.setattr(camera, "pixels_here", here)
+    last = offered[-2]
+    child._pixels(rig.clock.now(), camera.frame_time(start), camera.frame_time(last), None,
+                  0.0, False)
+    for _ in range(500):  # (the answers go out through a thread of their own)
+        if len(child.conn.sent) == 2:
+            break
+        threading.Event().wait(0.01)
+    _, _, (_, served, values) = child.conn.sent[-1]
+    assert served == list(range(start + 1, last + 1))
+    np.testing.assert_array_equal(values[-1], by_index[last].values)
+    np.testing.assert_array_equal(values[-2], marked[last - 1])
+
+
+def test_the_parent_offers_the_copy_the_ended_frames_it_renders(make_rig,
+                                                               copy_at_once) -> None:
+    rig = make_rig(noise_sigma=2.0)
+    cam = rig.camera
+    points = _grid(cam)
+    _drive(rig, 2)
+    cam.pixels(0.0, rig.clock.now(), points)
+    copy = cam._replica
+    assert copy is not None and copy.alive
+    copy._send(("adv", rig.clock.now()))  # (sends what waits)
+    assert copy._offered == []
+    _drive(rig, 1)
+    # the clock in the middle of the last frame's exposure: that frame is not offered
+    k = int((rig.clock.now() - cam.phase_s) * cam.fps) + 1
+    rig.clock.advance_to(cam.frame_time(k))
+    whole = cam.render(k - 5)
+    samples = cam.pixels_here(cam.frame_time(k - 3), rig.clock.now(), points)
+    assert [s.index for s in samples] == [k - 2, k - 1, k]
+    assert [i for i, _, _ in copy._offered] == [k - 5, k - 2, k - 1]
+    np.testing.assert_array_equal(copy._offered[0][2], whole.image[points])
+    for (_, t, values), s in zip(copy._offered[1:], samples, strict=False):
+        assert t == s.t
+        np.testing.assert_array_equal(values, s.values)
+    # the same frames from the copy, which took the offered ones
+    got = cam.pixels_later(cam.frame_time(k - 6), cam.frame_time(k - 1), points)()
+    assert copy._offered == []
+    assert [s.index for s in got] == [k - 5, k - 4, k - 3, k - 2, k - 1]
+    np.testing.assert_array_equal(got[0].values, whole.image[points])
+    assert copy.alive
+    # other points than the copy's: nothing to offer
+    cam.pixels_here(cam.frame_time(k - 3), rig.clock.now(),
+                    tuple(a[::-1].copy() for a in _grid(cam)))
+    assert copy._offered == []
+
+
 def test_a_large_answer_left_unread_while_the_parent_keeps_asking_does_not_hang(
         make_rig, copy_at_once) -> None:
     """Seed 2 hung: the copy blocked sending a long batch's answer (megabytes) that the

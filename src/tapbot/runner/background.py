@@ -29,6 +29,11 @@ from tapbot.runner.interrupts import (
 from tapbot.runner.observer import View
 from tapbot.vision.masks import screen_to_seen_px
 
+#: What the glitch watch found is reported this long (rig clock) after its frames were fed to
+#: it, at the next scan: the twin's copy runs a little behind the runner (see
+#: :meth:`BackgroundMixin._scan_glitches`).
+GLITCH_REPORT_LAG_S = 1.0
+
 logger = logging.getLogger(__name__)
 
 DARK_LEVEL = 12.0  # mean gray below this: the screen is off (a reboot) ...
@@ -121,11 +126,12 @@ class BackgroundMixin:
 
         The frames are asked for now, fed to the watch at the next scan (after what the
         runner tells it meanwhile: the touches and responses of those frames), and what it
-        found is reported at the scan after that (:meth:`_flush_glitches`; at once at the
-        end of a run): a camera that renders them and runs the watch elsewhere (the twin's
-        copy) works while the runner goes on. A glitch is reported two scans late, under the
-        flow and step of the scan that asked. Only frames whose exposure has ended (a frame
-        period ago) are asked for, as a real camera hands them."""
+        found is reported at the first scan ``GLITCH_REPORT_LAG_S`` or more after that
+        (:meth:`_flush_glitches`; at once at the end of a run): a camera that renders them
+        and runs the watch elsewhere (the twin's copy) works while the runner goes on, and
+        the runner waits for it only when it falls that far behind. A glitch is reported
+        under the flow and step of the scan that asked. Only frames whose exposure has ended
+        (a frame period ago) are asked for, as a real camera hands them."""
         self._flush_glitches()
         camera = self.rig.camera
         until = now - camera.frame_period_s
@@ -139,12 +145,14 @@ class BackgroundMixin:
                               gap, self.thresholds.glitch_max_s, self._flow, self._step)
 
     def _flush_glitches(self, last: bool = False) -> None:
-        """Report what the glitch watch found in the frames fed at the last scan, and feed it
-        the frames asked for then; ``last`` (the run ends): report what it finds in those
-        too."""
-        fed, self._glitch_fed = self._glitch_fed, None
-        if fed is not None:
-            self._report_glitches(*fed)
+        """Report what the glitch watch found in the frames fed ``GLITCH_REPORT_LAG_S`` ago
+        or more, and feed it the frames asked for at the last scan; ``last`` (the run ends):
+        report everything, those too. (The lag is on the rig's clock: a soak's documents do
+        not depend on how fast the copy is.)"""
+        now = self.clock.now()
+        fed = self._glitch_fed
+        while fed and now - fed[0][0] >= GLITCH_REPORT_LAG_S - 1e-9:
+            self._report_glitches(*fed.popleft()[1:])
         if self._glitch_batch is not None:
             ticket, gap, glitch_max_s, flow, step = self._glitch_batch
             self._glitch_batch = None
@@ -152,10 +160,10 @@ class BackgroundMixin:
             if gap:
                 link.call("reset")
             link.call("set_glitch_max", glitch_max_s)
-            self._glitch_fed = (link.feed(ticket), flow, step)
-        if last and self._glitch_fed is not None:
-            fed, self._glitch_fed = self._glitch_fed, None
-            self._report_glitches(*fed)
+            fed.append((now, link.feed(ticket), flow, step))
+        if last:
+            while fed:
+                self._report_glitches(*fed.popleft()[1:])
 
     def _report_glitches(self, collect: Callable[[], list[GlitchSighting]], flow: str,
                          step: str) -> None:

@@ -170,8 +170,10 @@ class Runner(StepsMixin, LocateMixin, TouchMixin, WatchMixin, BackgroundMixin, R
         self._t_glitch = 0.0
         # frames asked for at the last scan: (ticket, after a gap, glitch_max_s, flow, step)
         self._glitch_batch: tuple[Any, bool, float, str, str] | None = None
-        # the frames fed to the glitch watch at the last scan: (its findings, flow, step)
-        self._glitch_fed: tuple[Callable[[], list[GlitchSighting]], str, str] | None = None
+        # the frames fed to the glitch watch and not reported yet, oldest first: (when fed,
+        # its findings, flow, step)
+        self._glitch_fed: deque[tuple[float, Callable[[], list[GlitchSighting]], str, str]] = \
+            deque()
         self.touch_log = TouchLog(rig.device.px_per_mm) if rig.link is not None else None
         self.drift_watch = DriftWatch(self.thresholds.drift_max_mm)
         self._off_target: float | None = None
@@ -302,7 +304,8 @@ class Runner(StepsMixin, LocateMixin, TouchMixin, WatchMixin, BackgroundMixin, R
         try:
             rig.open()
             # an aborted run's last batches went with its camera
-            self._glitch_batch = self._glitch_fed = None
+            self._glitch_batch = None
+            self._glitch_fed.clear()
             self._t_background = self.clock.now()
             self._t_log = self.clock.now()
             self._log_unread.clear()

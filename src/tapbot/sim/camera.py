@@ -982,6 +982,8 @@ class SimCamera(Camera):
         complete = t + self.exposure_s / 2 <= now + _EPS
         scene, box = self._scene(*self._exposure(k, now))
         img = self._with_noise(scene, box, k % len(self._noise) if self._noise else None)
+        if complete and self._replica is not None:
+            self._replica.offer_image(k, t, img)  # (the copy's points of it: not rendered twice)
         return Frame(image=img, t=t, index=k), complete
 
     def _with_noise(self, scene: np.ndarray, box: tuple[slice, slice], bank: int | None
@@ -1203,7 +1205,15 @@ class SimCamera(Camera):
             summed = values[rows].astype(np.int16)
             summed += pts.noise[bank]
             values[rows] = np.clip(summed, 0, 255)
-        return [PixelSample(values[i], self.frame_time(k), k) for i, k in enumerate(ks)]
+        out = [PixelSample(values[i], self.frame_time(k), k) for i, k in enumerate(ks)]
+        copy = self._replica
+        if copy is not None and copy.alive and copy.holds(points):
+            # the frames whose exposure ended, for the copy, which need not render them
+            ended = now - self.exposure_s / 2 + _EPS
+            for i, k in enumerate(ks):
+                if out[i].t <= ended and k not in self._frames:  # (whole ones were offered)
+                    copy.offer(k, out[i].t, values[i])
+        return out
 
     def _points_for(self, points: tuple[np.ndarray, np.ndarray]) -> _Points:
         """The point set of ``points`` for the pose in use (one set in use at a time)."""

@@ -101,6 +101,9 @@ class TwinReplica:
             raise
         child_end.close()
         self._points: Points | None = None
+        self._points_from: Points | None = None  # the arrays _points was copied from
+        # samples of the copy's points rendered here (frame, time, values), not sent yet
+        self._offered: list[tuple[int, float, np.ndarray]] = []
         self._asked = 0  # batches asked for; the copy answers them in order
         self._fed = 0  # batches fed to a sink in the copy; answered in order too
         # answers received and not yet collected, by (kind, number): "px" batches (ts, ks,
@@ -108,7 +111,7 @@ class TwinReplica:
         self._answers: dict[tuple[str, int], Any] = {}
         #: The sinks the copy holds: those the camera had when it forked (their numbers).
         self.sinks_held = len(camera.sink_links)
-        self._t_sent = self._clock.now()
+        self._t_sent = self._t_seen = self._clock.now()
         self._step = PREFETCH_FRAMES / 2 / camera.fps
         # inputs not sent yet: they go with the next advance or request, in order (the copy
         # renders nothing past the last time it was told, so it cannot miss one)
@@ -128,6 +131,10 @@ class TwinReplica:
         """Send what waits in the outbox, then ``msg``, as one message."""
         if not self.alive:
             return
+        if self._offered:  # (first: they are frames of the past)
+            ks, ts, values = zip(*self._offered, strict=True)
+            self._offered = []
+            self._outbox.insert(0, ("have", ks, ts, np.stack(values)))
         self._outbox.append(msg)
         batch, self._outbox = self._outbox, []
         try:
@@ -141,10 +148,13 @@ class TwinReplica:
         self._outbox.append(("cmd", self._clock.now(), actor, method, args, kwargs))
 
     def _advanced(self, t: float) -> None:
-        # the child renders ahead in steps of PREFETCH_FRAMES: tell it no more often
-        if t - self._t_sent >= self._step:
-            self._t_sent = t
-            self._send(("adv", t))
+        # the child renders ahead in steps of PREFETCH_FRAMES: tell it no more often; and
+        # of the time before this advance: this process looks at the frames up to it first
+        # (what it renders goes to the copy, which need not render it again)
+        before, self._t_seen = self._t_seen, t
+        if before - self._t_sent >= self._step:
+            self._t_sent = before
+            self._send(("adv", before))
 
     # -- samples ----------------------------------------------------------------------------
     def request(self, since: float, until: float, points: Points, min_interval_s: float
@@ -185,14 +195,19 @@ class TwinReplica:
                                         and np.array_equal(self._points[1], points[1])):
             send_points = self._points = (np.asarray(points[0]).copy(),
                                           np.asarray(points[1]).copy())
+            self._offered = []
+        self._points_from = points
         self._t_sent = now
         self._send(("pixels", now, since, until, send_points, min_interval_s, keep))
         ticket = self._asked
         self._asked += 1
-        # the last frame, rendered here as the copy renders it: as of now
+        # the last frame, rendered here as the copy renders it: as of now (not offered: the
+        # copy renders it, to be checked)
         k = ks[-1]
+        offered = len(self._offered)
         checks = {k: cam.pixels_here(cam.frame_time(k - 1), cam.frame_time(k), points,
                                      min_interval_s)}
+        del self._offered[offered:]
         return ticket, checks
 
     def _collect(self, ticket: int, checks: dict[int, list[PixelSample]]
@@ -207,6 +222,28 @@ class TwinReplica:
                        "its robot, phone and clock)")
             return None
         return got
+
+    # -- samples rendered here ---------------------------------------------------------------
+    def holds(self, points: Points) -> bool:
+        """Whether ``points`` are the points the copy renders (those last asked for)."""
+        known = self._points_from
+        if known is not None and points[0] is known[0] and points[1] is known[1]:
+            return True
+        return self._points is not None and np.array_equal(self._points[0], points[0]) \
+            and np.array_equal(self._points[1], points[1])
+
+    def offer(self, index: int, t: float, values: np.ndarray) -> None:
+        """The samples at the copy's points of frame ``index`` (captured at ``t``, its
+        exposure ended), rendered here: sent with the next message, so the copy need not
+        render them itself (it has not yet, most of the time: it runs behind this process).
+        """
+        if self.alive and self._points is not None:
+            self._offered.append((index, t, values))
+
+    def offer_image(self, index: int, t: float, image: np.ndarray) -> None:
+        """:meth:`offer` frame ``index`` rendered whole here (its ``image``)."""
+        if self.alive and self._points is not None:
+            self._offered.append((index, t, image[self._points]))
 
     # -- sinks ------------------------------------------------------------------------------
     def sink_call(self, sink: int, method: str, args: tuple) -> None:
@@ -272,6 +309,7 @@ class TwinReplica:
             self._proc.kill()
             self._proc.join(timeout=5.0)
         self._conn.close()
+        self._offered = []
         cv2.setNumThreads(self._cv_threads)
 
 
@@ -315,6 +353,7 @@ class _Child:
         self.interval = 0.0
         self.next_k: int | None = None  # the next frame to render ahead
         self.ready: dict[int, tuple[float, np.ndarray]] = {}
+        self.offered: set[int] = set()  # frames in ready the parent rendered (_have)
         # frames rendered ahead are kept until asked for; no more than the camera keeps
         self.max_ready = round(camera.history_s * camera.fps) + PREFETCH_FRAMES
         self.sinks = [link.sink for link in camera.sink_links]
@@ -322,7 +361,7 @@ class _Child:
         self.kept: dict[int, tuple[list[float], list[int], np.ndarray]] = {}  # for a sink
         self.handlers: dict[str, Callable[..., Any]] = {
             "cmd": self._command, "adv": self.clock.advance_to, "pixels": self._pixels,
-            "sink": self._sink_call, "feed": self._feed}
+            "sink": self._sink_call, "feed": self._feed, "have": self._have}
 
     def run(self) -> None:
         while True:
@@ -382,11 +421,36 @@ class _Child:
         k1 -= k1 % n
         if k1 < self.next_k:
             return False
-        for s in cam.pixels_here(cam.frame_time(self.next_k - 1), cam.frame_time(k1),
-                                 self.points, self.interval):
-            self.ready[s.index] = (s.t, s.values)
+        self._render_missing(range(self.next_k, k1 + 1, n))
         self.next_k = k1 + n
         return True
+
+    def _render_missing(self, ks: range) -> None:
+        """Render the frames ``ks`` (a grid of the thinning stride) not ready yet, in runs."""
+        cam = self.camera
+        assert self.points is not None
+        runs: list[list[int]] = []
+        for k in ks:
+            if k in self.ready:
+                continue
+            if runs and k == runs[-1][-1] + ks.step:
+                runs[-1].append(k)
+            else:
+                runs.append([k])
+        for run in runs:
+            for s in cam.pixels_here(cam.frame_time(run[0] - 1), cam.frame_time(run[-1]),
+                                     self.points, self.interval):
+                self.ready[s.index] = (s.t, s.values)
+
+    def _have(self, ks: tuple[int, ...], ts: tuple[float, ...], values: np.ndarray) -> None:
+        """Frames the parent rendered at these points (their exposures ended): ready, where
+        they are on the grid and not rendered here yet."""
+        n = self.camera.thinning_stride(self.interval)
+        floor = self.next_k if self.next_k is not None else 0
+        for k, t, v in zip(ks, ts, values, strict=True):
+            if k >= floor and k % n == 0 and k not in self.ready:
+                self.ready[k] = (t, v)
+                self.offered.add(k)
 
     def _pixels(self, now: float, since: float, until: float, points: Points | None,
                 interval: float, keep: bool) -> None:
@@ -399,22 +463,15 @@ class _Child:
             self.ready.clear()
         if cam.thinning_stride(interval) != cam.thinning_stride(self.interval):
             self.ready.clear()  # (another grid of frames: what is ready is not on it)
+        self.offered &= self.ready.keys()
         self.interval = interval
         assert self.points is not None
         frames = cam.frame_indices(since, until, interval)
         ks = list(frames)
-        runs: list[list[int]] = []  # the frames not rendered ahead, in runs of the grid
-        for k in ks:
-            if k in self.ready:
-                continue
-            if runs and k == runs[-1][-1] + frames.step:
-                runs[-1].append(k)
-            else:
-                runs.append([k])
-        for run in runs:
-            for s in cam.pixels_here(cam.frame_time(run[0] - 1), cam.frame_time(run[-1]),
-                                     self.points, interval):
-                self.ready[s.index] = (s.t, s.values)
+        if ks and ks[-1] in self.offered:  # the last frame is rendered here: the check
+            self.offered.discard(ks[-1])
+            del self.ready[ks[-1]]
+        self._render_missing(frames)
         values = np.stack([self.ready[k][1] for k in ks]) if ks else \
             np.zeros((0, len(self.points[0]), 3), np.uint8)
         ts = [self.ready[k][0] for k in ks]
@@ -428,6 +485,7 @@ class _Child:
         ended = math.floor((now - cam.exposure_s / 2 - cam.phase_s) * cam.fps + 1e-9)
         for k in [k for k in ks if k > ended]:
             del self.ready[k]
+            self.offered.discard(k)
         self.next_k = max(self.next_k or 0, min(after, ended + 1))
         self._forget_oldest()
 
@@ -437,6 +495,7 @@ class _Child:
         if len(self.ready) > self.max_ready:
             for k in sorted(self.ready)[:len(self.ready) - self.max_ready + PREFETCH_FRAMES]:
                 del self.ready[k]
+                self.offered.discard(k)
 
 
 # -- a sink in the copy -------------------------------------------------------------------------

@@ -192,6 +192,7 @@ class _Points:
             raise ValueError(f"points must be (rows, cols) of equal length inside the "
                              f"{iw} x {ih} image")
         self.ys, self.xs = ys, xs
+        self.flat = ys * iw + xs  # (a frame's pixels at them: np.take of its rows of pixels)
         self.background = camera._background[ys, xs].copy()
         rows, cols = camera._roi
         ly, lx = ys - rows.start, xs - cols.start
@@ -1191,7 +1192,7 @@ class SimCamera(Camera):
                                           if j not in self._frames])
             frame = self._frames.get(k)
             if frame is not None:
-                values[i] = frame.image[pts.ys, pts.xs]
+                np.take(frame.image.reshape(-1, 3), pts.flat, axis=0, out=values[i])
                 continue
             self._use_pose(self.frame_time(k))
             pts = self._points_for(points)

@@ -102,6 +102,7 @@ class TwinReplica:
         child_end.close()
         self._points: Points | None = None
         self._points_from: Points | None = None  # the arrays _points was copied from
+        self._flat = np.zeros(0, np.int64)  # _points as indices of a frame's pixels
         # samples of the copy's points rendered here (frame, time, values), not sent yet
         self._offered: list[tuple[int, float, np.ndarray]] = []
         self._asked = 0  # batches asked for; the copy answers them in order
@@ -195,6 +196,8 @@ class TwinReplica:
                                         and np.array_equal(self._points[1], points[1])):
             send_points = self._points = (np.asarray(points[0]).copy(),
                                           np.asarray(points[1]).copy())
+            # (a frame's pixels at them: np.take of its rows of pixels, ~6x faster)
+            self._flat = send_points[0].astype(np.int64) * cam.size_px[0] + send_points[1]
             self._offered = []
         self._points_from = points
         self._t_sent = now
@@ -243,7 +246,7 @@ class TwinReplica:
     def offer_image(self, index: int, t: float, image: np.ndarray) -> None:
         """:meth:`offer` frame ``index`` rendered whole here (its ``image``)."""
         if self.alive and self._points is not None:
-            self._offered.append((index, t, image[self._points]))
+            self._offered.append((index, t, np.take(image.reshape(-1, 3), self._flat, axis=0)))
 
     # -- sinks ------------------------------------------------------------------------------
     def sink_call(self, sink: int, method: str, args: tuple) -> None:

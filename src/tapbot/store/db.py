@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from sqlalchemy import (
     JSON,
     Boolean,
+    Connection,
     Engine,
     Float,
     ForeignKey,
@@ -196,39 +197,56 @@ class SqlStore:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = open_engine(url)
+        # one connection for the run, a commit per document (a connection taken from the
+        # pool and given back per document was a third of the store's cost)
+        self._conn: Connection | None = None
 
     def __call__(self, doc: BaseModel) -> None:
+        if self._conn is None:
+            self._conn = self.engine.connect()
+        conn = self._conn
+        try:
+            self._write(conn, doc)
+            conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+
+    @staticmethod
+    def _write(conn: Connection, doc: BaseModel) -> None:
         data = doc.model_dump()
         run_id = data["run_id"]
-        with self.engine.begin() as conn:
-            if isinstance(doc, RunStart):
-                existing = conn.execute(select(RunRow.run_id).where(RunRow.run_id == run_id)
-                                        ).first()
-                if existing is None:
-                    conn.execute(insert(RunRow).values(
-                        run_id=run_id, plan=doc.plan, rig=doc.rig, device=doc.device,
-                        seed=doc.seed, duration_s=doc.duration_s, t_start=doc.t,
-                        wall_start=doc.wall, thresholds=doc.thresholds, config=doc.config,
-                        steps=0, incidents=0))
-            elif isinstance(doc, StepDoc):
-                conn.execute(_INSERT[StepRow], _cols(StepRow, data))
-            elif isinstance(doc, Measurement):
-                conn.execute(_INSERT[MeasurementRow], _cols(MeasurementRow, data))
-            elif isinstance(doc, Incident):
-                row = _cols(IncidentRow, data)
-                row["kind"] = doc.incident
-                conn.execute(_INSERT[IncidentRow], row)
-            elif isinstance(doc, FrameRef):
-                conn.execute(_INSERT[ArtifactRow], _cols(ArtifactRow, data))
-            elif isinstance(doc, RunStop):
-                conn.execute(update(RunRow).where(RunRow.run_id == run_id).values(
-                    t_stop=doc.t, verdict=doc.verdict, reason=doc.reason, reasons=doc.reasons,
-                    steps=doc.steps, incidents=doc.incidents))
-            conn.execute(_INSERT[DocumentRow], {"run_id": run_id, "seq": data["seq"],
-                                                "kind": data["kind"],
-                                                "body": doc.model_dump_json()})
+        if isinstance(doc, RunStart):
+            existing = conn.execute(select(RunRow.run_id).where(RunRow.run_id == run_id)
+                                    ).first()
+            if existing is None:
+                conn.execute(insert(RunRow).values(
+                    run_id=run_id, plan=doc.plan, rig=doc.rig, device=doc.device,
+                    seed=doc.seed, duration_s=doc.duration_s, t_start=doc.t,
+                    wall_start=doc.wall, thresholds=doc.thresholds, config=doc.config,
+                    steps=0, incidents=0))
+        elif isinstance(doc, StepDoc):
+            conn.execute(_INSERT[StepRow], _cols(StepRow, data))
+        elif isinstance(doc, Measurement):
+            conn.execute(_INSERT[MeasurementRow], _cols(MeasurementRow, data))
+        elif isinstance(doc, Incident):
+            row = _cols(IncidentRow, data)
+            row["kind"] = doc.incident
+            conn.execute(_INSERT[IncidentRow], row)
+        elif isinstance(doc, FrameRef):
+            conn.execute(_INSERT[ArtifactRow], _cols(ArtifactRow, data))
+        elif isinstance(doc, RunStop):
+            conn.execute(update(RunRow).where(RunRow.run_id == run_id).values(
+                t_stop=doc.t, verdict=doc.verdict, reason=doc.reason, reasons=doc.reasons,
+                steps=doc.steps, incidents=doc.incidents))
+        conn.execute(_INSERT[DocumentRow], {"run_id": run_id, "seq": data["seq"],
+                                            "kind": data["kind"],
+                                            "body": doc.model_dump_json()})
 
     def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
         self.engine.dispose()
 
 

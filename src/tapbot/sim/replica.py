@@ -19,9 +19,16 @@ copy feeds it the samples it rendered, with the monitor's other inputs as messag
 order the runner gave them, and sends back only what it found. The runner then neither
 receives nor looks at the samples of every frame, and a rig's two cores share the work.
 
+Frames the parent renders itself at the copy's points, or whole (its views), go to the copy
+with the next message (:meth:`TwinReplica.offer`): the copy takes them instead of rendering
+them again. The parent tells the copy of an advance of the clock one step late, so that the
+frames it renders just after an advance (the runner looks at the frames just past) reach the
+copy before the copy gets to them.
+
 The parent trusts nothing: it renders the last frame of every batch itself as it asks (a
 change to the twin made outside its doors shows there, however early in the batch it was
-made), and compares when it collects. Any difference (the twin was changed outside its doors,
+made), and compares when it collects (the copy renders a batch's last frame itself even when the
+parent had sent it). Any difference (the twin was changed outside its doors,
 as a test may do), a child that died or fell silent, stops the copy; the parent renders
 everything itself from then on and says so in the log. Frames, documents and incidents are the
 same with or without the copy.

@@ -130,6 +130,12 @@ class SinkLink:
 
     This base runs the sink in the caller's process (:meth:`Camera.pixel_sink`)."""
 
+    #: How long (rig clock) after a feed its findings should be collected: 0 when the sink
+    #: runs in the caller's process (they are ready at once); a link to a sink that runs
+    #: elsewhere, behind the caller, says how far behind it may fall without the caller
+    #: waiting for it.
+    collect_after_s: float = 0.0
+
     def __init__(self, camera: Camera, sink: PixelSink) -> None:
         self.camera = camera
         self.sink = sink

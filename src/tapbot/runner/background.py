@@ -19,6 +19,7 @@ from tapbot.monitors.crash import DialogSighting, classify_text, read_text
 from tapbot.monitors.freeze import main_thread_stall
 from tapbot.monitors.glitch import GlitchSighting
 from tapbot.monitors.pose import PoseCheck
+from tapbot.runner.evidence import CLIP_BEFORE_S
 from tapbot.runner.interrupts import (
     AppExitSeen,
     CrashSeen,
@@ -28,11 +29,6 @@ from tapbot.runner.interrupts import (
 )
 from tapbot.runner.observer import View
 from tapbot.vision.masks import screen_to_seen_px
-
-#: What the glitch watch found is reported this long (rig clock) after its frames were fed to
-#: it, at the next scan: the twin's copy runs a little behind the runner (see
-#: :meth:`BackgroundMixin._scan_glitches`).
-GLITCH_REPORT_LAG_S = 1.0
 
 logger = logging.getLogger(__name__)
 
@@ -126,12 +122,12 @@ class BackgroundMixin:
 
         The frames are asked for now, fed to the watch at the next scan (after what the
         runner tells it meanwhile: the touches and responses of those frames), and what it
-        found is reported at the first scan ``GLITCH_REPORT_LAG_S`` or more after that
-        (:meth:`_flush_glitches`; at once at the end of a run): a camera that renders them
-        and runs the watch elsewhere (the twin's copy) works while the runner goes on, and
-        the runner waits for it only when it falls that far behind. A glitch is reported
-        under the flow and step of the scan that asked. Only frames whose exposure has ended
-        (a frame period ago) are asked for, as a real camera hands them."""
+        found is reported at the first scan the link's ``collect_after_s`` or more after
+        that (:meth:`_flush_glitches`; at once at the end of a run): a camera that renders
+        them and runs the watch elsewhere (the twin's copy: 3 s) works while the runner goes
+        on, and the runner waits for it only when it falls that far behind. A glitch is
+        reported under the flow and step of the scan that asked. Only frames whose exposure
+        has ended (a frame period ago) are asked for, as a real camera hands them."""
         self._flush_glitches()
         camera = self.rig.camera
         until = now - camera.frame_period_s
@@ -145,25 +141,25 @@ class BackgroundMixin:
                               gap, self.thresholds.glitch_max_s, self._flow, self._step)
 
     def _flush_glitches(self, last: bool = False) -> None:
-        """Report what the glitch watch found in the frames fed ``GLITCH_REPORT_LAG_S`` ago
-        or more, and feed it the frames asked for at the last scan; ``last`` (the run ends):
-        report everything, those too. (The lag is on the rig's clock: a soak's documents do
-        not depend on how fast the copy is.)"""
+        """Feed the glitch watch the frames asked for at the last scan, and report what it
+        found in the frames fed the link's ``collect_after_s`` ago or more (at most what
+        keeps an incident's evidence clip in the camera's history); ``last`` (the run
+        ends): report everything. (The wait is on the rig's clock: a soak's documents do not
+        depend on how fast the copy is.)"""
         now = self.clock.now()
         fed = self._glitch_fed
-        while fed and now - fed[0][0] >= GLITCH_REPORT_LAG_S - 1e-9:
-            self._report_glitches(*fed.popleft()[1:])
+        link = self._glitch
+        lag = min(link.collect_after_s, self.rig.camera.history_s - CLIP_BEFORE_S
+                  - 2 * self.background_interval_s)
         if self._glitch_batch is not None:
             ticket, gap, glitch_max_s, flow, step = self._glitch_batch
             self._glitch_batch = None
-            link = self._glitch
             if gap:
                 link.call("reset")
             link.call("set_glitch_max", glitch_max_s)
             fed.append((now, link.feed(ticket), flow, step))
-        if last:
-            while fed:
-                self._report_glitches(*fed.popleft()[1:])
+        while fed and (last or now - fed[0][0] >= lag - 1e-9):
+            self._report_glitches(*fed.popleft()[1:])
 
     def _report_glitches(self, collect: Callable[[], list[GlitchSighting]], flow: str,
                          step: str) -> None:

@@ -36,7 +36,6 @@ same with or without the copy.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
 import multiprocessing
@@ -47,6 +46,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from multiprocessing.reduction import ForkingPickler
 from typing import TYPE_CHECKING, Any
 
 import cv2
@@ -107,6 +107,13 @@ class TwinReplica:
             cv2.setNumThreads(self._cv_threads)
             raise
         child_end.close()
+        # the inputs go out through a thread of their own, in order: the runner never blocks
+        # on a copy running behind (the socket's buffer holds a second or two of them)
+        self._inputs: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._unsent: str | None = None  # why the thread could not send (the copy is gone)
+        self._sender = threading.Thread(target=self._send_inputs, daemon=True,
+                                        name="tapbot-twin-copy-inputs")
+        self._sender.start()
         self._points: Points | None = None
         self._points_from: Points | None = None  # the arrays _points was copied from
         self._flat = np.zeros(0, np.int64)  # _points as indices of a frame's pixels
@@ -145,10 +152,22 @@ class TwinReplica:
             self._outbox.insert(0, ("have", ks, ts, np.stack(values)))
         self._outbox.append(msg)
         batch, self._outbox = self._outbox, []
-        try:
-            self._conn.send(("batch", batch))
-        except (OSError, ValueError) as exc:
-            self.close(f"it could not be reached ({exc})")
+        if self._unsent is not None:
+            self.close(f"it could not be reached ({self._unsent})")
+            return
+        self._inputs.put(ForkingPickler.dumps(("batch", batch)))
+
+    def _send_inputs(self) -> None:
+        """Send the pickled inputs in order (ends at None, or when the copy is gone)."""
+        while True:
+            data = self._inputs.get()
+            if data is None:
+                return
+            try:
+                self._conn.send_bytes(data)
+            except (OSError, ValueError) as exc:
+                self._unsent = str(exc) or type(exc).__name__
+                return
 
     def _command(self, actor: str, method: str, args: tuple, kwargs: dict) -> None:
         # a robot move or a phone action: the copy needs it before it renders past its time,
@@ -312,12 +331,13 @@ class TwinReplica:
             self._clock.listener = None
         if why is not None:
             logger.warning("twin copy stopped: %s; rendering the frame samples here", why)
-        with contextlib.suppress(OSError, ValueError):
-            self._conn.send(("stop",))
+        self._inputs.put(ForkingPickler.dumps(("stop",)))
+        self._inputs.put(None)
         self._proc.join(timeout=5.0)
         if self._proc.is_alive():
             self._proc.kill()
             self._proc.join(timeout=5.0)
+        self._sender.join(timeout=5.0)  # (done: the copy read all, or is gone)
         self._conn.close()
         self._offered = []
         cv2.setNumThreads(self._cv_threads)
@@ -532,6 +552,11 @@ class TwinSinkLink(SinkLink):
     in what it saw, said in the log), and goes on here."""
 
     camera: SimCamera
+    #: The copy's work is the same every simulated second, the runner's comes in bursts (a
+    #: touch and its answer, then a wait): the copy may fall this far behind in a burst and
+    #: catch up after it without the runner waiting for it. (The same whether or not a copy
+    #: holds the sink: the documents do not depend on it.)
+    collect_after_s = 3.0
 
     def __init__(self, camera: SimCamera, sink: PixelSink, number: int) -> None:
         super().__init__(camera, sink)

@@ -66,6 +66,29 @@ def test_rectifier_undoes_the_distortion():
     assert err_lens < 4.0 < 3 * err_lens < err_plain, (err_lens, err_plain)
 
 
+def test_the_lens_view_is_each_tiles_warp_in_one_remap():
+    # the view through a lens is warped tile by tile, each tile by the homography exact at its
+    # corners; worked out once per image size, it is one remap of the camera image: the same
+    # samples as warping each tile, up to the last bit of their coordinates
+    w, h = 360, 640
+    s2c = Homography.fit(np.array([[-0.5, -0.5], [w - 0.5, -0.5], [w - 0.5, h - 0.5],
+                                   [-0.5, h - 0.5]]),
+                         np.array([[380.0, 60.0], [900.0, 80.0], [880.0, 900.0], [400.0, 890.0]]))
+    rect = ScreenRectifier(s2c.inverse(), (w, h), 0.5,
+                           RadialDistortion(-0.15 / 1280**2, 640.0, 480.0))
+    assert rect._tiles is not None and len(rect._tiles) > 1
+    image = np.random.default_rng(5).integers(0, 256, (SIZE[1], SIZE[0], 3), np.uint8)
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    expected = np.zeros((rect.view_size_px[1], rect.view_size_px[0]), np.uint8)
+    for x0, y0, x1, y1, m in rect._tiles:
+        cv2.warpPerspective(gray, m, (x1 - x0, y1 - y0), expected[y0:y1, x0:x1],
+                            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                            borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    got = rect.view(image)
+    diff = np.abs(got.astype(int) - expected)
+    assert diff.max() <= 1 and np.count_nonzero(diff) < 0.005 * diff.size
+
+
 def _twin_dots_error(k1: float, use_lens: bool, scale: float = 0.25) -> np.ndarray:
     """Show bright dots at known screen px on the twin phone, rectify a camera frame with the
     twin calibration and return each dot's distance (view px) from where it should land."""

@@ -36,6 +36,19 @@ def incidents(docs, kind=None):
     return [d for d in docs if isinstance(d, Incident) and kind in (None, d.incident)]
 
 
+def spy_on_glitch_scans(monkeypatch) -> list[float]:
+    """The times of the runner's glitch scans, as they happen."""
+    scans: list[float] = []
+    scan = BackgroundMixin._scan_glitches
+
+    def spying(self, now):
+        scans.append(now)
+        return scan(self, now)
+
+    monkeypatch.setattr(BackgroundMixin, "_scan_glitches", spying)
+    return scans
+
+
 def test_each_style_of_glitch_is_one_glitch_incident_at_its_frames():
     schedule = [{"kind": "glitch", "at_s": t, "style": style, "frames": 3}
                 for t, style in ((12.0, "black"), (24.0, "bars"), (36.0, "tear"))]
@@ -50,14 +63,7 @@ def test_each_style_of_glitch_is_one_glitch_incident_at_its_frames():
 def test_a_glitch_the_last_look_of_a_run_asked_for_is_reported_as_the_run_ends(monkeypatch):
     # each background scan asks for the frames since the last one and looks at them on the
     # next scan: the last scan's frames are looked at when the run ends
-    scans = []
-    scan = BackgroundMixin._scan_glitches
-
-    def spying(self, now):
-        scans.append(now)
-        return scan(self, now)
-
-    monkeypatch.setattr(BackgroundMixin, "_scan_glitches", spying)
+    scans = spy_on_glitch_scans(monkeypatch)
     # where the last look of the run falls (the same run without the glitch: what the runner
     # does before the glitch shows does not depend on it)
     soak([], [compile_flow_text(COUNTER)], 20.0)
@@ -85,14 +91,7 @@ def test_a_glitch_is_reported_at_the_first_scan_a_lag_after_its_frames_were_look
     from tapbot.sim.replica import TwinSinkLink
 
     monkeypatch.setattr(TwinSinkLink, "collect_after_s", lag_s)
-    scans = []
-    scan = BackgroundMixin._scan_glitches
-
-    def spying(self, now):
-        scans.append(now)
-        return scan(self, now)
-
-    monkeypatch.setattr(BackgroundMixin, "_scan_glitches", spying)
+    scans = spy_on_glitch_scans(monkeypatch)
     schedule = [{"kind": "glitch", "at_s": 12.0, "style": "black", "frames": 3}]
     rig, docs, _ = soak(schedule, [compile_flow_text(COUNTER)], 30.0)
     (truth,) = [f for f in rig.truth.faults if f.kind == "glitch"]

@@ -25,13 +25,13 @@ them again. The parent tells the copy of an advance of the clock one step late, 
 frames it renders just after an advance (the runner looks at the frames just past) reach the
 copy before the copy gets to them.
 
-The parent trusts nothing: it renders the last frame of every batch itself as it asks (a
-change to the twin made outside its doors shows there, however early in the batch it was
-made), and compares when it collects (the copy renders a batch's last frame itself even when the
-parent had sent it). Any difference (the twin was changed outside its doors,
-as a test may do), a child that died or fell silent, stops the copy; the parent renders
-everything itself from then on and says so in the log. Frames, documents and incidents are the
-same with or without the copy.
+The parent trusts nothing: it renders the last frame of every batch itself as it asks (a change
+to the twin made outside its doors shows there, however early in the batch it was made), and
+compares when it collects (the copy renders a batch's last frame itself even when the parent
+had sent it). Any difference (the twin was changed outside its doors, as a test may do), a
+child that died or fell silent, stops the copy; the parent renders everything itself from then
+on and says so in the log. Frames, documents and incidents are the same with or without the
+copy.
 """
 
 from __future__ import annotations
@@ -109,7 +109,7 @@ class TwinReplica:
         child_end.close()
         # the inputs go out through a thread of their own, in order: the runner never blocks
         # on a copy running behind (the socket's buffer holds a second or two of them)
-        self._inputs: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self._inputs: queue.SimpleQueue[memoryview | None] = queue.SimpleQueue()
         self._unsent: str | None = None  # why the thread could not send (the copy is gone)
         self._sender = threading.Thread(target=self._send_inputs, daemon=True,
                                         name="tapbot-twin-copy-inputs")

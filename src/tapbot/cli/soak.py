@@ -26,7 +26,8 @@ from tapbot.core.errors import ConfigError
 from tapbot.flows.plan import Plan, load_plan
 from tapbot.rig import build_rig
 from tapbot.runner import Runner, RunSummary, resume_point
-from tapbot.store import Artifacts, JsonlWriter, SqlStore, database_url, load_run_documents
+from tapbot.store import Artifacts, database_url, load_run_documents
+from tapbot.store.writer import DocumentWriter
 
 console = Console()
 err_console = Console(stderr=True)
@@ -67,13 +68,15 @@ def execute(plan: Plan, *, rig_path: Path | None, out: Path, seed: int,
     run_id = run_id or new_run_id(seed)
     run_dir = out / run_id
     docs_path = run_dir / "documents.jsonl"
+    writer = DocumentWriter(docs_path, url)  # (a process of its own: the runner never waits)
     dispatcher = Dispatcher(start_seq=start_seq)
-    writer = JsonlWriter(docs_path)
-    store = SqlStore(url)
     dispatcher.subscribe(writer)
-    dispatcher.subscribe(store)
     dispatcher.subscribe(summary)
-    runner = Runner(the_rig, dispatcher, run_id=run_id, artifacts=Artifacts(run_dir))
+    try:
+        runner = Runner(the_rig, dispatcher, run_id=run_id, artifacts=Artifacts(run_dir))
+    except BaseException:
+        writer.close()
+        raise
     if banner:
         console.print(banner)
     if point is not None:
@@ -88,8 +91,7 @@ def execute(plan: Plan, *, rig_path: Path | None, out: Path, seed: int,
             stop = runner.run_plan(plan, resume=point)
     finally:
         signal.signal(signal.SIGINT, previous)
-        writer.close()
-        store.close()
+        writer.close()  # (waits until every document is written: the report reads them)
         if the_rig.truth is not None:  # a twin run: its ground truth, for `tapbot twin score`
             save_truth(the_rig.truth, run_dir, resumed=point is not None)
     wall_s = wall_perf() - wall0

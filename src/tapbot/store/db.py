@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -202,18 +202,25 @@ class SqlStore:
         self._conn: Connection | None = None
 
     def __call__(self, doc: BaseModel) -> None:
+        self.write_batch([doc])
+
+    def write_batch(self, docs: Sequence[BaseModel], bodies: Sequence[str] | None = None
+                    ) -> None:
+        """Write ``docs`` in one transaction, in order; ``bodies``: their JSON as already
+        made (the documents table keeps it as it came), else made here."""
         if self._conn is None:
             self._conn = self.engine.connect()
         conn = self._conn
         try:
-            self._write(conn, doc)
+            for i, doc in enumerate(docs):
+                self._write(conn, doc, doc.model_dump_json() if bodies is None else bodies[i])
             conn.commit()
         except BaseException:
             conn.rollback()
             raise
 
     @staticmethod
-    def _write(conn: Connection, doc: BaseModel) -> None:
+    def _write(conn: Connection, doc: BaseModel, body: str) -> None:
         data = doc.model_dump()
         run_id = data["run_id"]
         if isinstance(doc, RunStart):
@@ -240,8 +247,7 @@ class SqlStore:
                 t_stop=doc.t, verdict=doc.verdict, reason=doc.reason, reasons=doc.reasons,
                 steps=doc.steps, incidents=doc.incidents))
         conn.execute(_INSERT[DocumentRow], {"run_id": run_id, "seq": data["seq"],
-                                            "kind": data["kind"],
-                                            "body": doc.model_dump_json()})
+                                            "kind": data["kind"], "body": body})
 
     def close(self) -> None:
         if self._conn is not None:

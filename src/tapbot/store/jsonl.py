@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
@@ -21,7 +21,12 @@ class JsonlWriter:
         self._fh = path.open("a", encoding="utf-8")
 
     def __call__(self, doc: BaseModel) -> None:
-        self._fh.write(doc.model_dump_json() + "\n")
+        self.write_lines([doc.model_dump_json()])
+
+    def write_lines(self, lines: Iterable[str]) -> None:
+        """Append documents already made JSON (one line each), then flush."""
+        for line in lines:
+            self._fh.write(line + "\n")
         self._fh.flush()
 
     def close(self) -> None:

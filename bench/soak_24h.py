@@ -6,8 +6,8 @@ and (with faults) recall and precision per fault kind against the twin's ground 
 The mix is ``tapbot demo``'s (every library flow). Targets (issue 5): a healthy phone gives
 zero incidents over 24 simulated hours; the default mix soaks 24 h in <= 10 min wall on 2 cores
 with flat resident memory; with every fault kind injected, recall and precision >= 0.95 per
-kind. Documents go to a temporary folder (JSON Lines
-and the SQLite store, as in ``tapbot soak``). The last lines are the figures.
+kind. Documents go to a temporary folder (JSON Lines and the SQLite store, through the writer
+process of ``tapbot soak``). The last lines are the figures.
 """
 
 from __future__ import annotations
@@ -27,7 +27,9 @@ from tapbot.flows import Plan
 from tapbot.flows.library import demo_mix
 from tapbot.rig import build_rig
 from tapbot.runner import Runner, RunSummary
-from tapbot.store import Artifacts, JsonlWriter, SqlStore, read_documents
+from tapbot.store import Artifacts, read_documents
+from tapbot.store.writer import DocumentWriter
+from twin_share import TwinShare
 
 #: Fault kinds injected with --faults all (the ones the monitors are meant to report).
 DETECTED_KINDS = ("stall", "freeze", "anr", "crash", "close", "reboot", "glitch", "dead_zone")
@@ -85,21 +87,23 @@ def main() -> None:
     plan = Plan.from_mix(demo_mix(), name="bench-24h", seed=args.seed, duration_s=duration_s)
     with tempfile.TemporaryDirectory() as tmp:
         dispatcher = Dispatcher()
-        writer = JsonlWriter(Path(tmp) / "documents.jsonl")
-        store = SqlStore(f"sqlite:///{Path(tmp) / 'tapbot.db'}")
+        # the documents go where ``tapbot soak`` sends them, through its writer process
+        writer = DocumentWriter(Path(tmp) / "documents.jsonl",
+                                f"sqlite:///{Path(tmp) / 'tapbot.db'}")
         summary = RunSummary()
         memory = HourlyMemory(lambda: getattr(rig.camera, "worker_pid", None))
-        for sub in (writer, store, summary, memory):
+        for sub in (writer, summary, memory):
             dispatcher.subscribe(sub)
         runner = Runner(rig, dispatcher, run_id="bench", artifacts=Artifacts(Path(tmp)))
+        share = TwinShare(rig)
         t0 = wall_perf()
         cpu0 = resource.getrusage(resource.RUSAGE_SELF).ru_utime
         stop = runner.run_plan(plan)
-        wall = wall_perf() - t0
         cpu = resource.getrusage(resource.RUSAGE_SELF).ru_utime - cpu0
-        copy_cpu = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
-        writer.close()
-        store.close()
+        copy_cpu = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime  # (the copy has ended)
+        writer.close()  # (the run is done when its documents are written)
+        wall = wall_perf() - t0
+        writer_cpu = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime - copy_cpu
         report = None
         if args.faults != "none":
             from tapbot.sim.score import score_run  # the scorer of ``tapbot twin score``
@@ -110,7 +114,8 @@ def main() -> None:
           f"({summary.sim_time_s / wall:.1f} sim s per wall s); steps {summary.steps}; "
           f"touches measured {len(summary.latencies_s)}; verdict {stop.verdict}")
     print(f"cpu {cpu:.1f} s ({summary.sim_time_s / cpu:.1f} sim s per cpu s; the wall figure "
-          f"depends on what else runs on the machine); the twin's copy {copy_cpu:.1f} s")
+          f"depends on what else runs on the machine); the twin's copy {copy_cpu:.1f} s, "
+          f"the document writer {writer_cpu:.1f} s")
     for name, samples in (("", memory.samples), ("copy_", memory.copy_samples)):
         print(f"{name}rss_mb_by_sim_hour: " + " ".join(f"h{h}={m:.0f}" for h, m in samples))
         if len(samples) >= 3:
@@ -131,6 +136,7 @@ def main() -> None:
         print(f"false incidents per simulated hour: {report.false_per_hour:.2f}")
     print(f"wall_minutes_for_24h: {wall / 60 * 86400 / max(summary.sim_time_s, 1):.1f}")
     print(f"cpu_minutes_for_24h: {cpu / 60 * 86400 / max(summary.sim_time_s, 1):.1f}")
+    print(share.report(summary.sim_time_s))
 
 
 if __name__ == "__main__":

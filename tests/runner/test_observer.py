@@ -95,8 +95,9 @@ def test_frames_that_are_one_image_share_one_rectified_view(monkeypatch) -> None
     camera = _RepeatCamera(now=1.0)
     observer = _observer(camera)
     rectified: list[np.ndarray] = []
-    view = observer.rectifier.view
-    monkeypatch.setattr(observer.rectifier, "view", lambda img: rectified.append(img) or view(img))
+    view = observer.rectifier.view_of
+    monkeypatch.setattr(observer.rectifier, "view_of",
+                        lambda frame: rectified.append(frame.image) or view(frame))
     views = observer.views(0.0, 0.5)
     assert len(views) == 30 and len(rectified) == 1
     assert all(v.image is views[0].image for v in views)

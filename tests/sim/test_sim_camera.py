@@ -10,6 +10,10 @@ import numpy as np
 import pytest
 
 from tapbot.core.clock import VirtualClock, wall_perf
+from tapbot.core.documents import Dispatcher
+from tapbot.core.geometry import PointPx
+from tapbot.rig import build_rig
+from tapbot.runner import Runner
 from tapbot.sim import (
     SimCamera,
     SimCameraOptions,
@@ -167,17 +171,39 @@ def test_robot_tap_seen_by_camera_from_truth_visible_time(make_rig) -> None:
 
 
 def test_a_still_scene_repeats_its_noisy_frames_as_one_image() -> None:
-    """Frames of a still scene with the same noise entry are one (read-only) image, equal to
-    what adding that noise gives; frames with other entries differ by the noise only."""
+    """Frames of a still scene with the same noise entry share their pixels (one read-only
+    box: ``pixels_key``), and their images are equal; frames with other entries differ by the
+    noise only."""
     clock, _, _, camera, _ = _rig(noise=2.0)
     clock.advance_to(2.0)
     frames = camera.frames(1.0, 2.0)
     bank = len(camera._noise)
     by_entry: dict[int, list] = {}
     for f in frames:
-        by_entry.setdefault(f.index % bank, []).append(f.image)
+        by_entry.setdefault(f.index % bank, []).append(f)
     assert len(by_entry) == bank
-    for images in by_entry.values():
-        assert all(img is images[0] for img in images) and not images[0].flags.writeable
-    a, b = by_entry[0][0], by_entry[1][0]
+    for same in by_entry.values():
+        assert all(f.pixels_key is same[0].pixels_key for f in same)
+        assert not same[0].pixels_key.flags.writeable and not same[0].image.flags.writeable
+        assert all(np.array_equal(f.image, same[0].image) for f in same)
+    a, b = by_entry[0][0].image, by_entry[1][0].image
     assert a is not b and 0 < np.abs(a.astype(int) - b.astype(int)).max() <= 16
+
+
+def test_the_runners_views_read_the_box_and_match_the_whole_image() -> None:
+    """A twin frame's view and its glitch-grid points are read from the box the camera
+    rendered (the whole image is not made), and are exactly those of the whole image."""
+    rig = build_rig(None, seed=3)
+    runner = Runner(rig, Dispatcher(), run_id="t")
+    rig.open()
+    # the tool travelling over the screen: the box is the screen's and the tool's
+    rig.robot.move_to(rig.calibration.screen_to_robot_mm(PointPx(0.5 * W, 0.9 * H)))
+    rig.clock.sleep(0.2)
+    rig.robot.move_to(rig.calibration.screen_to_robot_mm(PointPx(0.2 * W, 0.3 * H)))
+    points = runner.glitch_sampler.points(rig.camera.size_px)
+    for frame in rig.camera.frames(rig.clock.now() - 0.3, rig.clock.now()):
+        view = runner.rectifier.view_of(frame)
+        at = frame.at(*points)
+        assert frame._image is None  # not made
+        assert np.array_equal(view, runner.rectifier.view(frame.image))
+        assert np.array_equal(at, frame.image[points])

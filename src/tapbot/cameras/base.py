@@ -75,7 +75,7 @@ class Camera(ABC):
         glitch). A camera that can produce them more cheaply than whole frames (the twin)
         overrides this; the values are the same as ``frame.image[points]``.
         """
-        return [PixelSample(f.image[points].reshape(len(points[0]), -1), f.t, f.index)
+        return [PixelSample(f.at(*points).reshape(len(points[0]), -1), f.t, f.index)
                 for f in self.frames(since, until, min_interval_s)]
 
     def pixels_later(self, since: float, until: float, points: tuple[np.ndarray, np.ndarray],

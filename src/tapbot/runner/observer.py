@@ -92,24 +92,25 @@ class Observer:
         view = self._cache.get(frame.index)
         if view is not None and view.t == frame.t:
             return view
-        image = self._rectified(frame.image)
+        image = self._rectified(frame)
         view = View(frame.t, image, frame)
         self._cache[frame.index] = view
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return view
 
-    def _rectified(self, frame_image: np.ndarray) -> np.ndarray:
-        shared = not frame_image.flags.writeable
+    def _rectified(self, frame: Frame) -> np.ndarray:
+        pixels = frame.pixels_key
+        shared = not pixels.flags.writeable
         if shared:
-            known = self._by_image.get(id(frame_image))
-            if known is not None and known[0] is frame_image:
-                self._by_image.move_to_end(id(frame_image))
+            known = self._by_image.get(id(pixels))
+            if known is not None and known[0] is pixels:
+                self._by_image.move_to_end(id(pixels))
                 return known[1]
-        image = self.rectifier.view(frame_image)
+        image = self.rectifier.view_of(frame)
         image.setflags(write=False)  # shared by monitors; lets the detector cache its blur
         if shared:
-            self._by_image[id(frame_image)] = (frame_image, image)
+            self._by_image[id(pixels)] = (pixels, image)
             if len(self._by_image) > self._cache_size:
                 self._by_image.popitem(last=False)
         return image

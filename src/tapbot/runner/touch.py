@@ -280,8 +280,8 @@ class TouchMixin:
             self.clock.sleep(t_end - self.clock.now())
         seen = self._grid_outside(mask)
         points = self.glitch_sampler.points(self.rig.camera.size_px)
-        before = as_sample(ref.frame.image[points])[seen]
-        away = change_level(as_sample(hit.frame.image[points])[seen], before)
+        before = as_sample(ref.frame.at(*points))[seen]
+        away = change_level(as_sample(hit.frame.at(*points))[seen], before)
         jumped = away >= JUMP_LEVEL
         if jumped.sum() < MIN_JUMPED_POINTS:
             return None
@@ -335,7 +335,7 @@ class TouchMixin:
     def _colour_bars(self, view: View) -> bool:
         """Whether the frame of ``view`` shows colour bars at the glitch grid."""
         ys, xs = self.glitch_sampler.points(self.rig.camera.size_px)
-        sample = view.frame.image[ys, xs].astype(np.int16)
+        sample = view.frame.at(ys, xs).astype(np.int16)
         return colour_bars(sample, self.glitch_sampler.rows)
 
     def _animated_mask(self, step, mask: np.ndarray) -> np.ndarray:

@@ -67,7 +67,7 @@ class WatchMixin:
         ``mask``, clearly moved (:func:`grid_moved`) from ``ref``'s frame."""
         points = self.glitch_sampler.points(self.rig.camera.size_px)
         seen = self._grid_outside(mask)
-        base = ref.frame.image[points]
+        base = ref.frame.at(*points)
 
         def first_moved(t0: float, t1: float) -> float | None:
             for sample in self.rig.camera.pixels(t0, t1, points):

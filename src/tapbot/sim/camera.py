@@ -36,10 +36,11 @@ by ``camera_height_mm / (camera_height_mm - z)`` (parallax). Optional ArUco mark
 
 Speed: the deck, body and markers are drawn and distorted once; the screen is remapped into
 the image once per distinct display state (cached); the tool is drawn once per shape (cached);
-a frame is then a copy, a flicker lookup table on the screen, the tool's sprites placed, and
-noise from a small seeded bank (added once to the background per bank entry, and per frame
-only over the screen's and the tool's box; a still scene's frames that draw the same entry are
-one image).
+a frame is then the box of the screen and the tool: a copy, a flicker lookup table on the
+screen, the tool's sprites placed, and noise from a small seeded bank (a still scene's frames
+that draw the same entry share one box). The whole image (the background plus noise, made
+once per bank entry, with the box in it) is made only when asked for (:class:`Frame
+<tapbot.core.frames.Frame>`): the runner's views read the box alone.
 
 A bump (a ``bump`` fault: the phone knocked on the deck, see :meth:`SimWorld.apply_bump`)
 moves the phone under the camera, which stays fixed to the deck: the deck -> ideal camera map
@@ -54,6 +55,7 @@ options exactly (no bump: the same pixels as ever); two other poses' caches are 
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import math
@@ -110,7 +112,7 @@ _MAX_TOOL_SAMPLES = 16
 _TOOL_SPRITES = 512
 _TOOL_LAYERS = 8  # blurred tool drawings kept for whole frames
 _SCENES = 4  # frames before noise kept (their box; a still scene is drawn once)
-_NOISY = 16  # whole frames after noise kept by (scene, noise entry): a still scene's repeats
+_NOISY = 16  # frames' boxes after noise kept by (scene, noise entry): a still scene's repeats
 _TOOL_KEYS = 256  # tool keys kept by exposure window (the points and the frame of a window)
 _PREFETCH = 32  # frames of a batch whose tool keys are worked out together (< _TOOL_KEYS)
 _KEPT_POSES = 2  # caches kept for poses other than the one in use (before/after a bump)
@@ -176,6 +178,15 @@ class SimCameraOptions(BaseModel):
         return self
 
 
+def _whole(outside: np.ndarray, box: tuple[slice, slice], part: np.ndarray) -> np.ndarray:
+    """A whole frame: the (noisy) background ``outside`` with ``part`` in its ``box``,
+    read-only (outside the box, the noisy background is made once per noise entry)."""
+    img = outside.copy()
+    img[box] = part
+    img.setflags(write=False)
+    return img
+
+
 class _Points:
     """A set of camera pixels the camera renders alone (:meth:`SimCamera.pixels`): their
     background, which lie in the screen's box and on the screen, and where they sample the
@@ -192,7 +203,6 @@ class _Points:
             raise ValueError(f"points must be (rows, cols) of equal length inside the "
                              f"{iw} x {ih} image")
         self.ys, self.xs = ys, xs
-        self.flat = ys * iw + xs  # (a frame's pixels at them: np.take of its rows of pixels)
         self.background = camera._background[ys, xs].copy()
         rows, cols = camera._roi
         ly, lx = ys - rows.start, xs - cols.start
@@ -296,7 +306,7 @@ class SimCamera(Camera):
         # frames before noise: (display, tool key, flicker gain, image of box, box), the latest few
         self._scenes: deque[tuple[np.ndarray, ToolKey | None, float, np.ndarray,
                                   tuple[slice, slice]]] = deque(maxlen=_SCENES)
-        # whole frames after noise: (scene, noise bank entry or None, image), the latest few
+        # frames' boxes after noise: (scene, noise bank entry or None, box), the latest few
         self._noisy: deque[tuple[np.ndarray, int | None, np.ndarray]] = deque(maxlen=_NOISY)
         # by noise entry: (the background it was made from, background + noise)
         self._noisy_backgrounds: dict[int, tuple[np.ndarray, np.ndarray]] = {}
@@ -982,33 +992,34 @@ class SimCamera(Camera):
         now = self.world.clock.now()
         complete = t + self.exposure_s / 2 <= now + _EPS
         scene, box = self._scene(*self._exposure(k, now))
-        img = self._with_noise(scene, box, k % len(self._noise) if self._noise else None)
+        bank = k % len(self._noise) if self._noise else None
+        part = self._with_noise(scene, box, bank)
+        outside = self._background if bank is None else self._noisy_background(bank)
+        # the whole image is made only if asked for: the runner's looks read the box
+        frame = Frame(None, t, k, make=functools.partial(_whole, outside, box, part),
+                      part=(box[0].start, box[1].start, part), shape=outside.shape)
         if complete and self._replica is not None:
-            self._replica.offer_image(k, t, img)  # (the copy's points of it: not rendered twice)
-        return Frame(image=img, t=t, index=k), complete
+            self._replica.offer_frame(frame)  # (the copy's points of it: not rendered twice)
+        return frame, complete
 
     def _with_noise(self, scene: np.ndarray, box: tuple[slice, slice], bank: int | None
                     ) -> np.ndarray:
-        """The whole image of ``scene`` (the image's ``box``, outside which it is the
+        """The image's ``box`` showing ``scene`` (the image's box, outside which it is the
         background) plus the noise bank's entry ``bank`` (``None``: no noise), read-only.
-        The frames of a still scene that draw the same entry are one image: whoever looks at
-        them (a rectifier, a change detector caching by identity) does the work once.
-        Outside ``box``, the noisy background is made once per entry."""
-        for shown, entry, img in self._noisy:
+        The frames of a still scene that draw the same entry share it: whoever looks at them
+        (a rectifier, a change detector caching by identity) does the work once."""
+        for shown, entry, part in self._noisy:
             if shown is scene and entry == bank:
-                return img
-        # (one copy of the whole is faster than copying the four strips around the box)
-        img = (self._background if bank is None else self._noisy_background(bank)).copy()
-        part = img[box]
+                return part
         if bank is None:
-            part[:] = scene
+            part = scene
         else:
             pos, neg = self._noise[bank]
-            cv2.add(scene, pos[box], part)
+            part = cv2.add(scene, pos[box])
             cv2.subtract(part, neg[box], part)
-        img.setflags(write=False)
-        self._noisy.append((scene, bank, img))
-        return img
+            part.setflags(write=False)
+        self._noisy.append((scene, bank, part))
+        return part
 
     def _noisy_background(self, bank: int) -> np.ndarray:
         """The background (of the pose in use) plus the noise bank's entry ``bank``."""
@@ -1192,7 +1203,7 @@ class SimCamera(Camera):
                                           if j not in self._frames])
             frame = self._frames.get(k)
             if frame is not None:
-                np.take(frame.image.reshape(-1, 3), pts.flat, axis=0, out=values[i])
+                values[i] = frame.at(pts.ys, pts.xs)
                 continue
             self._use_pose(self.frame_time(k))
             pts = self._points_for(points)

@@ -10,12 +10,14 @@ from __future__ import annotations
 import itertools
 import logging
 import math
+from collections.abc import Callable
 
 import cv2
 import numpy as np
 
 from tapbot.core.calibration import Calibration
 from tapbot.core.errors import VisionError
+from tapbot.core.frames import Frame
 from tapbot.core.geometry import Homography
 from tapbot.vision.lens import RadialDistortion
 
@@ -189,12 +191,22 @@ class ScreenRectifier:
         """
         if not isinstance(image, np.ndarray) or image.ndim < 2:
             to_gray(image)  # raises the right VisionError
+        return self._view(image.shape, lambda rows, cols: image[rows, cols])
+
+    def view_of(self, frame: Frame) -> np.ndarray:
+        """:meth:`view` of ``frame``'s image, reading only the box the view samples from
+        (:meth:`Frame.region <tapbot.core.frames.Frame.region>`: a camera that rendered only
+        that part need not make the whole image)."""
+        return self._view(frame.shape, frame.region)
+
+    def _view(self, shape: tuple[int, ...],
+              region: Callable[[slice, slice], np.ndarray]) -> np.ndarray:
         if self._tiles is not None:
-            return self._view_through_lens(image)
-        x0, y0, x1, y1, warp = self._roi(image.shape)
+            return self._view_through_lens(shape, region)
+        x0, y0, x1, y1, warp = self._roi(shape)
         if x1 <= x0 or y1 <= y0:  # the screen lies outside this image
             return np.zeros((self.view_size_px[1], self.view_size_px[0]), np.uint8)
-        gray = to_gray(image[y0:y1, x0:x1])
+        gray = to_gray(region(slice(y0, y1), slice(x0, x1)))
         return cv2.warpPerspective(
             gray,
             warp,
@@ -204,9 +216,10 @@ class ScreenRectifier:
             borderValue=0,
         )
 
-    def _view_through_lens(self, image: np.ndarray) -> np.ndarray:
+    def _view_through_lens(self, shape: tuple[int, ...],
+                           region: Callable[[slice, slice], np.ndarray]) -> np.ndarray:
         assert self._tiles is not None
-        ih, iw = image.shape[:2]
+        ih, iw = shape[:2]
         key = ("lens", ih, iw)
         box = self._rois.get(key)
         if box is None:
@@ -214,7 +227,7 @@ class ScreenRectifier:
         bx0, by0, bx1, by1, map_x, map_y = box
         if bx1 <= bx0 or by1 <= by0:
             return np.zeros((self.view_size_px[1], self.view_size_px[0]), np.uint8)
-        gray = to_gray(image[by0:by1, bx0:bx1])
+        gray = to_gray(region(slice(by0, by1), slice(bx0, bx1)))
         return cv2.remap(gray, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                          borderValue=0)
 

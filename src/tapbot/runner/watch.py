@@ -146,12 +146,10 @@ class WatchMixin:
                         # a change the grid missed: the last of the views in between that
                         # differs from the one before (none: a creep too slow to see from
                         # one look to the next, which does not keep the screen unsettled)
-                        seq = [at_change, *(self.observer.view_at(t) for t in since), view]
-                        i = max((k for k in range(1, len(seq)) if self.detector.differs(
-                            seq[k - 1].image, seq[k].image, mask)), default=0)
-                        if i:
-                            t_change, at_change = seq[i].t, seq[i]
-                            since = [v.t for v in seq[i + 1:]]
+                        tail = self._from_last_change(at_change, since, view, mask)
+                        if tail is not None:
+                            t_change, at_change = tail[0].t, tail[0]
+                            since = [v.t for v in tail[1:]]
                     if sample.t - t_change >= quiet - 1e-9:
                         self._still_view = view
                         return t_change
@@ -160,6 +158,23 @@ class WatchMixin:
                 prev = sample
                 if sample.t - t_from >= timeout_s:
                     return None
+
+    def _from_last_change(self, first: View, times: list[float], last: View,
+                          mask: np.ndarray) -> list[View] | None:
+        """Of ``first``, the views at ``times`` and ``last``: the views from the last one that
+        differs from the one before it, to ``last`` (None: none differs). Looked for from
+        ``last`` back, so the views before that change are not made."""
+        seq = {0: first, len(times) + 1: last}
+
+        def look(k: int) -> View:
+            if k not in seq:
+                seq[k] = self.observer.view_at(times[k - 1])
+            return seq[k]
+
+        for k in range(len(times) + 1, 0, -1):
+            if self.detector.differs(look(k - 1).image, look(k).image, mask):
+                return [look(j) for j in range(k, len(times) + 2)]
+        return None
 
     def _wait(self, seconds: float) -> None:
         t_end = self.clock.now() + seconds

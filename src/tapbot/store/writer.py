@@ -69,6 +69,7 @@ class DocumentWriter:
         self.url = url
         self.failures = 0  # documents a store refused, as the writer reported them
         self._sent = 0
+        self._closed = False
         self._local: tuple[JsonlWriter, SqlStore] | None = None  # after the writer is gone
         methods = multiprocessing.get_all_start_methods()
         ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
@@ -110,12 +111,16 @@ class DocumentWriter:
         store.write_batch([doc], [body])
 
     def _take_reports(self) -> None:
-        """Log what the writer reported (documents a store refused)."""
+        """Take what the writer reported meanwhile."""
         while self._conn.poll():
-            kind, text = self._conn.recv()
-            if kind == "refused":
-                self.failures += 1
-                logger.error("the document writer: %s", text)
+            self._reported(*self._conn.recv())
+
+    def _reported(self, kind: str, text: str) -> bool:
+        """Log a report of the writer (a document a store refused); True for its goodbye."""
+        if kind == "refused":
+            self.failures += 1
+            logger.error("the document writer: %s", text)
+        return kind == "closed"
 
     def _writer_gone(self, exc: BaseException) -> None:
         """The writer process stopped: write here from now on (said once in the log)."""
@@ -126,7 +131,10 @@ class DocumentWriter:
         self._local = (JsonlWriter(self.docs_path), SqlStore(self.url))
 
     def close(self) -> None:
-        """Wait until every document handed over is written, then stop the writer."""
+        """Wait until every document handed over is written, then stop the writer (once)."""
+        if self._closed:
+            return
+        self._closed = True
         if self._local is not None:
             jsonl, store = self._local
             jsonl.close()
@@ -136,13 +144,9 @@ class DocumentWriter:
             return
         try:
             self._conn.send_bytes(_CLOSE)
-            while True:  # reports, then the writer's goodbye (EOF if it died meanwhile)
-                kind, text = self._conn.recv()
-                if kind == "closed":
-                    break
-                if kind == "refused":
-                    self.failures += 1
-                    logger.error("the document writer: %s", text)
+            # reports, then the writer's goodbye (EOF if it died meanwhile)
+            while not self._reported(*self._conn.recv()):
+                pass
         except (OSError, EOFError) as exc:
             logger.error("the document writer stopped before the end (%s, exit code %s): "
                          "documents it had not written are lost", type(exc).__name__,

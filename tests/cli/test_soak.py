@@ -59,3 +59,44 @@ def test_run_dry_run_lists_the_steps_and_moves_nothing(tmp_path):
     res = run_cli("run", str(off), "--dry-run")
     assert res.returncode == 2
     assert f"{off}:2:3:" in res.stderr and "lies off the" in res.stderr
+
+
+def test_a_killed_soak_resumes_at_once_with_every_document(tmp_path, monkeypatch):
+    """The soak's process is killed mid-run; its document writer finishes what it was handed
+    (a resume waits for it: tests/store/test_writer.py), and a resume started at once goes on
+    without a gap or a number twice, in the file and in the store."""
+    import json
+    import os
+    import signal
+    import time
+
+    monkeypatch.delenv("TAPBOT_DATABASE_URL", raising=False)
+    plan = tmp_path / "plan.yaml"
+    plan.write_text("seed: 4\nduration: 5m\nflows:\n  - library: counter\n"
+                    "  - library: messages\n")
+    out = tmp_path / "runs"
+    proc = subprocess.Popen([sys.executable, "-c", "from tapbot.cli.main import main; main()",
+                             "soak", str(plan), "--out", str(out)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    docs = None
+    while time.monotonic() < deadline and proc.poll() is None:
+        found = list(out.glob("run-*/documents.jsonl"))
+        if found and len(found[0].read_text().splitlines()) >= 150:
+            docs = found[0]
+            break
+        time.sleep(0.05)
+    assert docs is not None, "the soak ended before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    run_id = docs.parent.name
+    res = run_cli("soak", str(plan), "--out", str(out), "--resume", run_id)
+    assert res.returncode in (0, 1), res.stderr
+    seqs = [json.loads(line)["seq"] for line in docs.read_text().splitlines()]
+    assert seqs == list(range(1, len(seqs) + 1))
+    db = sqlite3.connect(out / "tapbot.db")
+    stored = [s for (s,) in db.execute("select seq from documents where run_id = ? order by id",
+                                       (run_id,))]
+    assert stored == seqs
+    kinds = [json.loads(line)["kind"] for line in docs.read_text().splitlines()]
+    assert kinds[0] == "run-start" and kinds[-1] == "run-stop"

@@ -21,7 +21,7 @@ from tapbot.core.documents import (
 )
 from tapbot.core.errors import StoreError
 from tapbot.store import SqlStore, load_run_documents, read_documents
-from tapbot.store.writer import DocumentWriter
+from tapbot.store.writer import DocumentWriter, wait_for_writer
 
 
 def run_docs(run_id="r1", measurements=300):
@@ -175,3 +175,20 @@ def test_a_writer_that_dies_hands_the_rest_to_the_runner(where, caplog):
     later = [d.seq for d in docs[101:]]
     assert [d.seq for d in read_documents(path)][-len(later):] == later
     assert [d.seq for d in load_run_documents(url, "r1")][-len(later):] == later
+
+
+def test_a_resume_waits_for_a_writer_still_finishing_the_run(where):
+    """A writer holds its run's folder while it lives: a resume waits for it (and a second
+    writer for the same run is refused)."""
+    path, url = where
+    writer = DocumentWriter(path, url)
+    emit(writer, run_docs(measurements=5))
+    with pytest.raises(StoreError, match="still writing"):
+        wait_for_writer(path.parent, timeout_s=0.2)
+    with pytest.raises(StoreError, match="another process is writing"):
+        DocumentWriter(path, url)
+    writer.close()
+    t0 = time.monotonic()
+    wait_for_writer(path.parent, timeout_s=5.0)
+    assert time.monotonic() - t0 < 1.0
+    assert [d.seq for d in load_run_documents(url, "r1")] == list(range(1, 11))

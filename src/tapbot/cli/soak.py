@@ -27,7 +27,7 @@ from tapbot.flows.plan import Plan, load_plan
 from tapbot.rig import build_rig
 from tapbot.runner import Runner, RunSummary, resume_point
 from tapbot.store import Artifacts, database_url, load_run_documents
-from tapbot.store.writer import DocumentWriter
+from tapbot.store.writer import DocumentWriter, wait_for_writer
 
 console = Console()
 err_console = Console(stderr=True)
@@ -55,6 +55,7 @@ def execute(plan: Plan, *, rig_path: Path | None, out: Path, seed: int,
     start_seq = 0
     summary = RunSummary()
     if resume is not None:
+        wait_for_writer(out / resume)  # (a killed run's writer may still be finishing)
         old_docs = list(load_run_documents(url, resume))
         start, point, start_seq, last_t = resume_point(old_docs)
         run_id = resume

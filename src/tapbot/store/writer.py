@@ -26,6 +26,9 @@ What a crash loses:
 The writer opens the file and the database before the run starts: a bad path or
 ``TAPBOT_DATABASE_URL`` is a :class:`~tapbot.core.errors.StoreError` then, as before. Ctrl-C is
 the runner's to handle; the writer ignores it and stops when the runner closes it (or is gone).
+While it lives it holds a lock on the run's folder (``.writer.lock``, where the platform has
+``flock``): resuming a run whose writer still drains what a killed runner left waits for it
+(:func:`wait_for_writer`), so the resumed run starts from every document.
 """
 
 from __future__ import annotations
@@ -38,6 +41,11 @@ import signal
 import time
 from multiprocessing.connection import Connection
 from pathlib import Path
+
+try:  # (a lock on the run's folder while a writer lives: POSIX only)
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 from pydantic import BaseModel
 
@@ -58,6 +66,28 @@ PAUSE_S = 0.01
 #: documents (a look is a system call: ~20 us in a soak, a third of handing a document over).
 REPORTS_EVERY = 64
 _CLOSE = b""  # the runner's last message: write what is left, answer, exit
+LOCK_NAME = ".writer.lock"
+
+
+def wait_for_writer(run_dir: Path, timeout_s: float = 30.0) -> None:
+    """Wait until no writer process holds ``run_dir``'s lock (one left by a killed runner
+    finishing its documents); raises :class:`StoreError` after ``timeout_s``."""
+    if fcntl is None or not (run_dir / LOCK_NAME).exists():
+        return
+    deadline = time.monotonic() + timeout_s
+    with open(run_dir / LOCK_NAME, "a") as fh:
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fh, fcntl.LOCK_UN)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise StoreError(f"{run_dir}: another process is still writing this run's "
+                                     f"documents (after {timeout_s:g} s)",
+                                     hint="wait for it to end (or stop it), then resume") \
+                        from None
+                time.sleep(0.05)
 
 
 class DocumentWriter:
@@ -165,6 +195,7 @@ def _serve(docs_path: Path, url: str, conn: Connection, parent_end: Connection) 
     try:
         jsonl = JsonlWriter(docs_path)
         store = SqlStore(url)
+        _hold_lock(docs_path.parent)
     except TapbotError as exc:
         conn.send(("failed", exc.message, exc.hint))
         return
@@ -178,6 +209,23 @@ def _serve(docs_path: Path, url: str, conn: Connection, parent_end: Connection) 
     finally:
         jsonl.close()
         store.close()
+
+
+def _hold_lock(run_dir: Path) -> None:
+    """Lock ``run_dir`` for as long as this process lives (the system drops the lock when
+    the process ends, however it ends)."""
+    if fcntl is not None:
+        fh = open(run_dir / LOCK_NAME, "a")  # noqa: SIM115 (held open until the process ends)
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.close()
+            raise StoreError(f"{run_dir}: another process is writing this run's documents",
+                             hint="wait for it to end (or stop it)") from None
+        _held.append(fh)
+
+
+_held: list = []  # the lock's file, kept open in the writer process
 
 
 def _write_until_closed(conn: Connection, jsonl: JsonlWriter, store: SqlStore) -> None:

@@ -69,32 +69,29 @@ def execute(plan: Plan, *, rig_path: Path | None, out: Path, seed: int,
     run_id = run_id or new_run_id(seed)
     run_dir = out / run_id
     docs_path = run_dir / "documents.jsonl"
-    writer = DocumentWriter(docs_path, url)  # (a process of its own: the runner never waits)
-    dispatcher = Dispatcher(start_seq=start_seq)
-    dispatcher.subscribe(writer)
-    dispatcher.subscribe(summary)
-    try:
+    # (a process of its own writes the documents; leaving waits until every one is written:
+    # the report reads them)
+    with DocumentWriter(docs_path, url) as writer:
+        dispatcher = Dispatcher(start_seq=start_seq)
+        dispatcher.subscribe(writer)
+        dispatcher.subscribe(summary)
         runner = Runner(the_rig, dispatcher, run_id=run_id, artifacts=Artifacts(run_dir))
-    except BaseException:
-        writer.close()
-        raise
-    if banner:
-        console.print(banner)
-    if point is not None:
-        console.print(f"resuming {run_id} at schedule slot {point.slot} "
-                      f"({format_duration(point.elapsed_s)} done)")
-    wall0 = wall_perf()
-    previous = install_interrupts(runner)
-    total = plan.duration_s or 0.0
-    try:
-        with SoakProgress(console, total or 1.0) as progress:
-            dispatcher.subscribe(progress)
-            stop = runner.run_plan(plan, resume=point)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        writer.close()  # (waits until every document is written: the report reads them)
-        if the_rig.truth is not None:  # a twin run: its ground truth, for `tapbot twin score`
-            save_truth(the_rig.truth, run_dir, resumed=point is not None)
+        if banner:
+            console.print(banner)
+        if point is not None:
+            console.print(f"resuming {run_id} at schedule slot {point.slot} "
+                          f"({format_duration(point.elapsed_s)} done)")
+        wall0 = wall_perf()
+        previous = install_interrupts(runner)
+        total = plan.duration_s or 0.0
+        try:
+            with SoakProgress(console, total or 1.0) as progress:
+                dispatcher.subscribe(progress)
+                stop = runner.run_plan(plan, resume=point)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+            if the_rig.truth is not None:  # a twin run: its ground truth, for `twin score`
+                save_truth(the_rig.truth, run_dir, resumed=point is not None)
     wall_s = wall_perf() - wall0
     print_summary(summary, wall_s)
     return Outcome(stop=stop, summary=summary, docs_path=docs_path, wall_s=wall_s)

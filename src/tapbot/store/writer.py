@@ -121,6 +121,12 @@ class DocumentWriter:
         # finish: multiprocessing joins the writer at exit, after this has ended its pipe
         atexit.register(self._conn.close)
 
+    def __enter__(self) -> DocumentWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def __call__(self, doc: BaseModel) -> None:
         body = doc.model_dump_json()
         if self._local is None:

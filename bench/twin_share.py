@@ -8,9 +8,10 @@ floor of a soak's wall time on the twin: however fast the twin became, a soak co
 faster than that.
 
 :class:`TwinShare` measures the split: it wraps the public methods of the rig's simulated parts
-(the camera, the robot's backend, the device link, the clock's ``sleep``) and adds up the
-runner thread's CPU time inside them (the outermost call only). It is a measuring tool: it
-adds ~1-2 us per wrapped call, far below the figures it reports.
+(the camera and the links to the sinks it runs, the robot's backend, the device link, the
+clock's ``sleep``) and adds up the runner thread's CPU time inside them (the outermost call
+only). It is a measuring tool: it adds ~1-2 us per wrapped call, far below the figures it
+reports.
 """
 
 from __future__ import annotations
@@ -36,6 +37,19 @@ class TwinShare:
                 self._wrap_methods(part)
         self._wrap(rig.clock, "sleep")
         self._wrap(rig.clock, "advance_to")
+        # the links to sinks the camera runs (the glitch watch, in the twin's copy): their
+        # calls are the twin's too (with a real camera the watch would be the runner's own)
+        links: set[int] = set()
+        get_link = rig.camera.pixel_sink
+
+        def pixel_sink(sink: Any) -> Any:
+            link = get_link(sink)
+            if id(link) not in links:
+                links.add(id(link))
+                self._wrap_methods(link)
+            return link
+
+        rig.camera.pixel_sink = pixel_sink
 
     def _wrap_methods(self, obj: Any) -> None:
         for name, member in inspect.getmembers(type(obj)):

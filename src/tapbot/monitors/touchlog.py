@@ -101,8 +101,11 @@ class TouchLog:
         self._pending = [e for e in self._pending if e.t >= settled_before]
         if not judged:  # (most scans: matching every kept touch is then wasted)
             return []
+        # only a touch whose window reaches a judged down can explain it (the others'
+        # downs, whichever they are, are not among them)
+        lo, hi = judged[0].t - MATCH_WINDOW_S, judged[-1].t + MATCH_WINDOW_S
         explained = {id(self.reported_down(t_down, start, t_up)) for t_down, t_up, start
-                     in self._touches}
+                     in self._touches if t_down <= hi and t_up >= lo}
         out = []
         for e in judged:
             if id(e) not in explained:

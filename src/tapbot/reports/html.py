@@ -18,7 +18,14 @@ from tapbot.reports.analyze import analyze, measure_series
 from tapbot.reports.junit import write_junit
 from tapbot.reports.media import write_incident_media
 from tapbot.reports.model import RunReport
-from tapbot.reports.plots import kind_colour, measure_plot, time_unit, timeline_plot
+from tapbot.reports.plots import (
+    FigureDrawing,
+    FigureJob,
+    kind_colour,
+    measure_plot,
+    time_unit,
+    timeline_plot,
+)
 from tapbot.reports.record import RunRecord
 
 logger = logging.getLogger(__name__)
@@ -80,12 +87,14 @@ def write_html(record: RunRecord, out: Path, report: RunReport | None = None) ->
     _prepare(out)
     report = report or analyze(record)
     claimed = {p for r in record.incidents for p in r.doc.evidence}
+    figures, plots = _figures(record, report, out)
+    drawing = FigureDrawing(plots)  # (before the media's threads: it may fork)
     # media (image decoding, H.264) runs in worker threads while the figures are drawn here:
     # both release the GIL for most of their time
     with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
         jobs = [(entry, pool.submit(write_incident_media, record, entry, out, claimed))
                 for entry in report.incidents]
-        figures = _figures(record, report, out)
+        drawing.finish()
         t_plots = wall_perf()
         for entry, job in jobs:
             entry.media = job.result()
@@ -110,7 +119,9 @@ def _ticks(span: float, div: float) -> list[float]:
     return [k * step * div for k in range(int(units // step) + 1)]
 
 
-def _figures(record: RunRecord, report: RunReport, out: Path) -> dict[str, str]:
+def _figures(record: RunRecord, report: RunReport, out: Path
+             ) -> tuple[dict[str, str], list[FigureJob]]:
+    """The report's figures (their paths in ``out`` by name) and how to draw each."""
     fig_dir = out / "figures"
     series = measure_series(record)
     span = report.run.duration_s
@@ -119,13 +130,15 @@ def _figures(record: RunRecord, report: RunReport, out: Path) -> dict[str, str]:
     step_times = np.asarray([s.t - t0 for s in record.steps], dtype=float)
     failed = np.asarray([s.t - t0 for s in record.steps if s.status == "failed"], dtype=float)
     figures = {"timeline": "figures/timeline.svg"}
-    timeline_plot(out / figures["timeline"], span, np.concatenate(latency) if latency else None,
-                  step_times, failed, report.incidents)
+    jobs: list[FigureJob] = [(timeline_plot, (
+        out / figures["timeline"], span, np.concatenate(latency) if latency else None,
+        step_times, failed, report.incidents))]
     for i, stats in enumerate(report.measures):
         key = (stats.name, stats.flow, stats.step)
         if stats.count < 2 or stats.name not in PLOTTED_MEASURES:
             continue
         name = f"figures/measure-{i:03d}.svg"
-        measure_plot(fig_dir / Path(name).name, stats, series[key], span, report.incidents)
+        jobs.append((measure_plot, (fig_dir / Path(name).name, stats, series[key], span,
+                                    report.incidents)))
         figures[f"measure-{i}"] = name
-    return figures
+    return figures, jobs

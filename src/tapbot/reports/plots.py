@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import functools
 import logging
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +22,8 @@ from tapbot.reports.model import IncidentEntry, MeasureStats
 logger = logging.getLogger(__name__)
 
 MAX_BINS = 96
+#: With fewer figures than this, drawing them all here is quicker than forking a helper.
+SHARE_FROM = 6
 KIND_COLOURS = {"crash": "#b3261e", "freeze": "#7b3fbf", "stall": "#c25e00",
                 "glitch": "#00639b", "reboot": "#5c4033"}
 
@@ -145,3 +151,61 @@ def measure_plot(path: Path, stats: MeasureStats, series: np.ndarray, span_s: fl
     fig.subplots_adjust(left=0.08, right=0.99, top=0.95, bottom=0.18, wspace=0.25)
     fig.savefig(path, metadata={"Date": None})
     plt.close(fig)
+
+
+#: A figure to draw: a plot function of this module and its arguments (it writes its file).
+FigureJob = tuple[Callable[..., None], tuple]
+
+
+class FigureDrawing:
+    """Draws a report's figures, sharing them with a forked copy of this process when a
+    second core is free: the copy draws every other one (the figures cost about the same)
+    while this process draws the rest and whatever else the report does meanwhile.
+
+    Fork before starting threads (:meth:`finish` may run beside them): a process is copied
+    only while it runs no other thread (a copy of a lock another thread held would never be
+    released), and only where it may use two cores. The files are the same either way; a copy
+    that fails leaves its figures to this process (logged)."""
+
+    def __init__(self, jobs: Sequence[FigureJob]) -> None:
+        self._jobs = list(jobs)
+        self._theirs: list[FigureJob] = []
+        self._helper: multiprocessing.process.BaseProcess | None = None
+        if len(self._jobs) >= SHARE_FROM and _can_fork():
+            _pyplot()  # (imported once, before the copy: it inherits it)
+            self._theirs = self._jobs[1::2]
+            ctx = multiprocessing.get_context("fork")
+            self._helper = ctx.Process(target=_draw_and_exit, args=(self._theirs,),
+                                       name="tapbot-figures", daemon=True)
+            self._helper.start()
+            self._jobs = self._jobs[0::2]
+
+    def finish(self) -> None:
+        """Draw this process's share and wait for the copy's (drawing its share here if it
+        failed)."""
+        for plot, args in self._jobs:
+            plot(*args)
+        if self._helper is None:
+            return
+        self._helper.join()
+        if self._helper.exitcode != 0:
+            logger.warning("the process drawing %d figures ended with %s; drawing them here",
+                           len(self._theirs), self._helper.exitcode)
+            for plot, args in self._theirs:
+                plot(*args)
+
+
+def _can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods() and \
+        threading.active_count() == 1 and len(os.sched_getaffinity(0)) >= 2
+
+
+def _draw_and_exit(jobs: list[FigureJob]) -> None:
+    """The copy's work: draw ``jobs``; exit 1 without a traceback on any error (the parent
+    draws them again and says so)."""
+    try:
+        for plot, args in jobs:
+            plot(*args)
+    except BaseException:  # (any: the exit code tells the parent)
+        logger.debug("drawing figures failed", exc_info=True)
+        os._exit(1)

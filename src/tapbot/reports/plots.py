@@ -162,10 +162,10 @@ class FigureDrawing:
     second core is free: the copy draws every other one (the figures cost about the same)
     while this process draws the rest and whatever else the report does meanwhile.
 
-    Fork before starting threads (:meth:`finish` may run beside them): a process is copied
-    only while it runs no other thread (a copy of a lock another thread held would never be
-    released), and only where it may use two cores. The files are the same either way; a copy
-    that fails leaves its figures to this process (logged)."""
+    Make it before starting any thread (:meth:`finish` may run beside them): the process is
+    copied only while it runs no other thread (a copy of a lock another thread held would
+    never be released), and only where it may use two cores. The files are the same either
+    way; a copy that fails leaves its figures to this process (logged)."""
 
     def __init__(self, jobs: Sequence[FigureJob]) -> None:
         self._jobs = list(jobs)
@@ -183,12 +183,13 @@ class FigureDrawing:
     def finish(self) -> None:
         """Draw this process's share and wait for the copy's (drawing its share here if it
         failed)."""
-        for plot, args in self._jobs:
-            plot(*args)
-        if self._helper is None:
-            return
-        self._helper.join()
-        if self._helper.exitcode != 0:
+        try:
+            for plot, args in self._jobs:
+                plot(*args)
+        finally:
+            if self._helper is not None:
+                self._helper.join()
+        if self._helper is not None and self._helper.exitcode != 0:
             logger.warning("the process drawing %d figures ended with %s; drawing them here",
                            len(self._theirs), self._helper.exitcode)
             for plot, args in self._theirs:
@@ -196,8 +197,10 @@ class FigureDrawing:
 
 
 def _can_fork() -> bool:
-    return "fork" in multiprocessing.get_all_start_methods() and \
-        threading.active_count() == 1 and len(os.sched_getaffinity(0)) >= 2
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
+        os.cpu_count() or 1
+    return cores >= 2 and threading.active_count() == 1 and \
+        "fork" in multiprocessing.get_all_start_methods()
 
 
 def _draw_and_exit(jobs: list[FigureJob]) -> None:

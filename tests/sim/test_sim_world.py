@@ -52,3 +52,35 @@ def test_motions_out_of_order_are_refused() -> None:
 
     with pytest.raises(ValueError, match="older than the last"):
         world.tool_motion(Late())
+
+
+def test_a_robot_finger_lifts_itself_not_a_ghost_finger_down_nearer() -> None:
+    """The phone hears each robot finger's moves and lift as that finger's, wherever other
+    fingers are: a ghost touch (a fault: a finger-down nobody made) down near where the robot
+    lifts does not take the lift, leaving the robot's finger down on the glass for ever (seed
+    5 of the 3 h bench: a swipe up on the lock screen whose lift went to a stale finger held
+    the lock screen half lifted for the rest of the run)."""
+    from tapbot.sim import FaultEvent, FaultOptions
+    from tapbot.sim.apps import layout as L
+
+    clock = VirtualClock()
+    icon = L.icon_center(0)
+    ghost = FaultEvent(kind="ghost_touch", at_s=3.0, at=icon)
+    phone = SimPhone(SimPhoneOptions(faults=FaultOptions(schedule=[ghost])), clock)
+    world = SimWorld(clock, phone)
+    w, h = phone.profile.screen_px
+
+    def contact(t: float, fx: float, fy: float, action: str) -> None:
+        clock.advance_to(t)
+        x_mm, y_mm = world.deck_to_screen(t).inverse().apply_point(fx * w, fy * h)
+        world.finger_contact(0, t, x_mm, y_mm, world.glass_z_mm, action)
+
+    contact(2.95, 0.5, 0.9, "down")  # far from the ghost
+    contact(3.0, 0.5, 0.6, "move")
+    contact(3.02, icon[0] + 0.02, icon[1], "up")  # beside the ghost, which is still down
+    clock.advance_to(3.2)
+    phone.update(3.2)
+    assert not phone._fingers  # every finger lifted: the robot's and the ghost's
+    robot, ghost_touch = sorted(phone.truth.touches, key=lambda touch: touch.ghost)
+    assert not robot.ghost and robot.t_up == pytest.approx(3.02)
+    assert ghost_touch.ghost and ghost_touch.t_up == pytest.approx(3.06)

@@ -30,17 +30,20 @@ class PhoneTouch:
         self._next_finger = 1000
         self._digitizer: deque[TouchEvent] = deque(maxlen=DIGITIZER_KEPT)
 
-    def touch_down(self, t: float, x_px: float, y_px: float, finger: int | None = None) -> None:
-        """A finger lands on the glass at screen px (x, y) at time ``t``.
+    def touch_down(self, t: float, x_px: float, y_px: float, finger: int | None = None) -> int:
+        """A finger lands on the glass at screen px (x, y) at time ``t``; returns the id it
+        goes by.
 
-        ``finger`` identifies the finger for multi-touch; without it, moves and lifts go to
-        the nearest finger down.
+        ``finger`` identifies the finger for multi-touch (by default a new id); moves and
+        lifts given that id are that finger's; without one, they go to the nearest finger
+        down (which may be another: pass the id where it is known).
         """
         self.update(t)
         if finger is None:
             finger = self._next_finger
             self._next_finger += 1
         self._down(t, float(x_px), float(y_px), finger, ghost=False)
+        return finger
 
     def touch_move(self, t: float, x_px: float, y_px: float, finger: int | None = None) -> None:
         """A touching finger moves to screen px (x, y) at time ``t``."""

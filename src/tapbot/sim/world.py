@@ -138,6 +138,9 @@ class SimWorld:
         self._may_bump = phone.may_bump
         phone.on_bump(self.apply_bump)
         self._touching: dict[int, tuple[float, float]] = {}
+        # the phone's id of each touching finger's contact: its moves and lift are that
+        # contact's, not the nearest finger's (a ghost touch may be nearer)
+        self._contacts: dict[int, int] = {}
         # (t_from, positions of touching fingers in screen px)
         self._finger_history: deque[tuple[float, tuple[tuple[float, float], ...]]] = deque()
         self._finger_history.append((-math.inf, ()))
@@ -297,22 +300,22 @@ class SimWorld:
                              finger, x_mm, y_mm)
                 return
             self._touching[finger] = (x_px, y_px)
-            self.phone.touch_down(t, x_px, y_px)
+            self._contacts[finger] = self.phone.touch_down(t, x_px, y_px)
         elif action == "move":
             if not touching:
                 return
             if not on_screen or not on_glass:
                 last = self._touching.pop(finger)
-                self.phone.touch_up(t, *last)
+                self.phone.touch_up(t, *last, self._contacts.pop(finger))
             else:
                 self._touching[finger] = (x_px, y_px)
-                self.phone.touch_move(t, x_px, y_px)
+                self.phone.touch_move(t, x_px, y_px, self._contacts[finger])
         else:
             if not touching:
                 return
             last = self._touching.pop(finger)
             px = (x_px, y_px) if on_screen else last
-            self.phone.touch_up(t, *px)
+            self.phone.touch_up(t, *px, self._contacts.pop(finger))
         self._record(t)
 
     def _record(self, t: float) -> None:

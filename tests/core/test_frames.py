@@ -53,3 +53,37 @@ def test_points_of_a_gray_frame_and_a_pickled_lazy_frame():
 def test_a_frame_needs_its_image_or_how_to_make_it():
     with pytest.raises(ValueError, match="needs its image"):
         Frame(None, 0.0, 0)
+
+
+def test_a_cameras_luma_plane_and_colour_made_on_demand():
+    """A frame may carry the camera's luma plane of a part (read where it holds the region
+    asked for, else None: convert the colour), and its colour part may be made only when
+    asked for: points the camera reads alone do not make it (the same points twice are read
+    once), other points and regions do, once."""
+    made: list = []
+    read: list = []
+    luma = IMAGE[4:40, 10:60, 1].copy()
+
+    def part():
+        made.append(1)
+        return 4, 10, IMAGE[4:40, 10:60].copy()
+
+    def at(rows, cols):
+        if rows is not grid[0]:
+            return None  # points the camera does not read alone
+        read.append(1)
+        return IMAGE[rows, cols]
+
+    grid = (np.array([4, 39, 20]), np.array([10, 59, 33]))
+    frame = Frame(None, 0.5, 7, make=lambda: IMAGE.copy(), part=part, shape=IMAGE.shape,
+                  luma=(4, 10, luma), at=at)
+    assert frame.pixels_key is luma and not frame.part_made
+    assert np.array_equal(frame.luma_region(slice(5, 40), slice(10, 20)), luma[1:, :10])
+    assert frame.luma_region(slice(0, 40), slice(10, 20)) is None  # outside the plane
+    first = frame.at(*grid)
+    assert np.array_equal(first, IMAGE[grid]) and not first.flags.writeable
+    assert frame.at(*grid) is first and read == [1] and not made
+    other = (grid[0].copy(), grid[1])
+    assert np.array_equal(frame.at(*other), IMAGE[other]) and made == [1] and frame.part_made
+    assert np.array_equal(frame.region(slice(4, 40), slice(10, 60)), IMAGE[4:40, 10:60])
+    assert np.array_equal(frame.at(*grid), IMAGE[grid]) and read == [1] and made == [1]

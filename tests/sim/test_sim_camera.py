@@ -190,20 +190,68 @@ def test_a_still_scene_repeats_its_noisy_frames_as_one_image() -> None:
     assert a is not b and 0 < np.abs(a.astype(int) - b.astype(int)).max() <= 16
 
 
-def test_the_runners_views_read_the_box_and_match_the_whole_image() -> None:
-    """A twin frame's view and its glitch-grid points are read from the box the camera
-    rendered (the whole image is not made), and are exactly those of the whole image."""
-    rig = build_rig(None, seed=3)
+def _travelling_tool(seed: int = 3):
+    """A twin rig and a runner, the tool travelling over the screen (the box of its frames is
+    the screen's and the tool's)."""
+    rig = build_rig(None, seed=seed)
     runner = Runner(rig, Dispatcher(), run_id="t")
     rig.open()
-    # the tool travelling over the screen: the box is the screen's and the tool's
     rig.robot.move_to(rig.calibration.screen_to_robot_mm(PointPx(0.5 * W, 0.9 * H)))
     rig.clock.sleep(0.2)
     rig.robot.move_to(rig.calibration.screen_to_robot_mm(PointPx(0.2 * W, 0.3 * H)))
+    return rig, runner
+
+
+def test_the_runners_views_read_the_luma_box_and_points_make_no_colour() -> None:
+    """A twin frame's view reads the camera's luma plane of the box it rendered, and its
+    glitch-grid points are rendered at those points alone: neither makes the colour pixels.
+    The view is exactly the rectifier's view of a gray image holding that luma box, and the
+    points are exactly the whole colour image's there."""
+    rig, runner = _travelling_tool()
     points = runner.glitch_sampler.points(rig.camera.size_px)
+    rig.camera.pixels(rig.clock.now() - 0.05, rig.clock.now(), points)  # the grid in use
     for frame in rig.camera.frames(rig.clock.now() - 0.3, rig.clock.now()):
         view = runner.rectifier.view_of(frame)
         at = frame.at(*points)
-        assert frame._image is None  # not made
-        assert np.array_equal(view, runner.rectifier.view(frame.image))
+        assert not frame.part_made and frame._image is None  # no colour made
+        y0, x0, luma = frame._luma
+        gray = cv2.cvtColor(frame.image, cv2.COLOR_BGR2GRAY)
+        gray[y0:y0 + luma.shape[0], x0:x0 + luma.shape[1]] = luma
+        assert np.array_equal(view, runner.rectifier.view(gray))
         assert np.array_equal(at, frame.image[points])
+
+
+def test_the_luma_plane_is_the_colour_images_gray_within_the_cameras_rounding() -> None:
+    """The luma plane (screen, tool, flicker and noise drawn in one channel) differs from the
+    gray of the colour pixels only by rounding: the two round at different steps (the
+    screen's gray before or after its remap, the noise's per channel or in its sum, clipped
+    per channel at black and white)."""
+    rig, _ = _travelling_tool()
+    diffs = []
+    for frame in rig.camera.frames(rig.clock.now() - 0.5, rig.clock.now()):
+        y0, x0, luma = frame._luma
+        part = frame.region(slice(y0, y0 + luma.shape[0]), slice(x0, x0 + luma.shape[1]))
+        diffs.append(luma.astype(int) - cv2.cvtColor(part, cv2.COLOR_BGR2GRAY))
+    d = np.concatenate([x.ravel() for x in diffs])
+    assert np.abs(d).max() <= 4
+    assert np.abs(d).mean() < 0.5 and abs(d.mean()) < 0.3
+
+
+def test_a_frames_colour_made_late_is_the_colour_made_at_once() -> None:
+    """A frame's colour pixels are made from what its exposure saw, kept with it: made
+    after the display's and the tool's history have moved on (a touch, and 20 s later),
+    they are those of the same frame made at once."""
+    rig, runner = _travelling_tool()
+    k = rig.camera.latest().index - 2
+    late = rig.camera.render(k)
+    rig.camera._frames.clear()
+    now = rig.camera.render(k)
+    assert now is not late
+    points = runner.glitch_sampler.points(rig.camera.size_px)
+    at_once, at_points = now.image.copy(), now.at(*points)
+    rig.robot.move_to(rig.calibration.screen_to_robot_mm(PointPx(0.5 * W, 0.5 * H)))
+    rig.robot.finger_down()
+    rig.robot.finger_up()
+    rig.clock.sleep(20.0)
+    assert np.array_equal(late.at(*points), at_points)
+    assert np.array_equal(late.image, at_once)

@@ -67,7 +67,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from tapbot.cameras.base import Camera, PixelSink, SinkLink
-from tapbot.core.frames import Frame, PixelSample
+from tapbot.core.frames import Frame, Part, PixelSample
 from tapbot.core.geometry import Homography
 from tapbot.sim import replica
 from tapbot.sim.markers import (
@@ -119,7 +119,8 @@ _KEPT_POSES = 2  # caches kept for poses other than the one in use (before/after
 #: The camera's state that depends on where the phone lies: swapped as a whole at a bump.
 _POSE_STATE = ("_screen_to_camera", "_background", "_roi", "_screen_mask", "_map1", "_map2",
                "_sampled_rows", "_sampled_cols", "_screen_scaled_px", "_composites", "_blends",
-               "_point_sets", "_last_composite")
+               "_point_sets", "_last_composite", "_luma_background", "_luma_composites",
+               "_luma_blends", "_last_luma_composite")
 _EPS = 1e-9
 #: A projection computed in another order of operations rounds to the same pixel unless it
 #: lies this close to a half (the orders differ by ~1e-12 px).
@@ -178,13 +179,45 @@ class SimCameraOptions(BaseModel):
         return self
 
 
-def _whole(outside: np.ndarray, box: tuple[slice, slice], part: np.ndarray) -> np.ndarray:
-    """A whole frame: the (noisy) background ``outside`` with ``part`` in its ``box``,
-    read-only (outside the box, the noisy background is made once per noise entry)."""
+def _whole(outside: np.ndarray, box: tuple[slice, slice], part: Callable[[], Part]
+           ) -> np.ndarray:
+    """A whole frame: the (noisy) background ``outside`` with the pixels of ``part`` in its
+    ``box``, read-only (outside the box, the noisy background is made once per noise
+    entry)."""
     img = outside.copy()
-    img[box] = part
+    img[box] = part()[2]
     img.setflags(write=False)
     return img
+
+
+def _luma(image: np.ndarray) -> np.ndarray:
+    """The gray of a BGR image (OpenCV's BT.601 weights), read-only."""
+    gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    gray.setflags(write=False)
+    return gray
+
+
+class _Once:
+    """A value made on the first call and kept (a frame's colour part, wanted by its region,
+    its points and its whole image alike)."""
+
+    __slots__ = ("_make", "_value")
+
+    def __init__(self, make: Callable[[], Part]) -> None:
+        self._make: Callable[[], Part] | None = make
+        self._value: Part | None = None
+
+    def __call__(self) -> Part:
+        if self._make is not None:
+            self._value = self._make()
+            self._make = None
+        assert self._value is not None
+        return self._value
+
+
+#: How a frame's exposure saw the display: its states by weight (display key, weight of 64,
+#: when shown), heaviest first (one state: weight 64).
+Spans = tuple[tuple[Hashable, int, float], ...]
 
 
 class _Points:
@@ -195,6 +228,7 @@ class _Points:
     def __init__(self, camera: SimCamera, points: tuple[np.ndarray, np.ndarray]) -> None:
         self.camera = camera
         self.source = points[0]
+        self.xs_source = points[1]
         ys = np.asarray(points[0], np.int64).ravel()
         xs = np.asarray(points[1], np.int64).ravel()
         iw, ih = camera.size_px
@@ -227,8 +261,10 @@ class _Points:
         self.tool: tuple[ToolKey, np.ndarray, np.ndarray, np.ndarray] | None = None
         self.last_scene: tuple | None = None  # (screen, tool key, gain, values)
 
-    def composite(self, key: Hashable, t: float) -> np.ndarray:
-        """The screen's box in display state ``key`` at these points (one row per point)."""
+    def composite(self, key: Hashable, t: float, screen: np.ndarray | None = None
+                  ) -> np.ndarray:
+        """The screen's box in display state ``key`` (shown at ``t``; its image ``screen``, if
+        given) at these points (one row per point)."""
         values = self.composites.get(key)
         if values is not None:
             self.composites.move_to_end(key)
@@ -238,7 +274,8 @@ class _Points:
         if whole is not None:
             values = whole[self._ly, self._lx]
         else:
-            screen = cam.world.phone.screen_at(t, cam._render_scale)
+            if screen is None:
+                screen = cam.world.phone.screen_at(t, cam._render_scale)
             warped = cv2.remap(screen, self._map1, self._map2, cv2.INTER_LINEAR,
                                borderMode=cv2.BORDER_CONSTANT)[0]
             if self._all_on_screen:
@@ -288,6 +325,14 @@ class SimCamera(Camera):
         self._composites: OrderedDict[Hashable, np.ndarray] = OrderedDict()
         # the last composite made: (its background, screen image, composite)
         self._last_composite: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        # the same in luma (one channel), for the frames' luma planes; a luma composite is kept
+        # with the colour screen image it shows (the frame's colour pixels are made from it,
+        # whenever they are asked for)
+        self._luma_background = _luma(self._background)
+        self._luma_composites: OrderedDict[Hashable, tuple[np.ndarray, np.ndarray]] = \
+            OrderedDict()
+        self._last_luma_composite: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._luma_blends: dict[Hashable, np.ndarray] = {}
         self._frames: OrderedDict[int, Frame] = OrderedDict()
         self._replica: replica.TwinReplica | None = None
         #: The links of the sinks given to :meth:`pixel_sink`, by number: a copy forked later
@@ -299,6 +344,7 @@ class SimCamera(Camera):
         self._blends: dict[Hashable, np.ndarray] = {}
         self._sprites: OrderedDict[ShapeKey, ToolSprite] = OrderedDict()
         self._tool_layers: OrderedDict[ToolKey, ToolLayer | None] = OrderedDict()
+        self._luma_tool_layers: OrderedDict[ToolKey, ToolLayer | None] = OrderedDict()
         self._still_tool: tuple[ToolPose, ToolKey] | None = None
         self._rest_tool: tuple[object, ToolKey] | None = None  # (the world's rest motion, key)
         # by exposure window: frames and their points share it
@@ -308,6 +354,11 @@ class SimCamera(Camera):
                                   tuple[slice, slice]]] = deque(maxlen=_SCENES)
         # frames' boxes after noise: (scene, noise bank entry or None, box), the latest few
         self._noisy: deque[tuple[np.ndarray, int | None, np.ndarray]] = deque(maxlen=_NOISY)
+        # the same in luma
+        self._luma_scenes: deque[tuple[np.ndarray, ToolKey | None, float, np.ndarray,
+                                       tuple[slice, slice]]] = deque(maxlen=_SCENES)
+        self._luma_noisy: deque[tuple[np.ndarray, int | None, np.ndarray]] = \
+            deque(maxlen=_NOISY)
         # by noise entry: (the background it was made from, background + noise)
         self._noisy_backgrounds: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._ideal_to_deck: list[list[float]] | None = None
@@ -319,6 +370,7 @@ class SimCamera(Camera):
         self._pose_maps: dict[ScreenPose, Homography] = {self._pose: self._screen_to_camera}
         self._other_poses: OrderedDict[ScreenPose, tuple] = OrderedDict()
         self._noise = self._make_noise()
+        self._luma_noise = [self._luma_noise_of(pos, neg) for pos, neg in self._noise]
         ppm = profile.px_per_mm[1] * self._cam_px_per_screen_px
         self._px_per_mm = ppm
         self.renders = 0  # screen remaps done (cache misses), for diagnostics
@@ -368,7 +420,10 @@ class SimCamera(Camera):
     def _use_pose(self, t: float) -> None:
         """Make the caches of the phone's pose at ``t`` the ones in use (frames of any time
         draw the phone where it lay then)."""
-        pose = self._pose_at(t)
+        self._switch_pose(self._pose_at(t))
+
+    def _switch_pose(self, pose: ScreenPose) -> None:
+        """Make the caches of ``pose`` the ones in use."""
         if pose is self._pose:
             return
         if pose == self._pose:
@@ -383,11 +438,15 @@ class SimCamera(Camera):
             logger.debug("camera: the phone moved; drawing its new pose %s", pose)
             self._screen_to_camera = self._pose_map(pose)
             self._background = self._draw_background()
+            self._luma_background = _luma(self._background)
             self._setup_screen_map()
             self._composites = OrderedDict()
             self._blends = {}
             self._point_sets = {}
             self._last_composite = None
+            self._luma_composites = OrderedDict()
+            self._luma_blends = {}
+            self._last_luma_composite = None
         self._pose = pose
         while len(self._other_poses) > _KEPT_POSES:
             self._other_poses.popitem(last=False)
@@ -563,37 +622,73 @@ class SimCamera(Camera):
                          np.clip(-n, 0, 255).astype(np.uint8)))
         return bank
 
+    @staticmethod
+    def _luma_noise_of(pos: np.ndarray, neg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A noise bank entry's luma (its gray weights applied to the signed noise of each
+        channel, rounded), as positive and negative parts: the noise a frame's luma plane
+        shows where its colour pixels show ``pos - neg``."""
+        signed = pos.astype(np.float32) - neg.astype(np.float32)
+        gray = np.rint(signed @ np.array([0.114, 0.587, 0.299], np.float32))
+        return (np.clip(gray, 0, 255).astype(np.uint8), np.clip(-gray, 0, 255).astype(np.uint8))
+
     # ------------------------------------------------------------------ the screen
 
-    def _composite(self, key: Hashable, t: float) -> np.ndarray:
+    def _composite(self, key: Hashable, t: float, screen: np.ndarray | None = None
+                   ) -> np.ndarray:
         """The screen's box of the image (:attr:`_roi`) showing display state ``key`` (shown
-        at ``t``) over the background; only this box differs between display states."""
+        at ``t``; its image ``screen``, if given) over the background; only this box differs
+        between display states."""
         img = self._composites.get(key)
         if img is not None:
             self._composites.move_to_end(key)
             return img
+        if screen is None:
+            screen = self.world.phone.screen_at(t, self._render_scale)
+        img = self._remapped(screen, self._last_composite, self._background)
+        self._last_composite = (self._background, screen, img)
+        self._store(key, img)
+        self.renders += 1
+        return img
+
+    def _luma_composite(self, key: Hashable, t: float) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`_composite` in luma, with the (colour) screen image it shows."""
+        got = self._luma_composites.get(key)
+        if got is not None:
+            self._luma_composites.move_to_end(key)
+            return got
         screen = self.world.phone.screen_at(t, self._render_scale)
-        img = self._composite_from_last(screen)
+        gray = _luma(screen)
+        img = self._remapped(gray, self._last_luma_composite, self._luma_background)
+        self._last_luma_composite = (self._luma_background, gray, img)
+        got = self._luma_composites[key] = (img, screen)
+        if len(self._luma_composites) > _CACHE:
+            self._luma_composites.popitem(last=False)
+        return got
+
+    def _remapped(self, screen: np.ndarray, last: tuple[np.ndarray, np.ndarray, np.ndarray]
+                  | None, background: np.ndarray) -> np.ndarray:
+        """The screen's box showing ``screen`` over ``background`` (colour or luma alike), made
+        from ``last`` (background, screen and composite of the last one made) when it can."""
+        img = self._composite_from_last(screen, last, background)
         if img is None:
-            img = self._background[self._roi].copy()
+            img = background[self._roi].copy()
             # (a transparent border would keep the background, but is ~8x slower than a copy
             # through the screen's mask)
             warped = cv2.remap(screen, self._map1, self._map2, cv2.INTER_LINEAR,
                                borderMode=cv2.BORDER_CONSTANT)
             cv2.copyTo(warped, self._screen_mask, img)
             img.setflags(write=False)
-        self._last_composite = (self._background, screen, img)
-        self._store(key, img)
-        self.renders += 1
         return img
 
-    def _composite_from_last(self, screen: np.ndarray) -> np.ndarray | None:
-        """The composite of ``screen`` made from the last one made (of the pose in use):
-        only the part of the box whose pixels sample a screen pixel that differs is remapped
-        again (each pixel of a remap depends only on its map entry and the four screen pixels
-        it samples: the same values as a whole remap). ``None``: none to start from."""
-        last = self._last_composite
-        if last is None or last[0] is not self._background or last[1].shape != screen.shape:
+    def _composite_from_last(self, screen: np.ndarray,
+                             last: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+                             background: np.ndarray) -> np.ndarray | None:
+        """The composite of ``screen`` made from ``last``, the last one made (of the pose in
+        use): only the part of the box whose pixels sample a screen pixel that differs is
+        remapped again (each pixel of a remap depends only on its map entry and the four
+        screen pixels it samples: the same values as a whole remap). ``None``: none to start
+        from."""
+        if last is None or last[0] is not background or last[1].shape != screen.shape:
             return None
         _, before, img = last
         if before is screen:
@@ -633,8 +728,15 @@ class SimCamera(Camera):
 
         ``keys`` memoizes the display key per refresh (the display changes only at refresh
         boundaries) for a batch of frames rendered at one instant of the world."""
+        spans = self._display_spans(s0, s1, keys)
+        if points is None:
+            return self._blend(spans, self._composite, self._blends)
+        return self._blend(spans, points.composite, points.blends)
+
+    def _display_spans(self, s0: float, s1: float, keys: dict[int, Hashable] | None = None
+                       ) -> Spans:
+        """The display states an exposure ``[s0, s1]`` saw, by weight (see :data:`Spans`)."""
         phone = self.world.phone
-        composite = self._composite if points is None else points.composite
         if keys is None:
             display_key = phone.display_key
         else:
@@ -645,7 +747,7 @@ class SimCamera(Camera):
                     key = keys[j] = phone.display_key(t)
                 return key
         if s1 - s0 <= _EPS:
-            return composite(display_key(s0), s0)
+            return ((display_key(s0), 64, s0),)
         j0 = math.floor(s0 * self._hz + _EPS) + 1
         j1 = math.ceil(s1 * self._hz - _EPS) - 1
         cuts = [s0] + [j / self._hz for j in range(j0, j1 + 1)] + [s1]
@@ -654,7 +756,7 @@ class SimCamera(Camera):
         if all(key is first or key == first for _, _, key in spans[1:]):
             # one display state throughout (most frames): no sums by key (a display key
             # hashes all its fields each time)
-            return composite(first, (spans[0][0] + spans[0][1]) / 2)
+            return ((first, 64, (spans[0][0] + spans[0][1]) / 2),)
         parts: dict[Hashable, float] = {}
         when: dict[Hashable, float] = {}
         for a, b, key in spans:
@@ -662,13 +764,21 @@ class SimCamera(Camera):
             when.setdefault(key, (a + b) / 2)
         total = s1 - s0
         ranked = sorted(parts.items(), key=lambda kv: -kv[1])
-        weights = tuple((k, round(w / total * 64)) for k, w in ranked)
-        blends = self._blends if points is None else points.blends
+        return tuple((k, round(w / total * 64), when[k]) for k, w in ranked)
+
+    @staticmethod
+    def _blend(spans: Spans, composite: Callable[[Hashable, float], np.ndarray],
+               blends: dict[Hashable, np.ndarray]) -> np.ndarray:
+        """The display states of ``spans`` (``composite`` of each) blended by weight, kept in
+        ``blends``."""
+        if len(spans) == 1:
+            return composite(spans[0][0], spans[0][2])
+        weights = tuple((k, w) for k, w, _ in spans)
         blend_key = ("blend", weights)
         img = blends.get(blend_key)
         if img is not None:
             return img
-        images = [composite(k, when[k]) for k, _ in ranked]  # may evict; keep refs
+        images = [composite(k, when) for k, _, when in spans]  # may evict; keep refs
         img = images[0].copy()
         done = weights[0][1]
         for (_, w), other in zip(weights[1:], images[1:], strict=True):
@@ -967,6 +1077,21 @@ class SimCamera(Camera):
             self._tool_layers.popitem(last=False)
         return drawn
 
+    def _luma_tool_layer(self, key: ToolKey) -> ToolLayer | None:
+        """:meth:`_tool_layer` in luma: the gray of its colour, and its keep (the same in
+        every channel), from a small cache."""
+        if key in self._luma_tool_layers:
+            self._luma_tool_layers.move_to_end(key)
+            return self._luma_tool_layers[key]
+        drawn = self._tool_layer(key)
+        if drawn is not None:
+            tx, ty, colour, keep = drawn
+            drawn = (tx, ty, _luma(colour), _luma(keep))
+        self._luma_tool_layers[key] = drawn
+        if len(self._luma_tool_layers) > _TOOL_LAYERS:
+            self._luma_tool_layers.popitem(last=False)
+        return drawn
+
     # ------------------------------------------------------------------ frames
 
     def frame_time(self, k: int) -> float:
@@ -987,38 +1112,83 @@ class SimCamera(Camera):
         return frame
 
     def _render(self, k: int) -> tuple[Frame, bool]:
+        """Frame ``k``: its luma plane over the box of the screen and the tool now; its colour
+        pixels (the box, then the whole image) when first asked for, from what the exposure
+        saw (the display's screen images, the flicker, the tool, the noise entry: kept with
+        the frame, so they are the same pixels however late they are made)."""
         t = self.frame_time(k)
-        self._use_pose(t)
+        pose = self._pose_at(t)
+        self._switch_pose(pose)
         now = self.world.clock.now()
         complete = t + self.exposure_s / 2 <= now + _EPS
-        scene, box = self._scene(*self._exposure(k, now))
+        s0, s1 = self._exposure(k, now)
+        spans = self._display_spans(s0, s1)
+        shown = [self._luma_composite(key, when) for key, _, when in spans]
+        screens = {key: screen for (key, _, _), (_, screen) in zip(spans, shown, strict=True)}
+        display = shown[0][0] if len(spans) == 1 else self._blend(
+            spans, lambda key, when: self._luma_composite(key, when)[0], self._luma_blends)
+        gain = self.flicker_gain(s0, s1)
+        tool = self._tool_key(s0, s1)
         bank = k % len(self._noise) if self._noise else None
-        part = self._with_noise(scene, box, bank)
+        scene, box = self._scene_of(display, gain, tool, luma=True)
+        luma = self._with_noise(scene, box, bank, luma=True)
+        seen = (pose, spans, screens, gain, tool, bank)
+        colour = _Once(functools.partial(self._colour_part, *seen))
         outside = self._background if bank is None else self._noisy_background(bank)
-        # the whole image is made only if asked for: the runner's looks read the box
-        frame = Frame(None, t, k, make=functools.partial(_whole, outside, box, part),
-                      part=(box[0].start, box[1].start, part), shape=outside.shape)
-        if complete and self._replica is not None:
-            self._replica.offer_frame(frame)  # (the copy's points of it: not rendered twice)
+        # the whole image is made only if asked for: the runner's views read the luma box
+        frame = Frame(None, t, k, make=functools.partial(_whole, outside, box, colour),
+                      part=colour, luma=(box[0].start, box[1].start, luma),
+                      at=functools.partial(self._colour_at, *seen), shape=outside.shape)
         return frame, complete
 
-    def _with_noise(self, scene: np.ndarray, box: tuple[slice, slice], bank: int | None
-                    ) -> np.ndarray:
+    def _colour_part(self, pose: ScreenPose, spans: Spans, screens: dict[Hashable, np.ndarray],
+                     gain: float, tool: ToolKey | None, bank: int | None) -> Part:
+        """A frame's colour pixels in its box (top row, left column, pixels) from what its
+        exposure saw (see :meth:`_render`)."""
+        self._switch_pose(pose)
+        display = self._blend(spans, lambda key, when: self._composite(key, when, screens[key]),
+                              self._blends)
+        scene, box = self._scene_of(display, gain, tool)
+        return box[0].start, box[1].start, self._with_noise(scene, box, bank)
+
+    def _colour_at(self, pose: ScreenPose, spans: Spans, screens: dict[Hashable, np.ndarray],
+                   gain: float, tool: ToolKey | None, bank: int | None, rows: np.ndarray,
+                   cols: np.ndarray) -> np.ndarray | None:
+        """A frame's colour pixels at the points (``rows``, ``cols``) of the point set in use
+        (:meth:`pixels`), rendered there alone: the same values as its whole image there.
+        ``None`` for other points."""
+        self._switch_pose(pose)
+        pts = self._point_sets.get(id(rows))
+        if pts is None or pts.source is not rows or pts.xs_source is not cols:
+            return None
+        screen = self._blend(spans, lambda key, when: pts.composite(key, when, screens[key]),
+                             pts.blends)
+        values = self._scene_points(pts, screen, gain, tool)
+        if pts.noise is not None and bank is not None:
+            summed = values.astype(np.int16)
+            summed += pts.noise[bank]
+            values = np.clip(summed, 0, 255).astype(np.uint8)
+        return values
+
+    def _with_noise(self, scene: np.ndarray, box: tuple[slice, slice], bank: int | None,
+                    luma: bool = False) -> np.ndarray:
         """The image's ``box`` showing ``scene`` (the image's box, outside which it is the
-        background) plus the noise bank's entry ``bank`` (``None``: no noise), read-only.
-        The frames of a still scene that draw the same entry share it: whoever looks at them
-        (a rectifier, a change detector caching by identity) does the work once."""
-        for shown, entry, part in self._noisy:
+        background) plus the noise bank's entry ``bank`` (``None``: no noise), read-only;
+        ``luma``: of the luma plane. The frames of a still scene that draw the same entry
+        share it: whoever looks at them (a rectifier, a change detector caching by identity)
+        does the work once."""
+        noisy = self._luma_noisy if luma else self._noisy
+        for shown, entry, part in noisy:
             if shown is scene and entry == bank:
                 return part
         if bank is None:
             part = scene
         else:
-            pos, neg = self._noise[bank]
+            pos, neg = (self._luma_noise if luma else self._noise)[bank]
             part = cv2.add(scene, pos[box])
             cv2.subtract(part, neg[box], part)
             part.setflags(write=False)
-        self._noisy.append((scene, bank, part))
+        noisy.append((scene, bank, part))
         return part
 
     def _noisy_background(self, bank: int) -> np.ndarray:
@@ -1032,25 +1202,26 @@ class SimCamera(Camera):
         self._noisy_backgrounds[bank] = (self._background, img)
         return img
 
-    def _scene(self, s0: float, s1: float) -> tuple[np.ndarray, tuple[slice, slice]]:
-        """The image over the exposure ``[s0, s1]`` before sensor noise (read-only):
-        background, screen, flicker, tool; a still scene is drawn once. Only its box where it
-        is not the background (the screen's box and the tool's) is drawn: with that box."""
-        display = self._display(s0, s1)
-        gain = self.flicker_gain(s0, s1)
-        tool = self._tool_key(s0, s1)
-        for shown, drawn_tool, drawn_gain, image, box in self._scenes:
+    def _scene_of(self, display: np.ndarray, gain: float, tool: ToolKey | None,
+                  luma: bool = False) -> tuple[np.ndarray, tuple[slice, slice]]:
+        """The image of an exposure before sensor noise (read-only), from the screen's box it
+        saw (``display``), its flicker gain and its tool: background, screen, flicker, tool
+        (``luma``: of the luma plane); a still scene is drawn once. Only its box where it is
+        not the background (the screen's box and the tool's) is drawn: with that box."""
+        scenes = self._luma_scenes if luma else self._scenes
+        for shown, drawn_tool, drawn_gain, image, box in scenes:
             if shown is display and drawn_gain == gain and drawn_tool == tool:
                 return image, box
         rows, cols = self._roi
         y0, y1, x0, x1 = rows.start, rows.stop, cols.start, cols.stop
-        drawn = None if tool is None else self._tool_layer(tool)
+        drawn = None if tool is None else \
+            self._luma_tool_layer(tool) if luma else self._tool_layer(tool)
         if drawn is not None:
             tx, ty, colour, keep = drawn
             th, tw = colour.shape[:2]
             y0, y1, x0, x1 = min(y0, ty), max(y1, ty + th), min(x0, tx), max(x1, tx + tw)
         box = (slice(y0, y1), slice(x0, x1))
-        img = self._background[box].copy()
+        img = (self._luma_background if luma else self._background)[box].copy()
         roi = img[rows.start - y0:rows.stop - y0, cols.start - x0:cols.stop - x0]
         roi[:] = display
         if gain != 1.0:
@@ -1061,7 +1232,7 @@ class SimCamera(Camera):
             cv2.multiply(part, keep, part, scale=1 / 255)
             cv2.add(part, colour, part)
         img.setflags(write=False)
-        self._scenes.append((display, tool, gain, img, box))
+        scenes.append((display, tool, gain, img, box))
         return img, box
 
     # ------------------------------------------------------------------ Camera API
@@ -1078,6 +1249,12 @@ class SimCamera(Camera):
         self._composites.clear()
         self._last_composite = None
         self._blends.clear()
+        self._luma_composites.clear()
+        self._last_luma_composite = None
+        self._luma_blends.clear()
+        self._luma_tool_layers.clear()
+        self._luma_scenes.clear()
+        self._luma_noisy.clear()
         self._sprites.clear()
         self._tool_layers.clear()
         self._still_tool = None
@@ -1202,7 +1379,7 @@ class SimCamera(Camera):
                 self._prefetch_tool_keys([self._exposure(j, now) for j in ks[i:i + _PREFETCH]
                                           if j not in self._frames])
             frame = self._frames.get(k)
-            if frame is not None:
+            if frame is not None and frame.part_made:
                 values[i] = frame.at(pts.ys, pts.xs)
                 continue
             self._use_pose(self.frame_time(k))
@@ -1223,7 +1400,7 @@ class SimCamera(Camera):
             # the frames whose exposure ended, for the copy, which need not render them
             ended = now - self.exposure_s / 2 + _EPS
             for i, k in enumerate(ks):
-                if out[i].t <= ended and k not in self._frames:  # (whole ones were offered)
+                if out[i].t <= ended:
                     copy.offer(k, out[i].t, values[i])
         return out
 

@@ -53,7 +53,7 @@ import cv2
 import numpy as np
 
 from tapbot.cameras.base import PixelSink, SinkLink
-from tapbot.core.frames import Frame, PixelSample
+from tapbot.core.frames import PixelSample
 
 if TYPE_CHECKING:
     from tapbot.sim.camera import SimCamera
@@ -265,11 +265,6 @@ class TwinReplica:
         """
         if self.alive and self._points is not None:
             self._offered.append((index, t, values))
-
-    def offer_frame(self, frame: Frame) -> None:
-        """:meth:`offer` a frame rendered here for a view (its exposure ended)."""
-        if self.alive and self._points is not None:
-            self._offered.append((frame.index, frame.t, frame.at(*self._points)))
 
     # -- sinks ------------------------------------------------------------------------------
     def sink_call(self, sink: int, method: str, args: tuple) -> None:

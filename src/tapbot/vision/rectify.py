@@ -191,22 +191,31 @@ class ScreenRectifier:
         """
         if not isinstance(image, np.ndarray) or image.ndim < 2:
             to_gray(image)  # raises the right VisionError
-        return self._view(image.shape, lambda rows, cols: image[rows, cols])
+        return self._view(image.shape, lambda rows, cols: to_gray(image[rows, cols]))
 
     def view_of(self, frame: Frame) -> np.ndarray:
         """:meth:`view` of ``frame``'s image, reading only the box the view samples from
         (:meth:`Frame.region <tapbot.core.frames.Frame.region>`: a camera that rendered only
-        that part need not make the whole image)."""
-        return self._view(frame.shape, frame.region)
+        that part need not make the whole image), and the camera's own luma plane there if it
+        handed one (:meth:`Frame.luma_region <tapbot.core.frames.Frame.luma_region>`: no
+        colour pixels made or converted)."""
+
+        def gray(rows: slice, cols: slice) -> np.ndarray:
+            luma = frame.luma_region(rows, cols)
+            return luma if luma is not None else to_gray(frame.region(rows, cols))
+
+        return self._view(frame.shape, gray)
 
     def _view(self, shape: tuple[int, ...],
-              region: Callable[[slice, slice], np.ndarray]) -> np.ndarray:
+              gray_region: Callable[[slice, slice], np.ndarray]) -> np.ndarray:
+        """The view of an image of ``shape`` whose gray pixels in a box ``gray_region``
+        gives."""
         if self._tiles is not None:
-            return self._view_through_lens(shape, region)
+            return self._view_through_lens(shape, gray_region)
         x0, y0, x1, y1, warp = self._roi(shape)
         if x1 <= x0 or y1 <= y0:  # the screen lies outside this image
             return np.zeros((self.view_size_px[1], self.view_size_px[0]), np.uint8)
-        gray = to_gray(region(slice(y0, y1), slice(x0, x1)))
+        gray = gray_region(slice(y0, y1), slice(x0, x1))
         return cv2.warpPerspective(
             gray,
             warp,
@@ -217,7 +226,7 @@ class ScreenRectifier:
         )
 
     def _view_through_lens(self, shape: tuple[int, ...],
-                           region: Callable[[slice, slice], np.ndarray]) -> np.ndarray:
+                           gray_region: Callable[[slice, slice], np.ndarray]) -> np.ndarray:
         assert self._tiles is not None
         ih, iw = shape[:2]
         key = ("lens", ih, iw)
@@ -227,7 +236,7 @@ class ScreenRectifier:
         bx0, by0, bx1, by1, map_x, map_y = box
         if bx1 <= bx0 or by1 <= by0:
             return np.zeros((self.view_size_px[1], self.view_size_px[0]), np.uint8)
-        gray = to_gray(region(slice(by0, by1), slice(bx0, bx1)))
+        gray = gray_region(slice(by0, by1), slice(bx0, bx1))
         return cv2.remap(gray, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                          borderValue=0)
 

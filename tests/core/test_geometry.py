@@ -56,3 +56,19 @@ def test_inverse_round_trips(scale, angle_deg, ox, oy, pts):
     h = Homography(m)
     p = np.array(pts)
     np.testing.assert_allclose(h.inverse().apply(h.apply(p)), p, atol=1e-6)
+
+
+def test_a_homography_is_read_only_and_its_inverse_is_worked_out_once():
+    """A calibration's maps are made once per matrix and shared (a run maps every touch
+    through them): their matrices cannot be changed, and the inverse is kept."""
+    rows = [[2.0, 0.0, 5.0], [0.0, 3.0, -1.0], [0.0, 0.0, 1.0]]
+    h = Homography.from_list(rows)
+    with pytest.raises(ValueError):
+        h.matrix[0, 0] = 1.0
+    inv = h.inverse()
+    assert h.inverse() is inv
+    assert np.allclose(inv.apply(h.apply(np.array([[3.0, 4.0]]))), [[3.0, 4.0]])
+    source = np.array(rows)
+    taken = Homography(source)
+    source[0, 0] = 9.0  # the caller's array is not taken over
+    assert taken.matrix[0, 0] == 2.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from pathlib import Path
@@ -17,6 +18,17 @@ CALIBRATION_VERSION = 2  # 2: glass plane, probe points, created time, profile f
 def profile_fingerprint(profile: BaseModel) -> str:
     """A short stable fingerprint of a device profile (screen size, mm, buttons...)."""
     return hashlib.sha256(profile.model_dump_json().encode()).hexdigest()[:16]
+
+
+def _rows(matrix: list[list[float]]) -> tuple[tuple[float, ...], ...]:
+    return tuple(tuple(row) for row in matrix)
+
+
+@functools.lru_cache(maxsize=64)
+def _homography(rows: tuple[tuple[float, ...], ...]) -> Homography:
+    """The homography of a calibration's matrix, made once per matrix (a run maps every touch
+    and tool outline through it; a homography is read-only)."""
+    return Homography.from_list(rows)
 
 
 class ProbePoint(BaseModel):
@@ -73,11 +85,11 @@ class Calibration(BaseModel):
 
     @property
     def screen_to_robot_h(self) -> Homography:
-        return Homography.from_list(self.screen_to_robot)
+        return _homography(_rows(self.screen_to_robot))
 
     @property
     def camera_to_screen_h(self) -> Homography:
-        return Homography.from_list(self.camera_to_screen)
+        return _homography(_rows(self.camera_to_screen))
 
     def screen_to_robot_mm(self, p: PointPx) -> PointMm:
         x, y = self.screen_to_robot_h.apply_point(p.x, p.y)

@@ -59,7 +59,9 @@ class Homography:
             )
         if abs(np.linalg.det(m)) < 1e-12:
             raise CalibrationError("the homography is singular", hint="re-run calibration")
-        object.__setattr__(self, "matrix", m / m[2, 2] if abs(m[2, 2]) > 1e-12 else m)
+        m = m / m[2, 2] if abs(m[2, 2]) > 1e-12 else m.copy()
+        m.setflags(write=False)  # (shared: a calibration's maps are made once)
+        object.__setattr__(self, "matrix", m)
 
     @classmethod
     def identity(cls) -> Homography:
@@ -135,7 +137,12 @@ class Homography:
         return rows
 
     def inverse(self) -> Homography:
-        return Homography(np.linalg.inv(self.matrix))
+        """The map back (worked out once: a homography does not change)."""
+        inv = self.__dict__.get("_inverse")
+        if inv is None:
+            inv = Homography(np.linalg.inv(self.matrix))
+            object.__setattr__(self, "_inverse", inv)
+        return inv
 
     def then(self, other: Homography) -> Homography:
         """The map that applies ``self`` first, then ``other``."""

@@ -161,6 +161,8 @@ class Runner(StepsMixin, LocateMixin, TouchMixin, WatchMixin, BackgroundMixin, R
         # monitors beyond the views: every frame (glitch), the digitizer (ghost touch, drift),
         # the latency trend (slowdown)
         self.glitch_interval_s = glitch_interval_s
+        # the glitch grid's points in a view of (h, w): (h, w) and their flat indices
+        self._grid_in_view: tuple[tuple[int, int], np.ndarray] | None = None
         self.glitch_sampler = FrameSampler(rig.calibration, rig.device.screen_px,
                                            self.thresholds.status_bar_frac)
         # the camera runs it where it makes the grid's samples (the twin's copy): talk to it

@@ -298,11 +298,14 @@ class TouchMixin:
         pts = self.glitch_sampler.screen_points
         if mask is None:
             return np.ones(len(pts), bool)
-        x, y = self.rectifier.screen_to_view(pts[:, 0], pts[:, 1])
         h, w = mask.shape
-        xi = np.clip(np.round(x).astype(np.int64), 0, w - 1)
-        yi = np.clip(np.round(y).astype(np.int64), 0, h - 1)
-        return mask[yi, xi] == 0
+        known = self._grid_in_view
+        if known is None or known[0] != (h, w):
+            x, y = self.rectifier.screen_to_view(pts[:, 0], pts[:, 1])
+            xi = np.clip(np.round(x).astype(np.int64), 0, w - 1)
+            yi = np.clip(np.round(y).astype(np.int64), 0, h - 1)
+            known = self._grid_in_view = ((h, w), yi * w + xi)  # (the grid does not move)
+        return mask.reshape(-1)[known[1]] == 0
 
     def _dark_or_bars_after(self, hit: View, mask: np.ndarray | None) -> tuple[bool, bool]:
         """Whether the frame after ``hit`` is dark (mean gray at the glitch grid's points

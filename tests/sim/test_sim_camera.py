@@ -23,6 +23,7 @@ from tapbot.sim import (
     SimRobotOptions,
     SimWorld,
 )
+from tapbot.sim.apps import layout as L
 
 logger = logging.getLogger(__name__)
 W, H = 1080, 2400
@@ -242,16 +243,29 @@ def test_a_frames_colour_made_late_is_the_colour_made_at_once() -> None:
     after the display's and the tool's history have moved on (a touch, and 20 s later),
     they are those of the same frame made at once."""
     rig, runner = _travelling_tool()
+    points = runner.glitch_sampler.points(rig.camera.size_px)
+    rig.camera.pixels(rig.clock.now() - 0.05, rig.clock.now(), points)  # (read at points)
     k = rig.camera.latest().index - 2
     late = rig.camera.render(k)
     rig.camera._frames.clear()
     now = rig.camera.render(k)
     assert now is not late
-    points = runner.glitch_sampler.points(rig.camera.size_px)
-    at_once, at_points = now.image.copy(), now.at(*points)
-    rig.robot.move_to(rig.calibration.screen_to_robot_mm(PointPx(0.5 * W, 0.5 * H)))
+    at_points = now.at(*points)
+    assert not now.part_made
+    at_once = now.image.copy()
+    icon = L.icon_center(0)  # Counter: the screen changes
+    rig.robot.move_to(rig.calibration.screen_to_robot_mm(PointPx(icon[0] * W, icon[1] * H)))
     rig.robot.finger_down()
     rig.robot.finger_up()
     rig.clock.sleep(20.0)
+    cam = rig.camera
+    assert cam.world.phone.display_key(now.t) != cam.world.phone.display_key(rig.clock.now())
+    # nothing kept from the first making: only what the frame holds
+    cam._composites.clear()
+    cam._blends.clear()
+    cam._last_composite = None
+    cam._point_sets.clear()
+    cam.pixels(rig.clock.now() - 0.05, rig.clock.now(), points)
     assert np.array_equal(late.at(*points), at_points)
+    assert not late.part_made
     assert np.array_equal(late.image, at_once)

@@ -122,3 +122,14 @@ def test_a_drag_goes_to_the_backend_as_one_stream_and_holds_are_waited_out():
     assert streams[0][1] == pytest.approx([100.0, 100.0, 100.0])  # 10 mm per 0.1 s
     assert t_up - t_down >= 0.8 - 1e-9
     assert robot.position == PointMm(40, 10)
+
+
+def test_a_contact_depth_at_the_envelopes_floor_is_allowed_despite_float_rounding():
+    """Contact 2.13 mm less 2.0 mm of overtravel is the floor 0.13 mm exactly, though the
+    float subtraction gives 0.1299999999999999 (the property test of the GRBL link found it);
+    a millimetre below it is refused."""
+    envelope = Envelope(x_mm=(0.0, 10.0), y_mm=(0.0, 10.0), z_mm=(0.13, 10.13))
+    robot, _ = make_robot(envelope, overtravel=2.0, contact_z=2.13)
+    assert robot.safe_depth_z_mm == 0.13
+    with pytest.raises(SafetyError, match="contact depth"):
+        make_robot(envelope, overtravel=2.0, contact_z=1.13)

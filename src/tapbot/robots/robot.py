@@ -106,7 +106,9 @@ class Robot:
 
     @property
     def safe_depth_z_mm(self) -> float:
-        return self.contact_z_mm - self.settings.overtravel_mm
+        """The lowest a finger may go: the contact depth less the overtravel, to the
+        micrometre (2.13 - 2.0 is 0.1299999999999999 in floats: not below a floor of 0.13)."""
+        return round(self.contact_z_mm - self.settings.overtravel_mm, 6)
 
     # -- safety ------------------------------------------------------------------------------
     def check_point(self, p: PointMm, z_mm: float, *, what: str = "target") -> None:

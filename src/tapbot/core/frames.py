@@ -112,25 +112,15 @@ class Frame:
         """``image[rows, cols]`` (non-negative bounds, steps of 1), from the camera's part
         when it holds them all."""
         if self._image is None and self._part is not None:
-            y0, x0, pixels = self.part  # type: ignore[misc]
-            h, w = pixels.shape[:2]
-            if rows.start >= y0 and cols.start >= x0 and rows.stop <= y0 + h and \
-                    cols.stop <= x0 + w:
-                return pixels[rows.start - y0:rows.stop - y0, cols.start - x0:cols.stop - x0]
+            got = _crop(self.part, rows, cols)  # type: ignore[arg-type]
+            if got is not None:
+                return got
         return self.image[rows, cols]
 
     def luma_region(self, rows: slice, cols: slice) -> np.ndarray | None:
         """The camera's own luma (gray) pixels of ``image[rows, cols]``, if its luma plane
         holds them all (None: convert the colour pixels)."""
-        luma = self._luma
-        if luma is None:
-            return None
-        y0, x0, pixels = luma
-        h, w = pixels.shape[:2]
-        if rows.start >= y0 and cols.start >= x0 and rows.stop <= y0 + h and \
-                cols.stop <= x0 + w:
-            return pixels[rows.start - y0:rows.stop - y0, cols.start - x0:cols.stop - x0]
-        return None
+        return None if self._luma is None else _crop(self._luma, rows, cols)
 
     def at(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """``image[rows, cols]``: the pixels at points (1-D integer arrays), from the camera's
@@ -153,6 +143,15 @@ class Frame:
             if ys.size and ys.min() >= 0 and xs.min() >= 0 and ys.max() < h and xs.max() < w:
                 return _take(pixels, ys, xs)
         return _take(self.image, rows, cols)
+
+
+def _crop(part: Part, rows: slice, cols: slice) -> np.ndarray | None:
+    """``image[rows, cols]`` from a part of the image, if the part holds it all."""
+    y0, x0, pixels = part
+    h, w = pixels.shape[:2]
+    if rows.start >= y0 and cols.start >= x0 and rows.stop <= y0 + h and cols.stop <= x0 + w:
+        return pixels[rows.start - y0:rows.stop - y0, cols.start - x0:cols.stop - x0]
+    return None
 
 
 def _take(pixels: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:

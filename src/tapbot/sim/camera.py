@@ -261,6 +261,14 @@ class _Points:
         self.tool: tuple[ToolKey, np.ndarray, np.ndarray, np.ndarray] | None = None
         self.last_scene: tuple | None = None  # (screen, tool key, gain, values)
 
+    def with_noise(self, values: np.ndarray, bank: int | list[int]) -> np.ndarray:
+        """``values`` at these points (one frame's, or a row per frame) plus the sensor noise
+        of bank entry ``bank`` (one per frame): as the image's saturating add and subtract."""
+        assert self.noise is not None
+        summed = values.astype(np.int16)
+        summed += self.noise[bank]
+        return np.clip(summed, 0, 255).astype(np.uint8)
+
     def composite(self, key: Hashable, t: float, screen: np.ndarray | None = None
                   ) -> np.ndarray:
         """The screen's box in display state ``key`` (shown at ``t``; its image ``screen``, if
@@ -1123,10 +1131,9 @@ class SimCamera(Camera):
         complete = t + self.exposure_s / 2 <= now + _EPS
         s0, s1 = self._exposure(k, now)
         spans = self._display_spans(s0, s1)
-        shown = [self._luma_composite(key, when) for key, _, when in spans]
-        screens = {key: screen for (key, _, _), (_, screen) in zip(spans, shown, strict=True)}
-        display = shown[0][0] if len(spans) == 1 else self._blend(
-            spans, lambda key, when: self._luma_composite(key, when)[0], self._luma_blends)
+        shown = {key: self._luma_composite(key, when) for key, _, when in spans}
+        screens = {key: screen for key, (_, screen) in shown.items()}
+        display = self._blend(spans, lambda key, _: shown[key][0], self._luma_blends)
         gain = self.flicker_gain(s0, s1)
         tool = self._tool_key(s0, s1)
         bank = k % len(self._noise) if self._noise else None
@@ -1164,11 +1171,7 @@ class SimCamera(Camera):
         screen = self._blend(spans, lambda key, when: pts.composite(key, when, screens[key]),
                              pts.blends)
         values = self._scene_points(pts, screen, gain, tool)
-        if pts.noise is not None and bank is not None:
-            summed = values.astype(np.int16)
-            summed += pts.noise[bank]
-            values = np.clip(summed, 0, 255).astype(np.uint8)
-        return values
+        return values if bank is None else pts.with_noise(values, bank)
 
     def _with_noise(self, scene: np.ndarray, box: tuple[slice, slice], bank: int | None,
                     luma: bool = False) -> np.ndarray:
@@ -1390,10 +1393,7 @@ class SimCamera(Camera):
                 rows.append(i)
                 bank.append(k % len(pts.noise))
         for pts, rows, bank in noisy.values():
-            assert pts.noise is not None
-            summed = values[rows].astype(np.int16)
-            summed += pts.noise[bank]
-            values[rows] = np.clip(summed, 0, 255)
+            values[rows] = pts.with_noise(values[rows], bank)
         out = [PixelSample(values[i], self.frame_time(k), k) for i, k in enumerate(ks)]
         copy = self._replica
         if copy is not None and copy.alive and copy.holds(points):

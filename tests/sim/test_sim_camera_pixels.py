@@ -141,3 +141,36 @@ def test_presses_draw_the_tool_once_per_height() -> None:
     last = shapes[-1][-2:]  # the press's cell
     pressed = {s for s in shapes if s[-2:] == last}
     assert 8 < len(pressed) <= 10.0 / 0.25 + 1
+
+
+def test_frames_asked_for_again_are_the_whole_frames_whether_kept_or_first_seen_half_exposed(
+        ) -> None:
+    """The samples of a frame whose exposure has ended are kept and handed again; a frame asked
+    for while its exposure runs shows the scene so far, is not kept, and is whole later."""
+    clock = VirtualClock()
+    phone = SimPhone(SimPhoneOptions(), clock)
+    world = SimWorld(clock, phone)
+    opts = SimCameraOptions()
+    sparse = SimCamera(opts, world)
+    whole = SimCamera(opts, world)
+    SimRobot(SimRobotOptions(), world)
+    rng = np.random.default_rng(11)
+    w, h = opts.size_px
+    points = (rng.integers(0, h, 2000), rng.integers(0, w, 2000))
+    phone.open_app("Video", clock.now())  # a new picture every video frame
+    clock.sleep(0.5)
+    t_from = clock.now()
+    last: dict[int, np.ndarray] = {}
+    half_exposed = 0
+    for _ in range(40):  # overlapping asks, ending at every phase of the frame clock
+        clock.sleep(0.0171)
+        for sample in sparse.pixels_here(t_from, clock.now(), points):
+            if sample.t + opts.exposure_s / 2 > clock.now():
+                half_exposed += 1
+            last[sample.index] = sample.values
+    frames = whole.frames(t_from, clock.now())
+    assert half_exposed > 5 and len(frames) > 30
+    for frame in frames:
+        np.testing.assert_array_equal(last[frame.index], frame.image[points])
+    pts = sparse._points_for(points)
+    assert len(pts.ended) > 30  # (kept: the asks after the first were served from them)

@@ -106,6 +106,9 @@ _HOLDER = (245, 245, 245)
 _NOISE_BANK = 8
 _CACHE = 32
 _FRAME_CACHE = 24  # recent frames, like a real camera's ring buffer (~0.4 s at 60 fps)
+#: Frames whose samples at a point set are kept once their exposure has ended (~1 s at 60
+#: fps): the runner's short looks after a touch ask for some of the same frames again.
+_ENDED_SAMPLES = 64
 _MAX_TOOL_SAMPLES = 16
 #: Tool shapes drawn and kept (travel: one per cell; a press: its heights). A soak's working
 #: set is ~450 (64 drew every shape ~10 times over); ~110 KB each (~55 MB in all).
@@ -260,6 +263,14 @@ class _Points:
         # the tool at these points: (tool key, indices in its box, colour, keep there)
         self.tool: tuple[ToolKey, np.ndarray, np.ndarray, np.ndarray] | None = None
         self.last_scene: tuple | None = None  # (screen, tool key, gain, values)
+        # the samples of frames whose exposure had ended when rendered (noise and all): final
+        self.ended: OrderedDict[int, np.ndarray] = OrderedDict()
+
+    def keep_ended(self, k: int, values: np.ndarray) -> None:
+        """Keep frame ``k``'s samples, rendered after its exposure ended (they are final)."""
+        self.ended[k] = values
+        if len(self.ended) > _ENDED_SAMPLES:
+            self.ended.popitem(last=False)
 
     def with_noise(self, values: np.ndarray, bank: int | list[int]) -> np.ndarray:
         """``values`` at these points (one frame's, or a row per frame) plus the sensor noise
@@ -1377,6 +1388,8 @@ class SimCamera(Camera):
         values = np.empty((len(ks), len(pts.ys), 3), np.uint8)
         keys: dict[int, Hashable] = {}
         noisy: dict[int, tuple[_Points, list[int], list[int]]] = {}  # by point set: rows, bank
+        # (row, frame, point set or None: read off a whole frame) made now
+        made: list[tuple[int, int, _Points | None]] = []
         for i, k in enumerate(ks):
             if i % _PREFETCH == 0 and len(ks) > 1:
                 self._prefetch_tool_keys([self._exposure(j, now) for j in ks[i:i + _PREFETCH]
@@ -1384,23 +1397,34 @@ class SimCamera(Camera):
             frame = self._frames.get(k)
             if frame is not None and frame.part_made:
                 values[i] = frame.at(pts.ys, pts.xs)
+                made.append((i, k, None))
                 continue
             self._use_pose(self.frame_time(k))
             pts = self._points_for(points)
+            known = pts.ended.get(k)
+            if known is not None:
+                values[i] = known
+                continue
             values[i] = self._scene_at_points(k, pts, keys)
+            made.append((i, k, pts))
             if pts.noise is not None:
                 _, rows, bank = noisy.setdefault(id(pts), (pts, [], []))
                 rows.append(i)
                 bank.append(k % len(pts.noise))
         for pts, rows, bank in noisy.values():
             values[rows] = pts.with_noise(values[rows], bank)
+        values.setflags(write=False)  # (kept, and shared by the samples)
         out = [PixelSample(values[i], self.frame_time(k), k) for i, k in enumerate(ks)]
+        # the frames made now whose exposure ended: final, kept (those rendered at the
+        # points) and offered to the copy, which need not render them
+        ended = now - self.exposure_s / 2 + _EPS
         copy = self._replica
-        if copy is not None and copy.alive and copy.holds(points):
-            # the frames whose exposure ended, for the copy, which need not render them
-            ended = now - self.exposure_s / 2 + _EPS
-            for i, k in enumerate(ks):
-                if out[i].t <= ended:
+        offer = copy is not None and copy.alive and copy.holds(points)
+        for i, k, kept_in in made:
+            if out[i].t <= ended:
+                if kept_in is not None:
+                    kept_in.keep_ended(k, values[i])
+                if offer:
                     copy.offer(k, out[i].t, values[i])
         return out
 

@@ -243,6 +243,19 @@ def rest_as_before(moved_all: np.ndarray, jumped: np.ndarray) -> bool:
     return fraction(elsewhere) <= ELSEWHERE_FRAC
 
 
+def came_back_many(moved: np.ndarray, size: np.ndarray, jumped: np.ndarray) -> np.ndarray:
+    """Per frame (a row of ``moved``: each point's :func:`change_level` from before a jump
+    of ``size``, where ``jumped``), whether the screen came back: :func:`back_fraction` of
+    the points that jumped at least ``RETURN_FRAC`` and :func:`rest_as_before`."""
+    n_jumped, n = int(np.count_nonzero(jumped)), moved.shape[1]
+    if not n_jumped or not n:
+        return np.zeros(len(moved), bool)
+    back = np.count_nonzero(moved[:, jumped] < np.minimum(size[jumped] / 2, BACK_CAP),
+                            axis=1) / n_jumped >= RETURN_FRAC
+    elsewhere = np.count_nonzero((moved >= JUMP_LEVEL) & ~jumped, axis=1) / n
+    return back & (elsewhere <= ELSEWHERE_FRAC)
+
+
 def near_black(sample: np.ndarray) -> bool:
     """Most of the screen is black (the robot's tool may hide some of it)."""
     return bool(near_black_many(sample[None])[0])

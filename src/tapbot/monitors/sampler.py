@@ -8,9 +8,12 @@ and lens).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from tapbot.core.calibration import Calibration
+from tapbot.core.frames import PixelSample
 from tapbot.vision import RadialDistortion
 
 
@@ -62,6 +65,18 @@ class FrameSampler:
         """The grid's pixels of a camera frame: ``(rows * cols, channels)`` int16."""
         h, w = image.shape[:2]
         return as_sample(image[self.points((w, h))])
+
+
+def as_samples(samples: Sequence[PixelSample], points: np.ndarray | None = None
+               ) -> np.ndarray:
+    """:func:`as_sample` of each of ``samples`` (at ``points`` only, an index or a mask of
+    the grid's, if given), stacked: ``(frames, points, channels)`` int16."""
+    values = np.stack([s.values for s in samples])
+    if values.ndim == 2:
+        values = values[:, :, None]
+    if points is not None:
+        values = values[:, points]
+    return values.astype(np.int16)
 
 
 def as_sample(values: np.ndarray) -> np.ndarray:

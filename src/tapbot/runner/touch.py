@@ -29,15 +29,8 @@ from tapbot.core.tool import ToolGeometry
 from tapbot.flows.steps import PressKey
 from tapbot.gestures import Stroke, to_touch_path
 from tapbot.monitors import ResponseWatch, look_for_crash
-from tapbot.monitors.glitch import (
-    JUMP_LEVEL,
-    RETURN_FRAC,
-    back_fraction,
-    change_level,
-    colour_bars,
-    rest_as_before,
-)
-from tapbot.monitors.sampler import as_sample
+from tapbot.monitors.glitch import JUMP_LEVEL, came_back_many, change_level, colour_bars
+from tapbot.monitors.sampler import as_sample, as_samples
 from tapbot.runner.background import DARK_LEVEL, REBOOT_DARK_S, is_dark
 from tapbot.runner.interrupts import AppExitSeen, CrashSeen, FlowAbandoned, RebootSeen
 from tapbot.runner.observer import View
@@ -285,13 +278,13 @@ class TouchMixin:
         jumped = away >= JUMP_LEVEL
         if jumped.sum() < MIN_JUMPED_POINTS:
             return None
-        for later in self.rig.camera.pixels(hit.t, t_end, points):
-            moved = change_level(as_sample(later.values)[seen], before)
-            # the glitch watch's test of a screen that came back
-            if back_fraction(moved[jumped], away[jumped]) >= RETURN_FRAC and \
-                    rest_as_before(moved, jumped):
-                return later.t
-        return None
+        later = self.rig.camera.pixels(hit.t, t_end, points)
+        if not later:
+            return None
+        # the glitch watch's test of a screen that came back
+        back = np.flatnonzero(came_back_many(change_level(as_samples(later, seen), before),
+                                             away, jumped))
+        return later[back[0]].t if len(back) else None
 
     def _grid_outside(self, mask: np.ndarray | None) -> np.ndarray:
         """Which glitch-grid points lie outside ``mask`` (view px; None: all)."""

@@ -12,7 +12,7 @@ import numpy as np
 from tapbot.core.frames import PixelSample
 from tapbot.monitors import AnimationWatch
 from tapbot.monitors.glitch import JUMP_LEVEL, change_level
-from tapbot.monitors.sampler import as_sample
+from tapbot.monitors.sampler import as_sample, as_samples
 from tapbot.runner.interrupts import FlowAbandoned
 from tapbot.runner.observer import COARSE_STRIDE, View
 
@@ -30,6 +30,30 @@ def grid_moved(a: np.ndarray, b: np.ndarray, seen: np.ndarray) -> bool:
     changed by ``JUMP_LEVEL``."""
     level = change_level(as_sample(b)[seen], as_sample(a)[seen])
     return int(np.count_nonzero(level >= JUMP_LEVEL)) >= MIN_JUMPED_POINTS
+
+
+def grid_moves(prev: PixelSample | None, samples: list[PixelSample], seen: np.ndarray
+               ) -> list[bool]:
+    """:func:`grid_moved` of each of ``samples`` from the one before it (the first from
+    ``prev``; False when there is none), for a batch at once."""
+    if not samples:
+        return []
+    batch = samples if prev is None else [prev, *samples]
+    stack = as_samples(batch, seen)
+    level = change_level(stack[1:], stack[:-1])
+    moved = (np.count_nonzero(level >= JUMP_LEVEL, axis=1) >= MIN_JUMPED_POINTS).tolist()
+    return moved if prev is not None else [False, *moved]
+
+
+def first_grid_moved(base: np.ndarray, samples: list[PixelSample], seen: np.ndarray
+                     ) -> int | None:
+    """The index of the first of ``samples`` whose grid moved (:func:`grid_moved`) from the
+    sample ``base``, if any."""
+    if not samples:
+        return None
+    level = change_level(as_samples(samples, seen), as_sample(base)[seen])
+    hits = np.flatnonzero(np.count_nonzero(level >= JUMP_LEVEL, axis=1) >= MIN_JUMPED_POINTS)
+    return int(hits[0]) if len(hits) else None
 
 
 class WatchMixin:
@@ -70,10 +94,9 @@ class WatchMixin:
         base = ref.frame.at(*points)
 
         def first_moved(t0: float, t1: float) -> float | None:
-            for sample in self.rig.camera.pixels(t0, t1, points):
-                if grid_moved(base, sample.values, seen):
-                    return sample.t
-            return None
+            samples = self.rig.camera.pixels(t0, t1, points)
+            i = first_grid_moved(base, samples, seen)
+            return None if i is None else samples[i].t
 
         return first_moved
 
@@ -134,9 +157,10 @@ class WatchMixin:
         since: list[float] = []  # the frames since, where the grid saw no change
         while True:
             self.clock.sleep(chunk_s)
-            for sample in self.rig.camera.pixels(t_scan, self.clock.now(), points, interval_s):
+            samples = self.rig.camera.pixels(t_scan, self.clock.now(), points, interval_s)
+            for sample, moved in zip(samples, grid_moves(prev, samples, seen), strict=True):
                 t_scan = sample.t
-                if prev is not None and grid_moved(prev.values, sample.values, seen):
+                if moved:
                     t_change, at_change, since = sample.t, None, []
                 elif sample.t - t_change >= quiet - 1e-9:
                     if at_change is None:
@@ -197,9 +221,10 @@ class WatchMixin:
         prev = None
         while True:
             self.clock.sleep(min(1.0, max(0.0, t_end - self.clock.now())) or interval_s)
-            for sample in self.rig.camera.pixels(t_scan, self.clock.now(), points, interval_s):
+            samples = self.rig.camera.pixels(t_scan, self.clock.now(), points, interval_s)
+            for sample, moved in zip(samples, grid_moves(prev, samples, seen), strict=True):
                 # a clear change at the glitch grid needs no view (a playing video: none)
-                if prev is not None and grid_moved(prev.values, sample.values, seen):
+                if moved:
                     watch.moved(sample.t)
                 else:
                     if watch.last_view is None and prev is not None:

@@ -216,6 +216,18 @@ def _channel_sum(d: np.ndarray) -> np.ndarray:
     return d[..., 0] + d[..., 1] + d[..., 2]
 
 
+def _shares(flags: np.ndarray, axis: int) -> np.ndarray:
+    """The fraction of ``flags`` (a boolean array) set along ``axis``: its mean there, as
+    numpy's mean gives it, without numpy's general mean (a float sum of the whole array)."""
+    return np.count_nonzero(flags, axis=axis) / flags.shape[axis]
+
+
+def _means(values: np.ndarray, axis: int) -> np.ndarray:
+    """The mean of integer ``values`` along ``axis``, as numpy's mean gives it (a sum of
+    integers is exact in either), summed as integers."""
+    return values.sum(axis=axis, dtype=np.int64) / values.shape[axis]
+
+
 def fraction(flags: np.ndarray) -> float:
     """The fraction of ``flags`` (a boolean array) that are set: its mean, without numpy's
     general mean (several times slower on the small arrays of one frame); NaN when empty."""
@@ -273,18 +285,31 @@ def colour_bars_many(samples: np.ndarray, rows: int) -> np.ndarray:
     if rows < 2 or samples.shape[2] != 3 or not len(samples):
         return out
     grid = samples.reshape(len(samples), rows, -1, 3)
-    median = np.median(grid, axis=1)  # per frame and column
-    uniform = (_channel_sum(np.abs(grid - median[:, None])) <= JUMP_LEVEL).mean(axis=1) \
+    median = _column_medians(grid)  # per frame and column
+    uniform = _shares(_channel_sum(np.abs(grid - median[:, None])) <= JUMP_LEVEL, 1) \
         >= ABNORMAL_FRAC
-    for i in np.flatnonzero(uniform.mean(axis=1) >= ABNORMAL_FRAC):
+    for i in np.flatnonzero(_shares(uniform, 1) >= ABNORMAL_FRAC):
         codes = (median[i][uniform[i]] >= 128).astype(np.int8) @ np.array([1, 2, 4], np.int8)
         out[i] = len(np.unique(codes)) >= BARS_COLOURS
     return out
 
 
+def _column_medians(grid: np.ndarray) -> np.ndarray:
+    """``np.median(grid, axis=1)`` (float64), by a sort: numpy's median partitions along an
+    axis that is not the last several times slower."""
+    ordered = np.sort(grid, axis=1)
+    n = grid.shape[1]
+    if n % 2:
+        return ordered[:, n // 2].astype(np.float64)
+    return (ordered[:, n // 2 - 1].astype(np.float64) + ordered[:, n // 2]) / 2
+
+
 def near_black_many(samples: np.ndarray) -> np.ndarray:
     """:func:`near_black` of each frame of ``samples``."""
-    return (samples.max(axis=2) <= BLACK_LEVEL).mean(axis=1) >= ABNORMAL_FRAC
+    brightest = samples[..., 0]
+    for c in range(1, samples.shape[-1]):  # (numpy's max over a short last axis is slow)
+        brightest = np.maximum(brightest, samples[..., c])
+    return _shares(brightest <= BLACK_LEVEL, 1) >= ABNORMAL_FRAC
 
 
 def _swept(calm: np.ndarray, lo: int, hi: int, changed: np.ndarray) -> bool:
@@ -482,9 +507,9 @@ class GlitchWatch:
         assert prev is not None
         levels = _channel_sum(np.abs(np.diff(np.concatenate([prev[None], samples[start:]]),
                                              axis=0)))
-        fracs = (levels >= JUMP_LEVEL).mean(axis=1)
-        changed = (levels >= BAND_LEVEL).reshape(len(levels), self.rows, -1).mean(axis=2)
-        rates = levels.reshape(len(levels), self.rows, -1).mean(axis=2)
+        fracs = _shares(levels >= JUMP_LEVEL, 1)
+        changed = _shares((levels >= BAND_LEVEL).reshape(len(levels), self.rows, -1), 2)
+        rates = _means(levels.reshape(len(levels), self.rows, -1), 2)
         h = STEADY_FRAMES
         hist = np.concatenate([self._row_rate, rates])  # hist[k + h] is frame k's
         parts = np.concatenate([self._row_part, changed])  # parts[k + 2] is frame k's
@@ -671,7 +696,7 @@ class GlitchWatch:
             assert self._rows_before is not None and self._rows_size is not None
             moved = change_level(sample, self._rows_before).reshape(self.rows, n)
             size = self._rows_size.reshape(self.rows, n)
-            back = (moved < np.minimum(size / 2, BAND_BACK_CAP)).mean(axis=1) >= BAND_BACK
+            back = _shares(moved < np.minimum(size / 2, BAND_BACK_CAP), 1) >= BAND_BACK
             came = open_rows & back
             self._rows_back[came] = t
             self._rows_back_t0[came] = self._rows_t[came]
@@ -793,8 +818,8 @@ class GlitchWatch:
         """The per-row figures of one frame of change ``level`` (:class:`_Rows`), from the
         watch's history of the frames before it."""
         n = level.shape[0] // self.rows
-        rates = level.reshape(self.rows, n).mean(axis=1)
-        changed = (level >= BAND_LEVEL).reshape(self.rows, n).mean(axis=1)
+        rates = _means(level.reshape(self.rows, n), 1)
+        changed = _shares((level >= BAND_LEVEL).reshape(self.rows, n), 1)
         before, steady = _paces(self._row_rate)
         part = self._row_part.max(axis=0)
         up, bridged = self._surged(rates[None], changed[None], before[None], steady[None],

@@ -264,3 +264,49 @@ def test_the_phone_s_names_still_import_from_tapbot_sim_phone() -> None:
                  "SystemUiOptions"):
         assert getattr(phone, name) is getattr(sim, name), name
     assert SimPhoneOptions().history_s == phone.HISTORY_S
+
+
+def test_display_keys_kept_by_state_and_refresh_are_the_keys_worked_out_afresh() -> None:
+    """Two phones live the same taps (a freeze, a crash dialog, videos, transitions); one
+    keeps its keys, the other works every key out again: asked in any order and again, the
+    keys are equal, and so are their hashes."""
+    faults = FaultOptions(schedule=[FaultEvent(kind="freeze", at_s=5.0, duration_s=1.5),
+                                    FaultEvent(kind="crash", at_s=8.0)])
+    (clock_a, kept), (clock_b, fresh) = _phone(faults=faults), _phone(faults=faults)
+    times = np.arange(0.0, 12.0, 1 / 90)
+    rng = np.random.default_rng(3)
+    asked = 0
+    for t_tap, xy in ((1.0, VIDEO_ICON), (3.0, VIDEO_CENTRE), (4.9, HOME), (6.8, COUNTER_ICON),
+                      (7.5, COUNTER_BUTTON), (10.5, HOME)):
+        for clock, phone in ((clock_a, kept), (clock_b, fresh)):
+            _tap(phone, clock, t_tap, xy)
+        now = clock_a.now()
+        # the recent past, in a shuffled order, some of it twice
+        for t in rng.permutation(np.concatenate([times[(times > now - 1.5) & (times < now)]] * 2)):
+            fresh._keys.clear()
+            a, b = kept.display_key(float(t)), fresh.display_key(float(t))
+            assert a == b and hash(a) == hash(b)
+            asked += 1
+    assert asked > 500 and len(kept._keys) > 50
+
+
+def test_a_display_key_unpickled_in_a_process_with_other_string_hashes_finds_its_twin() -> None:
+    """A key keeps its hash; unpickled where strings hash otherwise, it is made again."""
+    import os
+    import pickle
+    import subprocess
+    import sys
+
+    from tapbot.sim.apps.draw import DisplayKey
+
+    key = DisplayKey(app="Video", content=(12, False), status=("09:41", 80))
+    code = ("import pickle, sys\n"
+            "from tapbot.sim.apps.draw import DisplayKey\n"
+            "key = pickle.loads(sys.stdin.buffer.read())\n"
+            "here = DisplayKey(app='Video', content=(12, False), status=('09:41', 80))\n"
+            "print(key == here, hash(key) == hash(here), {here: 1}.get(key))\n")
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        out = subprocess.run([sys.executable, "-c", code], input=pickle.dumps(key),
+                             capture_output=True, check=True, env=env)
+        assert out.stdout.split() == [b"True", b"True", b"1"]

@@ -27,6 +27,7 @@ from tapbot.sim.truth import TruthResponse
 logger = logging.getLogger(__name__)
 
 RENDER_CACHE = 32  # rendered screens kept (display key x size)
+KEYS_KEPT = 256  # display keys kept by (state shown, refresh)
 IMAGES_KEPT = 4  # images from show_image kept
 
 
@@ -46,6 +47,9 @@ class PhoneDisplay:
         self._images: OrderedDict[int, np.ndarray] = OrderedDict()
         self._image_seq = 0
         self._renders: OrderedDict[tuple[DisplayKey, int, int], np.ndarray] = OrderedDict()
+        # display keys by (id of the state shown, refresh): (that state, its key); a frame's
+        # key is asked for by its render, its glitch-grid samples and its views
+        self._keys: dict[tuple[int, int], tuple[UiState, DisplayKey]] = {}
 
     def screen_at(self, t: float, scale: float = 1.0) -> np.ndarray:
         """What the display shows at ``t``: BGR uint8 of (round(H*scale), round(W*scale), 3).
@@ -72,7 +76,19 @@ class PhoneDisplay:
         self.update(t)
         st, frozen_at = self._state_shown_at(t)
         te = frozen_at if frozen_at is not None else t
-        td = math.floor(te * self._hz + EPS) / self._hz  # the refresh being shown
+        j = math.floor(te * self._hz + EPS)  # the refresh being shown
+        known = self._keys.get((id(st), j))
+        if known is not None and known[0] is st:
+            return known[1]
+        key = self._key_of(st, j / self._hz)
+        if len(self._keys) >= KEYS_KEPT:
+            self._keys.clear()
+        self._keys[id(st), j] = (st, key)
+        return key
+
+    def _key_of(self, st: UiState, td: float) -> DisplayKey:
+        """The display key of state ``st`` shown at refresh time ``td``: a function of the two
+        alone (and the phone's options)."""
         glitch = None
         if st.glitch is not None and st.glitch[1] - EPS <= td < st.glitch[2] - EPS:
             glitch = (st.glitch[0], round((td - st.glitch[1]) * self._hz))

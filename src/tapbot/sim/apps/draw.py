@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -129,6 +129,34 @@ class DisplayKey:
     glitch: tuple | None = None
     dots: tuple = ()
     image: int | None = None
+    # the hash of the fields above, worked out once: a key is looked up several times in
+    # the caches of screens and composites (a frame's, and the twin's copy's), and hashing
+    # its nested tuples each time cost more than making it
+    _hash: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((
+            self.app, self.content, self.transition, self.status, self.notif, self.dialog,
+            self.glitch, self.dots, self.image)))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __reduce__(self) -> tuple:
+        # made again where it is unpickled: its strings hash otherwise in another process
+        return DisplayKey, (self.app, self.content, self.transition, self.status, self.notif,
+                            self.dialog, self.glitch, self.dots, self.image)
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if not isinstance(other, DisplayKey):
+            return NotImplemented
+        return self._hash == other._hash and (
+            self.app, self.content, self.transition, self.status, self.notif, self.dialog,
+            self.glitch, self.dots, self.image) == (
+            other.app, other.content, other.transition, other.status, other.notif,
+            other.dialog, other.glitch, other.dots, other.image)
 
     @property
     def dialog_app(self) -> str | None:

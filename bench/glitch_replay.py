@@ -218,7 +218,8 @@ def replay(args: argparse.Namespace) -> None:
         ks = report.kinds.get("glitch", KindScore("glitch"))
         seen = [(s.t_start, s.t_end) for s in sightings]
         same = seen == [(a, b) for a, b, *_ in meta["incidents"]]
-        print(f"{folder}: {meta['frames']} frames, {wall:.1f} s wall; truth {ks.truth}, "
+        print(f"{folder}: {meta['frames']} frames, {wall:.1f} s wall "
+              f"({1e6 * wall / max(meta['frames'], 1):.1f} us a frame); truth {ks.truth}, "
               f"sightings {ks.incidents}; recall {fmt_ratio(ks.recall)} "
               f"({ks.detected}/{ks.truth}), precision {fmt_ratio(ks.precision)}, false "
               f"{ks.false}; {'same as' if same else 'differs from'} the recorded run's "

@@ -7,6 +7,9 @@ import numpy as np
 from tapbot.core.frames import PixelSample
 from tapbot.monitors import glitch
 from tapbot.monitors.glitch import (
+    ABNORMAL_FRAC,
+    BARS_COLOURS,
+    BLACK_LEVEL,
     JUMP_LEVEL,
     RETURN_FRAC,
     back_fraction,
@@ -57,10 +60,30 @@ def test_shares_and_means_are_numpys_means_to_the_last_bit():
     assert np.array_equal(glitch._means(levels, 2), levels.mean(axis=2))
 
 
-def test_near_black_and_colour_bars_of_a_batch_are_those_of_each_frame():
+def _near_black(sample: np.ndarray) -> bool:
+    """Near black as plain numpy says it: most points' brightest channel is dark."""
+    return bool((sample.max(axis=1) <= BLACK_LEVEL).mean() >= ABNORMAL_FRAC)
+
+
+def _colour_bars(sample: np.ndarray) -> bool:
+    """Colour bars as plain numpy says it: most columns one colour (numpy's median per
+    column), and enough colours among them."""
+    grid = sample.reshape(ROWS, -1, 3)
+    median = np.median(grid, axis=0)
+    uniform = (np.abs(grid - median).sum(axis=2) <= JUMP_LEVEL).mean(axis=0) >= ABNORMAL_FRAC
+    if uniform.mean() < ABNORMAL_FRAC:
+        return False
+    codes = {tuple(c) for c in (median[uniform] >= 128).tolist()}
+    return len(codes) >= BARS_COLOURS
+
+
+def test_near_black_and_colour_bars_of_a_batch_are_plain_numpys_of_each_frame():
     samples = _frames(np.random.default_rng(3), 24)
     black = near_black_many(samples)
     bars = colour_bars_many(samples, ROWS)
+    assert black.tolist() == [_near_black(s) for s in samples]
+    assert bars.tolist() == [_colour_bars(s) for s in samples]
+    # (and the one-frame forms agree)
     assert black.tolist() == [near_black(s) for s in samples]
     assert bars.tolist() == [colour_bars(s, ROWS) for s in samples]
     # (the frames hold both kinds, and frames of neither)

@@ -134,29 +134,26 @@ class DisplayKey:
     # its nested tuples each time cost more than making it
     _hash: int = field(init=False, repr=False, compare=False)
 
+    def _fields(self) -> tuple:
+        return (self.app, self.content, self.transition, self.status, self.notif, self.dialog,
+                self.glitch, self.dots, self.image)
+
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_hash", hash((
-            self.app, self.content, self.transition, self.status, self.notif, self.dialog,
-            self.glitch, self.dots, self.image)))
+        object.__setattr__(self, "_hash", hash(self._fields()))
 
     def __hash__(self) -> int:
         return self._hash
-
-    def __reduce__(self) -> tuple:
-        # made again where it is unpickled: its strings hash otherwise in another process
-        return DisplayKey, (self.app, self.content, self.transition, self.status, self.notif,
-                            self.dialog, self.glitch, self.dots, self.image)
 
     def __eq__(self, other: object) -> bool:
         if self is other:
             return True
         if not isinstance(other, DisplayKey):
             return NotImplemented
-        return self._hash == other._hash and (
-            self.app, self.content, self.transition, self.status, self.notif, self.dialog,
-            self.glitch, self.dots, self.image) == (
-            other.app, other.content, other.transition, other.status, other.notif,
-            other.dialog, other.glitch, other.dots, other.image)
+        return self._hash == other._hash and self._fields() == other._fields()
+
+    def __reduce__(self) -> tuple:
+        # made again where it is unpickled: its strings hash otherwise in another process
+        return DisplayKey, self._fields()
 
     @property
     def dialog_app(self) -> str | None:

@@ -200,24 +200,6 @@ def _luma(image: np.ndarray) -> np.ndarray:
     return gray
 
 
-class _Once:
-    """A value made on the first call and kept (a frame's colour part, wanted by its region,
-    its points and its whole image alike)."""
-
-    __slots__ = ("_make", "_value")
-
-    def __init__(self, make: Callable[[], Part]) -> None:
-        self._make: Callable[[], Part] | None = make
-        self._value: Part | None = None
-
-    def __call__(self) -> Part:
-        if self._make is not None:
-            self._value = self._make()
-            self._make = None
-        assert self._value is not None
-        return self._value
-
-
 #: How a frame's exposure saw the display: its states by weight (display key, weight of 64,
 #: when shown), heaviest first (one state: weight 64).
 Spans = tuple[tuple[Hashable, int, float], ...]
@@ -1154,7 +1136,8 @@ class SimCamera(Camera):
         scene, box = self._scene_of(display, gain, tool, luma=True)
         luma = self._with_noise(scene, box, bank, luma=True)
         seen = (pose, spans, screens, gain, tool, bank)
-        colour = _Once(functools.partial(self._colour_part, *seen))
+        # (made once when first asked for: by the box, the points or the whole image)
+        colour = functools.cache(functools.partial(self._colour_part, *seen))
         outside = self._background if bank is None else self._noisy_background(bank)
         # the whole image is made only if asked for: the runner's views read the luma box
         frame = Frame(None, t, k, make=functools.partial(_whole, outside, box, colour),

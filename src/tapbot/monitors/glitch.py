@@ -73,6 +73,7 @@ from typing import NamedTuple
 import numpy as np
 
 from tapbot.core.frames import PixelSample
+from tapbot.monitors.sampler import as_samples
 
 #: A point "jumped": its three colour channels moved by this much in all (0-765) ...
 JUMP_LEVEL = 60
@@ -478,8 +479,7 @@ class GlitchWatch:
         (:meth:`~tapbot.cameras.base.Camera.pixel_sink`)."""
         if not samples:
             return []
-        return self.feed_many([px.t for px in samples],
-                              np.stack([px.values for px in samples]).astype(np.int16))
+        return self.feed_many([px.t for px in samples], as_samples(samples))
 
     def feed(self, t: float, sample: np.ndarray) -> GlitchSighting | None:
         """One frame's grid sample (``(points, channels)`` int16) captured at ``t``."""

@@ -13,6 +13,7 @@ process of ``tapbot soak``). The last lines are the figures.
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import tempfile
 from collections import Counter
@@ -59,9 +60,12 @@ class HourlyMemory:
         self.samples: list[tuple[int, float]] = []
         self.copy_samples: list[tuple[int, float]] = []
         self._copy_pid = copy_pid
+        self.copy_pid_seen: int | None = None  # the copy's process id, once it is running
 
     def __call__(self, doc: BaseModel) -> None:
         t = doc.t  # type: ignore[attr-defined]
+        if self.copy_pid_seen is None:
+            self.copy_pid_seen = self._copy_pid()
         if self.t0 is None:
             self.t0 = t
         hour = int((t - self.t0) // 3600)
@@ -137,6 +141,9 @@ def main() -> None:
     print(f"wall_minutes_for_24h: {wall / 60 * 86400 / max(summary.sim_time_s, 1):.1f}")
     print(f"cpu_minutes_for_24h: {cpu / 60 * 86400 / max(summary.sim_time_s, 1):.1f}")
     print(share.report(summary.sim_time_s))
+    # (for bench/soak_instructions.py, which tells the processes apart by these)
+    print(f"processes: runner {os.getpid()} copy {memory.copy_pid_seen} "
+          f"writer {writer.pid}")
 
 
 if __name__ == "__main__":

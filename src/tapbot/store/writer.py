@@ -121,6 +121,11 @@ class DocumentWriter:
         # finish: multiprocessing joins the writer at exit, after this has ended its pipe
         atexit.register(self._conn.close)
 
+    @property
+    def pid(self) -> int | None:
+        """The writer process's id."""
+        return self._proc.pid
+
     def __enter__(self) -> DocumentWriter:
         return self
 

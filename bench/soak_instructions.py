@@ -4,16 +4,17 @@ figure that does not change with what else the machine is doing.
     python bench/soak_instructions.py [--short 30s] [--long 2m] [--seed 1] [--tree PATH]
 
 The shared machines here change speed by 20 % and more within minutes, so two versions' CPU
-seconds compare only over many alternating runs; their instruction counts are the same in every
-run (the same code, inputs and environment). This runs ``bench/soak_24h.py`` (the default mix,
-a healthy phone) under ``valgrind --tool=callgrind`` twice, for ``--short`` and ``--long``
-simulated time, side by side (valgrind's counts do not depend on the load), and prints each
-process's instructions (the runner, the twin's copy, the document writer) and their difference
-between the two runs per simulated minute: the soak's own work, without the start-up. With
-``--tree`` it measures another checkout (its ``src`` and ``bench``; make one with ``git worktree
-add /tmp/old REV``) with this checkout's environment. Valgrind runs Python ~40x slower: the
-defaults take ~10 minutes. Needs valgrind (Debian: ``apt install valgrind``). The last line is
-the figure to compare.
+seconds compare only over many alternating runs; their instruction counts barely change from run
+to run (the same code, inputs and environment; Python's string hashing is seeded the same here,
+``PYTHONHASHSEED=0``, so dicts and sets iterate alike). This runs ``bench/soak_24h.py`` (the
+default mix, a healthy phone) under ``valgrind --tool=callgrind`` twice, for ``--short`` and
+``--long`` simulated time, side by side (valgrind's counts do not depend on the load), and
+prints each process's instructions (the runner, the twin's copy, the document writer) and their
+difference between the two runs per simulated minute: the soak's own work, without the start-up.
+With ``--tree`` it measures another checkout (its ``src`` and ``bench``; make one with ``git
+worktree add /tmp/old REV``) with this checkout's environment. Valgrind runs Python ~40x slower:
+the defaults take ~4 minutes on 2 cores. Needs valgrind (Debian: ``apt install valgrind``). The
+last line is the figure to compare.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ ROLES = ("runner", "copy", "writer")
 
 def _run(tree: Path, duration: str, seed: int, out: Path) -> subprocess.Popen:
     """Start ``soak_24h.py`` of ``tree`` under callgrind (its files in ``out``)."""
-    env = dict(os.environ, PYTHONPATH=str(tree / "src"))
+    env = dict(os.environ, PYTHONPATH=str(tree / "src"), PYTHONHASHSEED="0")
     cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}/cg.%p",
            sys.executable, str(tree / "bench" / "soak_24h.py"), "--duration", duration,
            "--seed", str(seed)]
@@ -68,11 +69,17 @@ def main() -> None:
     tree = args.tree.resolve()
     with tempfile.TemporaryDirectory() as tmp:
         runs = {}
-        for label, duration in (("short", args.short), ("long", args.long)):
-            out = Path(tmp) / label
-            out.mkdir()
-            runs[label] = _run(tree, duration, args.seed, out)
-        (sim0, short), (sim1, long) = (_counts(runs[k], k) for k in ("short", "long"))
+        try:
+            for label, duration in (("short", args.short), ("long", args.long)):
+                out = Path(tmp) / label
+                out.mkdir()
+                runs[label] = _run(tree, duration, args.seed, out)
+            (sim0, short), (sim1, long) = (_counts(runs[k], k) for k in ("short", "long"))
+        finally:  # (one run failed: do not leave the other running)
+            for proc in runs.values():
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
     for label, sim, counts in (("short", sim0, short), ("long", sim1, long)):
         print(f"{label}: {sim:.0f} simulated s; " + ", ".join(
             f"{role} {counts[role] / 1e9:.2f} G instructions" for role in ROLES))

@@ -20,7 +20,7 @@ from tapbot.sim import (
 )
 from tapbot.sim import camera as sim_camera
 from tapbot.sim.robot import CARRIAGE_ABOVE_TIP_MM
-from tapbot.sim.tool_sprites import tool_at_points, tool_layer
+from tapbot.sim.tool_sprites import _rounded_divide, tool_at_points, tool_layer
 from tapbot.sim.world import ToolPose
 
 
@@ -94,6 +94,22 @@ def test_tool_at_points_is_the_tool_layer_there() -> None:
     # single placements, several of one shape, several shapes; counts above one
     assert {(1, 1), (2, 1), (2, 2)} <= {kind[:2] for kind in kinds}
     assert max(kind[2] for kind in kinds) > 1
+
+
+@pytest.mark.parametrize("n", range(1, sim_camera._MAX_TOOL_SAMPLES + 1))
+def test_rounded_divide_is_the_integer_quotient(n: int) -> None:
+    """Every sum a tool drawing of ``n`` instants can hold, in each of four channels and in
+    the one-channel keep: the same uint8 as ``(x + n // 2) // n`` in integers."""
+    x = np.arange(255 * n + 1, dtype=np.uint16)
+    sums = np.stack([x, x[::-1], x, x], axis=1)[:, None, :]  # (rows, 1 col, 4 channels)
+    want = (x.astype(np.int64) + n // 2) // n
+    got = _rounded_divide(sums, n)
+    assert got.dtype == np.uint8
+    np.testing.assert_array_equal(got[:, 0, 0], want)
+    np.testing.assert_array_equal(got[:, 0, 1], want[::-1])
+    want_keep = (255 * n - x.astype(np.int64) + n // 2) // n
+    np.testing.assert_array_equal(_rounded_divide(x[:, None], n, from_=255 * n)[:, 0],
+                                  want_keep)
 
 
 def _pose_from_axes(robot: SimRobot, ax) -> ToolPose:

@@ -162,12 +162,9 @@ def tool_layer(key: ToolKey, sprites: Mapping[ShapeKey, ToolSprite],
             dst += src
         else:
             dst += src * np.uint16(count)
-    colour = acc[..., :3] + np.uint16(n // 2)
-    colour //= np.uint16(n)
-    keep1 = np.uint16(n * 255 + n // 2) - cv2.extractChannel(acc, 3)  # cover <= n * 255
-    keep1 //= np.uint16(n)
-    keep = cv2.cvtColor(keep1.astype(np.uint8), cv2.COLOR_GRAY2BGR)
-    out = colour.astype(np.uint8)
+    out = cv2.cvtColor(_rounded_divide(acc, n), cv2.COLOR_BGRA2BGR)
+    keep = cv2.cvtColor(_rounded_divide(cv2.extractChannel(acc, 3), n, from_=n * 255),
+                        cv2.COLOR_GRAY2BGR)  # (cover <= n * 255)
     out.setflags(write=False)
     keep.setflags(write=False)
     return x0, y0, out, keep
@@ -214,6 +211,17 @@ def _pixels(sprite: ToolSprite) -> np.ndarray:
     """The sprite's pixels (colour and coverage) as one uint32 each, row by row: numpy
     gathers scalars several times faster than rows of four bytes."""
     return sprite.colour_cover.view(np.uint32).reshape(-1)
+
+
+def _rounded_divide(sums: np.ndarray, n: int, from_: int | None = None) -> np.ndarray:
+    """``(x + n // 2) // n`` for each ``x`` of ``sums`` (uint16, ``0 <= x <= 255 * n``, ``n <=
+    16``), or of ``from_ - x`` with ``from_``, as uint8: OpenCV's scaled conversion, which
+    rounds ``x / n`` shifted to lie at least ``0.5 / n`` from a half (exact in float32 for
+    such ``x``), several times faster than numpy's integer division."""
+    half = n // 2
+    if from_ is None:
+        return cv2.convertScaleAbs(sums, alpha=1.0 / n, beta=(half + 0.5) / n - 0.5)
+    return cv2.convertScaleAbs(sums, alpha=-1.0 / n, beta=(from_ + half + 0.5) / n - 0.5)
 
 
 def _rounded_quotients(n: int) -> np.ndarray:

@@ -237,10 +237,10 @@ class _Points:
         self._roi_background = self.background[self.in_roi]
         self.composites: OrderedDict[Hashable, np.ndarray] = OrderedDict()
         self.blends: dict[Hashable, np.ndarray] = {}
-        # the sensor noise bank at these points, signed: adding it and clipping is the same
-        # as the image's saturating add of its positive part and subtract of its negative
-        self.noise = (np.stack([pos[ys, xs].astype(np.int16) - neg[ys, xs]
-                                for pos, neg in camera._noise])
+        # the sensor noise bank at these points: positive and negative parts, (entries,
+        # points, channels) each
+        self.noise = ((np.stack([pos[ys, xs] for pos, _ in camera._noise]),
+                       np.stack([neg[ys, xs] for _, neg in camera._noise]))
                       if camera._noise else None)
         # the tool at these points: (tool key, indices in its box, colour, keep there)
         self.tool: tuple[ToolKey, np.ndarray, np.ndarray, np.ndarray] | None = None
@@ -258,9 +258,9 @@ class _Points:
         """``values`` at these points (one frame's, or a row per frame) plus the sensor noise
         of bank entry ``bank`` (one per frame): as the image's saturating add and subtract."""
         assert self.noise is not None
-        summed = values.astype(np.int16)
-        summed += self.noise[bank]
-        return np.clip(summed, 0, 255).astype(np.uint8)
+        pos, neg = self.noise
+        out = cv2.add(values, pos[bank])
+        return cv2.subtract(out, neg[bank], out)
 
     def composite(self, key: Hashable, t: float, screen: np.ndarray | None = None
                   ) -> np.ndarray:
@@ -1396,7 +1396,7 @@ class SimCamera(Camera):
             if pts.noise is not None:
                 _, rows, bank = noisy.setdefault(id(pts), (pts, [], []))
                 rows.append(i)
-                bank.append(k % len(pts.noise))
+                bank.append(k % len(pts.noise[0]))
         for pts, rows, bank in noisy.values():
             values[rows] = pts.with_noise(values[rows], bank)
         values.setflags(write=False)  # (kept, and shared by the samples)

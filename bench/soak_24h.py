@@ -2,6 +2,7 @@
 and (with faults) recall and precision per fault kind against the twin's ground truth.
 
     python bench/soak_24h.py [--duration 24h] [--seed 1] [--faults none|demo|all] [--share]
+                             [--looks]
 
 The mix is ``tapbot demo``'s (every library flow). Targets (issue 5): a healthy phone gives
 zero incidents over 24 simulated hours; the default mix soaks 24 h in <= 10 min wall on 2 cores
@@ -10,7 +11,8 @@ kind. Documents go to a temporary folder (JSON Lines and the SQLite store, throu
 process of ``tapbot soak``). The last lines are the figures. ``--share`` also tells how much of
 the runner's thread went to the twin (:mod:`twin_share`); its wrapping costs the runner ~1 %
 (two reads of the thread's CPU clock per call), so the 24 h target's wall figure is measured
-without it.
+without it. ``--looks`` tells which frames the runner had the twin render, by purpose, per touch
+(:mod:`twin_looks`; a measuring tool too).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from tapbot.rig import build_rig
 from tapbot.runner import Runner, RunSummary
 from tapbot.store import Artifacts, read_documents
 from tapbot.store.writer import DocumentWriter
+from twin_looks import TwinLooks
 from twin_share import TwinShare
 
 #: Fault kinds injected with --faults all (the ones the monitors are meant to report).
@@ -90,6 +93,8 @@ def main() -> None:
     parser.add_argument("--faults", choices=sorted(FAULTS), default="none")
     parser.add_argument("--share", action="store_true",
                         help="also measure the twin's share of the runner's thread")
+    parser.add_argument("--looks", action="store_true",
+                        help="also count the frames the runner has the twin render, by purpose")
     args = parser.parse_args()
     duration_s = parse_duration(args.duration)
     rig = build_rig(None, seed=args.seed, overrides={"device": {"faults": FAULTS[args.faults]}})
@@ -105,6 +110,7 @@ def main() -> None:
             dispatcher.subscribe(sub)
         runner = Runner(rig, dispatcher, run_id="bench", artifacts=Artifacts(Path(tmp)))
         share = TwinShare(rig) if args.share else None
+        looks = TwinLooks(rig) if args.looks else None
         t0 = wall_perf()
         cpu0 = resource.getrusage(resource.RUSAGE_SELF).ru_utime
         stop = runner.run_plan(plan)
@@ -147,6 +153,8 @@ def main() -> None:
     print(f"cpu_minutes_for_24h: {cpu / 60 * 86400 / max(summary.sim_time_s, 1):.1f}")
     if share is not None:
         print(share.report(summary.sim_time_s))
+    if looks is not None:
+        print(looks.report(len(summary.latencies_s), cpu))
     # (for bench/soak_instructions.py, which tells the processes apart by these)
     print(f"processes: runner {os.getpid()} copy {memory.copy_pid_seen} "
           f"writer {writer.pid}")

@@ -6,9 +6,10 @@ The monitors see only camera frames and the twin's device link; rig.truth is the
 reference (DESIGN rule 7).
 """
 
+import cv2
 import pytest
 
-from tapbot.core import Dispatcher, Incident, Measurement
+from tapbot.core import Dispatcher, FrameRef, Incident, Measurement
 from tapbot.flows import FlowMix, Plan, compile_flow_text
 from tapbot.flows.library import library_flow
 from tapbot.rig import build_rig
@@ -16,6 +17,7 @@ from tapbot.runner import Runner
 from tapbot.runner.background import BackgroundMixin
 from tapbot.sim.faults import FAULT_GAP_S
 from tapbot.sim.score import score_run
+from tapbot.store import Artifacts
 
 COUNTER = "---\n- tapOn: {point: \"12.5%, 20%\"}\n" + "- tapOn: {point: \"50%, 62%\"}\n" * 3 \
     + "- pressKey: home\n"
@@ -81,19 +83,24 @@ def test_a_glitch_the_last_look_of_a_run_asked_for_is_reported_as_the_run_ends(m
     assert stop.incidents == 1 and stop.verdict == "FAIL"
 
 
-@pytest.mark.parametrize("lag_s", [0.0, 3.0, 5.0])
+@pytest.mark.parametrize("lag_s", [0.0, 3.0, 5.0, None])
 def test_a_glitch_is_reported_at_the_first_scan_a_lag_after_its_frames_were_looked_at(
-        monkeypatch, lag_s):
+        monkeypatch, tmp_path, lag_s):
     # what the glitch watch finds where the camera runs it (the twin's copy) is collected
     # the link's collect_after_s on the rig's clock after its frames were fed to it, not
     # sooner: the runner does not wait for a copy running behind (0: a sink that runs in the
-    # runner's process, as a real camera's does: at once)
+    # runner's process, as a real camera's does: at once; None: the twin's own, 30 s, with
+    # the glitch's clip still in the camera's history then)
     from tapbot.sim.replica import TwinSinkLink
 
-    monkeypatch.setattr(TwinSinkLink, "collect_after_s", lag_s)
+    if lag_s is None:
+        lag_s = TwinSinkLink.collect_after_s
+    else:
+        monkeypatch.setattr(TwinSinkLink, "collect_after_s", lag_s)
     scans = spy_on_glitch_scans(monkeypatch)
     schedule = [{"kind": "glitch", "at_s": 12.0, "style": "black", "frames": 3}]
-    rig, docs, _ = soak(schedule, [compile_flow_text(COUNTER)], 30.0)
+    rig, docs, _ = soak(schedule, [compile_flow_text(COUNTER)], max(30.0, 20.0 + lag_s),
+                        artifacts=Artifacts(tmp_path))
     (truth,) = [f for f in rig.truth.faults if f.kind == "glitch"]
     (glitch,) = incidents(docs)
     period = 1 / rig.camera.fps
@@ -104,6 +111,12 @@ def test_a_glitch_is_reported_at_the_first_scan_a_lag_after_its_frames_were_look
     assert glitch.t == reported
     assert glitch.t - truth.t_end >= lag_s
     assert abs(glitch.t_onset - truth.t_start) <= period + 1e-6
+    # its evidence, made when it was reported, shows the black flash: the frames were still
+    # in the camera's history (a world that kept less would show what it last kept)
+    refs = {d.purpose: d for d in docs if isinstance(d, FrameRef) and d.t == glitch.t}
+    onset, before = (cv2.imread(str(tmp_path / refs[p].path), cv2.IMREAD_GRAYSCALE)
+                     for p in ("glitch onset", "glitch clip"))
+    assert onset.mean() < before.mean() - 25  # the screen's part of the image gone black
 
 
 @pytest.mark.parametrize(("style", "after_s"), [("tear", 0.06), ("black", 0.03),

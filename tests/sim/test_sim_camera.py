@@ -24,6 +24,7 @@ from tapbot.sim import (
     SimWorld,
 )
 from tapbot.sim.apps import layout as L
+from tapbot.sim.camera import HISTORY_S
 
 logger = logging.getLogger(__name__)
 W, H = 1080, 2400
@@ -236,6 +237,36 @@ def test_the_luma_plane_is_the_colour_images_gray_within_the_cameras_rounding() 
     d = np.concatenate([x.ravel() for x in diffs])
     assert np.abs(d).max() <= 4
     assert np.abs(d).mean() < 0.5 and abs(d.mean()) < 0.3
+
+
+def test_a_frame_rendered_as_far_back_as_the_camera_keeps_is_the_frame_it_was() -> None:
+    """The twin's camera hands frames from its whole history (a glitch found in the twin's
+    copy is reported up to 30 s late, and its clip made then): a frame rendered afresh that
+    long after, the tool moved on and the screen changed, is the frame it was. A phone that
+    keeps less history makes the camera's shorter."""
+    rig, _ = _travelling_tool()
+    cam = rig.camera
+    assert cam.history_s == HISTORY_S
+    k = cam.latest().index - 2
+    then = cam.render(k).image.copy()
+    icon = L.icon_center(0)  # Counter: the screen changes
+    rig.robot.move_to(rig.calibration.screen_to_robot_mm(PointPx(icon[0] * W, icon[1] * H)))
+    rig.robot.finger_down()
+    rig.robot.finger_up()
+    rig.clock.sleep(HISTORY_S - 2.0)
+    t = cam.frame_time(k)
+    assert rig.clock.now() - t < cam.history_s
+    assert cam.world.phone.display_key(t) != cam.world.phone.display_key(rig.clock.now())
+    cam._frames.clear()
+    cam._composites.clear()
+    cam._luma_composites.clear()
+    cam._blends.clear()
+    cam._last_composite = None
+    (again,) = cam.frames(t - 0.5 / cam.fps, t)
+    assert again.index == k and np.array_equal(again.image, then)
+    clock = VirtualClock()
+    short = SimWorld(clock, SimPhone(SimPhoneOptions(history_s=12.0), clock))
+    assert SimCamera(SimCameraOptions(), short).history_s == 10.0
 
 
 def test_a_frames_colour_made_late_is_the_colour_made_at_once() -> None:

@@ -124,7 +124,7 @@ class BackgroundMixin:
         runner tells it meanwhile: the touches and responses of those frames), and what it
         found is reported at the first scan the link's ``collect_after_s`` or more after
         that (:meth:`_flush_glitches`; at once at the end of a run): a camera that renders
-        them and runs the watch elsewhere (the twin's copy: 3 s) works while the runner goes
+        them and runs the watch elsewhere (the twin's copy: 30 s) works while the runner goes
         on, and the runner waits for it only when it falls that far behind. A glitch is
         reported under the flow and step of the scan that asked. Only frames whose exposure
         has ended (a frame period ago) are asked for, as a real camera hands them."""

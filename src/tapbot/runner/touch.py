@@ -41,6 +41,9 @@ from tapbot.vision.masks import fill_swept, tool_outline_screen_px
 logger = logging.getLogger(__name__)
 
 TOOL_POLYGONS_KEPT = 512  # tips whose tool polygons are kept (_tool_view_polygons)
+#: How far back from a freeze's first sign the screen's last change is looked for (its onset):
+#: a screen that had stood still longer (a page being read) does not tell when the phone froze.
+FREEZE_LOOKBACK_S = 10.0
 
 
 def tool_shape(rig) -> ToolGeometry:
@@ -351,7 +354,7 @@ class TouchMixin:
         just before, a still screen may simply not have been playing.)"""
         if t_down - self._animated_until > self.thresholds.settle_timeout_s:
             return
-        lookback = min(self.thresholds.max_freeze_s, self.rig.camera.history_s)
+        lookback = self._freeze_lookback()
         t_still = max(self._last_change_before(t_down, mask, lookback), self._animated_until)
         if t_answer - t_still < self.thresholds.frozen_frame_s:
             return
@@ -452,6 +455,11 @@ class TouchMixin:
                                  self._tool_view_polygons(stroke.start)])
             self._silent = (t_down, before, travel)
 
+    def _freeze_lookback(self) -> float:
+        """How far back a freeze's onset is looked for: :data:`FREEZE_LOOKBACK_S`, no further
+        than the camera keeps frames or than ``max_freeze_s``."""
+        return min(FREEZE_LOOKBACK_S, self.thresholds.max_freeze_s, self.rig.camera.history_s)
+
     def _silent_freeze(self, silent: tuple[float, View, np.ndarray], watch: ResponseWatch,
                        t_down: float, t_hit: float) -> None:
         """A late answer (at ``t_hit`` to the touch at ``t_down``) after touches that changed
@@ -467,7 +475,7 @@ class TouchMixin:
         if self.detector.differs(before.image, self.observer.view_at(t_down).image,
                                  mask):
             return
-        lookback = min(self.thresholds.max_freeze_s, self.rig.camera.history_s)
+        lookback = self._freeze_lookback()
         onset = min(t_first, self._last_change_before(t_first, travel, lookback))
         self._incident("freeze", onset, t_hit,
                        f"no response to input for {t_hit - onset:.2f} s (the touches from "

@@ -89,7 +89,7 @@ from tapbot.sim.tool_sprites import (
     tool_at_points,
     tool_layer,
 )
-from tapbot.sim.world import ScreenPose, SimWorld, ToolPose
+from tapbot.sim.world import FINGER_HISTORY_S, ScreenPose, SimWorld, ToolPose
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +125,14 @@ _POSE_STATE = ("_screen_to_camera", "_background", "_roi", "_screen_mask", "_map
                "_point_sets", "_last_composite", "_luma_background", "_luma_composites",
                "_luma_blends", "_last_luma_composite")
 _EPS = 1e-9
+#: How far back the twin's camera hands frames (:attr:`Camera.history_s
+#: <tapbot.cameras.base.Camera.history_s>`), at most: what the glitch watch finds in the
+#: twin's copy is collected up to :attr:`TwinSinkLink.collect_after_s
+#: <tapbot.sim.replica.TwinSinkLink.collect_after_s>` late, and the clip of a glitch
+#: reported then must still be there. Less when the world keeps less: the phone's display
+#: history and the tool's, :data:`HISTORY_MARGIN_S` (or half) short of it.
+HISTORY_S = 40.0
+HISTORY_MARGIN_S = 2.0
 #: A projection computed in another order of operations rounds to the same pixel unless it
 #: lies this close to a half (the orders differ by ~1e-12 px).
 _ROUNDING_MARGIN_PX = 1e-6
@@ -302,6 +310,8 @@ class SimCamera(Camera):
         self.exposure_s = float(options.exposure_s)
         self.phase_s = float(options.phase_s)
         self.size_px = (int(options.size_px[0]), int(options.size_px[1]))
+        kept = min(world.phone.options.history_s, FINGER_HISTORY_S)
+        self.history_s = min(HISTORY_S, max(kept - HISTORY_MARGIN_S, kept / 2))
         iw, ih = self.size_px
         profile = world.phone.profile
         self._hz = float(profile.refresh_hz)

@@ -10,7 +10,9 @@ from tapbot.devices.profile import DeviceProfile
 from tapbot.sim.faults import FaultOptions
 from tapbot.sim.profiles import load_profile
 
-HISTORY_S = 12.0  # how far back screen_at can look
+#: How far back screen_at can look: beyond the twin camera's own history (its
+#: :data:`~tapbot.sim.camera.HISTORY_S`, which it derives from this).
+HISTORY_S = 42.0
 
 
 class Lognormal(BaseModel):

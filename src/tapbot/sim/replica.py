@@ -544,11 +544,14 @@ class TwinSinkLink(SinkLink):
     in what it saw, said in the log), and goes on here."""
 
     camera: SimCamera
-    #: The copy's work is the same every simulated second, the runner's comes in bursts (a
-    #: touch and its answer, then a wait): the copy may fall this far behind in a burst and
-    #: catch up after it without the runner waiting for it. (The same whether or not a copy
+    #: The copy's work is the same every simulated second, the runner's is not: a touch and
+    #: its answer cost it much, a wait (a video watched, a call held) little, and a flow of
+    #: waits may run for tens of seconds. The copy may fall this far behind and catch up
+    #: without the runner waiting for it (with 3 s, the runner waited for it ~6 % of a soak's
+    #: wall time). Capped by the camera's history (:data:`tapbot.sim.camera.HISTORY_S`), so a
+    #: glitch's clip is still there when it is reported. (The same whether or not a copy
     #: holds the sink: the documents do not depend on it.)
-    collect_after_s = 3.0
+    collect_after_s = 30.0
 
     def __init__(self, camera: SimCamera, sink: PixelSink, number: int) -> None:
         super().__init__(camera, sink)

@@ -28,8 +28,10 @@ from tapbot.sim.phone import SimPhone
 logger = logging.getLogger(__name__)
 
 CONTACT_TOLERANCE_MM = 0.05
-FINGER_HISTORY_S = 12.0
-#: Pose segments that ended longer ago than this are dropped (the camera renders ~10 s back).
+#: How far back the fingers' contacts and the tool's motions are kept: beyond the twin
+#: camera's history (:data:`tapbot.sim.camera.HISTORY_S`, which it derives from this).
+FINGER_HISTORY_S = 42.0
+#: Pose segments that ended longer ago than this are dropped (the camera renders ~40 s back).
 POSE_HISTORY_S = 120.0
 
 
@@ -331,7 +333,7 @@ class SimWorld:
             self._finger_history.popleft()
 
     def finger_state_at(self, t: float) -> list[tuple[float, float]]:
-        """Screen-px positions of the fingers touching the glass at ``t`` (last ~10 s)."""
+        """Screen-px positions of the fingers touching the glass at ``t`` (within :data:`FINGER_HISTORY_S`)."""
         for t_from, state in reversed(self._finger_history):
             if t_from <= t + 1e-9:
                 return list(state)

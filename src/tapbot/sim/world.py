@@ -333,7 +333,8 @@ class SimWorld:
             self._finger_history.popleft()
 
     def finger_state_at(self, t: float) -> list[tuple[float, float]]:
-        """Screen-px positions of the fingers touching the glass at ``t`` (within :data:`FINGER_HISTORY_S`)."""
+        """Screen-px positions of the fingers touching the glass at ``t`` (within
+        :data:`FINGER_HISTORY_S`)."""
         for t_from, state in reversed(self._finger_history):
             if t_from <= t + 1e-9:
                 return list(state)

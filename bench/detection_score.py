@@ -37,12 +37,16 @@ from __future__ import annotations
 
 import argparse
 import logging
+import platform
 import resource
 import shutil
 import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
+
+import cv2
+import numpy as np
 
 from tapbot.cli.durations import parse_duration
 from tapbot.cli.twin import DOCUMENTS_FILE, miss_lines, save_truth
@@ -257,7 +261,22 @@ def run_seed(args: argparse.Namespace, seed: int) -> ScoreReport:
                                 args.trace + args.trace_window):
             print(line)
     print(f"cpu {cpu:.1f} s, wall {wall:.1f} s")
+    print(machine_line())
     return report
+
+
+def machine_line() -> str:
+    """What ran the soak: the CPU and the instruction sets OpenCV's code was picked for (a
+    judgement at a threshold may tip otherwise on another machine: docs/performance.md)."""
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            model = next((line.split(":", 1)[1].strip() for line in fh
+                          if line.startswith("model name")), model)
+    except OSError:
+        pass
+    return (f"machine: {model}; OpenCV {cv2.__version__} ({cv2.getCPUFeaturesLine()}); "
+            f"numpy {np.__version__}")
 
 
 if __name__ == "__main__":

@@ -50,6 +50,7 @@ class PhoneDisplay:
         # display keys by (id of the state shown, refresh): (that state, its key); a frame's
         # key is asked for by its render, its glitch-grid samples and its views
         self._keys: dict[tuple[int, int], tuple[UiState, DisplayKey]] = {}
+        self._last_key: DisplayKey | None = None  # the last key made
 
     def screen_at(self, t: float, scale: float = 1.0) -> np.ndarray:
         """What the display shows at ``t``: BGR uint8 of (round(H*scale), round(W*scale), 3).
@@ -81,6 +82,12 @@ class PhoneDisplay:
         if known is not None and known[0] is st:
             return known[1]
         key = self._key_of(st, j / self._hz)
+        last = self._last_key
+        if last is not None and last == key:
+            # the same object as the last one made, when equal (most refreshes show what the
+            # one before did): the caches it is looked up in then match it by identity
+            key = last
+        self._last_key = key
         if len(self._keys) >= KEYS_KEPT:
             self._keys.clear()
         self._keys[id(st), j] = (st, key)

@@ -15,6 +15,8 @@ from tapbot.sim.phone_state import EPS, PhoneEvent, UiState
 
 logger = logging.getLogger(__name__)
 
+_SHOW_TAPS = L.SETTINGS_ROWS.index("Show taps")  # its toggle's index
+
 _NOTIF_TEXTS = ("Alice: See you at 10?", "Bob: Lunch today?", "Update available",
                 "Carol: Call me back", "Battery saver tip", "Dave: Photos sent")
 
@@ -30,6 +32,7 @@ class PhoneSystemUi:
         self._rng_notif = np.random.default_rng([self.options.seed, 3])
         self._clock_start_min = int(self._ui.clock_start[:2]) * 60 + int(self._ui.clock_start[3:])
         self._dot_pos: dict[int, tuple[int, int]] = {}
+        self._status_known: tuple[int, int, tuple[str, int]] | None = None
 
     def boot_state(self, t: float | None = None) -> str:
         """``"booting"`` from a reboot until the lock screen shows, else ``"booted"``."""
@@ -57,13 +60,19 @@ class PhoneSystemUi:
     def _status(self, td: float) -> tuple[str, int]:
         if not self._ui.clock_ticks:
             return self._ui.clock_start, self._ui.battery_start_pct
-        minutes = (self._clock_start_min + math.floor(td / 60.0 + EPS)) % (24 * 60)
+        minute = math.floor(td / 60.0 + EPS)
         drained = math.floor(self._ui.battery_drain_pct_per_hour * td / 3600.0 + EPS)
+        known = self._status_known
+        if known is not None and known[0] == minute and known[1] == drained:
+            return known[2]  # (every refresh of a minute asks: the text made once)
+        minutes = (self._clock_start_min + minute) % (24 * 60)
         battery = max(5, self._ui.battery_start_pct - drained)
-        return f"{minutes // 60:02d}:{minutes % 60:02d}", battery
+        status = f"{minutes // 60:02d}:{minutes % 60:02d}", battery
+        self._status_known = (minute, drained, status)
+        return status
 
     def _show_taps(self, st: UiState) -> bool:
-        return st.toggles[L.SETTINGS_ROWS.index("Show taps")]
+        return st.toggles[_SHOW_TAPS]
 
     def _dots_changed(self, t: float, x: float | None, y: float | None, fid: int) -> None:
         if not self._show_taps(self._state):

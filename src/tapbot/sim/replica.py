@@ -515,7 +515,11 @@ class _Child:
         """Keep at most ``max_ready`` frames: a batch served stays until it is old, since a
         later batch may ask for some of it again (the runner's own look back at a change)."""
         if len(self.ready) > self.max_ready:
-            for k in sorted(self.ready)[:len(self.ready) - self.max_ready + PREFETCH_FRAMES]:
+            # down to an eighth below the bound: one sort of the ~2 400 kept per few seconds
+            # of frames, not one per batch rendered ahead (a frame forgotten early and asked
+            # for again is rendered again, the same)
+            drop = len(self.ready) - self.max_ready + max(PREFETCH_FRAMES, self.max_ready // 8)
+            for k in sorted(self.ready)[:drop]:
                 del self.ready[k]
                 self.offered.discard(k)
 

@@ -2,7 +2,7 @@
 and (with faults) recall and precision per fault kind against the twin's ground truth.
 
     python bench/soak_24h.py [--duration 24h] [--seed 1] [--faults none|demo|all] [--share]
-                             [--looks]
+                             [--looks] [--keep DIR]
 
 The mix is ``tapbot demo``'s (every library flow). Targets (issue 5): a healthy phone gives
 zero incidents over 24 simulated hours; the default mix soaks 24 h in <= 10 min wall on 2 cores
@@ -18,6 +18,7 @@ without it. ``--looks`` tells which frames the runner had the twin render, by pu
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import resource
 import tempfile
@@ -95,11 +96,17 @@ def main() -> None:
                         help="also measure the twin's share of the runner's thread")
     parser.add_argument("--looks", action="store_true",
                         help="also count the frames the runner has the twin render, by purpose")
+    parser.add_argument("--keep", metavar="DIR", type=Path,
+                        help="keep the run's documents, database and evidence in DIR (to look "
+                        "at an incident: they go to a temporary directory otherwise)")
     args = parser.parse_args()
     duration_s = parse_duration(args.duration)
     rig = build_rig(None, seed=args.seed, overrides={"device": {"faults": FAULTS[args.faults]}})
     plan = Plan.from_mix(demo_mix(), name="bench-24h", seed=args.seed, duration_s=duration_s)
-    with tempfile.TemporaryDirectory() as tmp:
+    if args.keep is not None:
+        args.keep.mkdir(parents=True, exist_ok=True)
+    with contextlib.nullcontext(str(args.keep)) if args.keep is not None \
+            else tempfile.TemporaryDirectory() as tmp:
         dispatcher = Dispatcher()
         # the documents go where ``tapbot soak`` sends them, through its writer process
         writer = DocumentWriter(Path(tmp) / "documents.jsonl",

@@ -762,14 +762,12 @@ class SimCamera(Camera):
             return ((display_key(s0), 64, s0),)
         j0 = math.floor(s0 * self._hz + _EPS) + 1
         j1 = math.ceil(s1 * self._hz - _EPS) - 1
-        if j1 == j0:  # two refreshes (most frames): the same as below, without its lists
+        if j1 == j0:  # two refreshes (most frames): no lists of cuts
             c = j0 / self._hz
-            first = display_key((s0 + c) / 2)
-            second = display_key((c + s1) / 2)
-            if second is first or second == first:
-                return ((first, 64, (s0 + c) / 2),)
-        cuts = [s0] + [j / self._hz for j in range(j0, j1 + 1)] + [s1]
-        spans = [(a, b, display_key((a + b) / 2)) for a, b in itertools.pairwise(cuts)]
+            spans = [(s0, c, display_key((s0 + c) / 2)), (c, s1, display_key((c + s1) / 2))]
+        else:
+            cuts = [s0] + [j / self._hz for j in range(j0, j1 + 1)] + [s1]
+            spans = [(a, b, display_key((a + b) / 2)) for a, b in itertools.pairwise(cuts)]
         first = spans[0][2]
         if all(key is first or key == first for _, _, key in spans[1:]):
             # one display state throughout (most frames): no sums by key (a display key

@@ -46,9 +46,8 @@ class PhoneSystemUi:
         """Switch "show taps" (Settings row "Show taps"): a dot wherever a finger touches."""
         t = self.clock.now() if t is None else t
         self.update(t)
-        i = L.SETTINGS_ROWS.index("Show taps")
         toggles = list(self._state.toggles)
-        toggles[i] = bool(on)
+        toggles[_SHOW_TAPS] = bool(on)
         self._set_now(t, replace(self._state, toggles=tuple(toggles)))
 
     def _black_s(self) -> float:
